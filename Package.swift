@@ -1,0 +1,133 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "portcullis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portcullis", targets: ["portcullis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The access model: pure Swift, no I/O.
+        .target(
+            name: "PortcullisCore",
+            swiftSettings: strict
+        ),
+        // libmaxminddb from Debian's libmaxminddb-dev.
+        .systemLibrary(
+            name: "CMaxMindDB",
+            pkgConfig: "libmaxminddb",
+            providers: [.apt(["libmaxminddb-dev"])]
+        ),
+        // The only unsafe code: lookups in a memory-mapped MaxMind database.
+        .target(
+            name: "PortcullisGeoIP",
+            dependencies: ["PortcullisCore", "CMaxMindDB"],
+            swiftSettings: strict
+        ),
+        // Store implementations: SQLite (embedded) and PostgreSQL (shared).
+        .target(
+            name: "PortcullisStore",
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Configuration files: YAML (Yams) turned into the core's configuration tree.
+        .target(
+            name: "PortcullisConfigFile",
+            dependencies: ["PortcullisCore", "Yams"],
+            swiftSettings: strict
+        ),
+        // The TLS listener, the proxy data path, OIDC, the admin API, SCIM, console, metrics.
+        .target(
+            name: "PortcullisServer",
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // Fakes, a manual clock and the store conformance suite.
+        .target(
+            name: "PortcullisTestSupport",
+            dependencies: ["PortcullisCore"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "portcullis",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisGeoIP",
+                "PortcullisStore",
+                "PortcullisConfigFile",
+                "PortcullisServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PortcullisCoreTests",
+            dependencies: ["PortcullisCore", "PortcullisTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PortcullisConfigFileTests",
+            dependencies: ["PortcullisConfigFile", "PortcullisCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PortcullisGeoIPTests",
+            dependencies: ["PortcullisGeoIP", "PortcullisCore"],
+            swiftSettings: strict
+        ),
+    ]
+)

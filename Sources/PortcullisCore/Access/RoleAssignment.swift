@@ -1,0 +1,43 @@
+/// What one principal (a user directly, or an IdP group through its mapping) holds.
+public struct RoleAssignment: Hashable, Sendable, Codable {
+    /// `nil` means no primary role from this source.
+    public var primary: PrimaryRole?
+    public var secondary: Set<SecondaryRole>
+
+    public init(primary: PrimaryRole? = nil, secondary: Set<SecondaryRole> = []) {
+        self.primary = primary
+        self.secondary = secondary
+    }
+
+    public static let none = RoleAssignment()
+
+    public var isEmpty: Bool { primary == nil && secondary.isEmpty }
+
+    /// The roles this source holds, by name. `member` counts only when assigned explicitly.
+    public var roleNames: Set<RoleName> {
+        var names = Set(secondary.map(RoleName.secondary))
+        if let primary { names.insert(.primary(primary)) }
+        return names
+    }
+
+    public func holds(_ role: RoleName) -> Bool {
+        switch role {
+        case .primary(let wanted): primary == wanted
+        case .secondary(let wanted): secondary.contains(wanted)
+        }
+    }
+}
+
+/// A group and the roles mapped to it.
+public struct GroupRoleMapping: Hashable, Sendable {
+    public var group: String
+    public var assignment: RoleAssignment
+
+    public init(group: String, assignment: RoleAssignment) {
+        self.group = group
+        self.assignment = assignment
+    }
+
+    /// At most this many groups may carry role mappings (SPEC §1.2).
+    public static let limit = 1_000
+}

@@ -1,0 +1,36 @@
+/// Why a role change was refused: an HTTP status, a stable reason code and words for people.
+public struct RoleChangeRefusal: Error, Hashable, Sendable {
+    public enum Code: String, Hashable, Sendable {
+        /// The actor lacks `teammates.edit_roles` (users) or `groups.map_roles` (groups).
+        case permissionRequired = "permission_required"
+        /// Only a super admin may grant or take away this role.
+        case superAdminOnly = "super_admin_only"
+        /// An admin may not change a principal that holds `super_admin`.
+        case superAdminProtected = "super_admin_protected"
+        /// The change would leave no principal holding a role.
+        case lastRoleHolder = "last_role_holder"
+        /// A role inherited from a group cannot be removed from the user.
+        case roleInheritedFromGroup = "role_inherited_from_group"
+        /// 1,000 groups already carry role mappings.
+        case groupMappingLimit = "group_mapping_limit"
+    }
+
+    public let code: Code
+    /// The role the refusal is about, where there is one.
+    public let role: RoleName?
+    public let message: String
+
+    /// 403 for what the actor may not do, 409 for what the state forbids.
+    public var status: Int {
+        switch code {
+        case .permissionRequired, .superAdminOnly, .superAdminProtected: 403
+        case .lastRoleHolder, .roleInheritedFromGroup, .groupMappingLimit: 409
+        }
+    }
+
+    public init(code: Code, role: RoleName? = nil, message: String) {
+        self.code = code
+        self.role = role
+        self.message = message
+    }
+}

@@ -1,0 +1,47 @@
+/// `sessions:` — lifetimes and how stale a cached session may be.
+public struct SessionConfiguration: Hashable, Sendable {
+    public var idleTimeout: Duration
+    public var absoluteTimeout: Duration
+    /// How long a cached session is trusted without the store (never above 5 minutes).
+    public var maxStaleness: Duration
+
+    public static let stalenessCeiling: Duration = .seconds(300)
+
+    public init(idleTimeout: Duration = .seconds(8 * 3_600), absoluteTimeout: Duration = .seconds(24 * 3_600), maxStaleness: Duration = .seconds(5)) {
+        self.idleTimeout = idleTimeout
+        self.absoluteTimeout = absoluteTimeout
+        self.maxStaleness = maxStaleness
+    }
+}
+
+/// `store:` — one of the two implementations.
+public enum StoreConfiguration: Sendable {
+    /// Embedded, one node, WAL.
+    case sqlite(path: String)
+    /// Shared by several gateway instances; the URL is a secret.
+    case postgres(url: SecretSource)
+}
+
+/// `geoip:`.
+public struct GeoIPConfiguration: Hashable, Sendable {
+    /// A MaxMind-format City database; `nil` or a missing file means every address is unknown.
+    public var database: String?
+    /// An optional ASN database (GeoLite2-ASN format).
+    public var asnDatabase: String?
+
+    public init(database: String? = nil, asnDatabase: String? = nil) {
+        self.database = database
+        self.asnDatabase = asnDatabase
+    }
+}
+
+/// `network:` — config-declared greenlists and the tenant-wide list.
+public struct NetworkConfiguration: Sendable {
+    public var greenlists: [String: Greenlist]
+    public var tenantGreenlist: String?
+
+    public init(greenlists: [String: Greenlist] = [:], tenantGreenlist: String? = nil) {
+        self.greenlists = greenlists
+        self.tenantGreenlist = tenantGreenlist
+    }
+}

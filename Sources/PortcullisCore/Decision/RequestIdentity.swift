@@ -1,0 +1,65 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// How a request proved who it is.
+public enum AuthenticationMethod: String, Hashable, Sendable, Codable {
+    /// A session cookie from an SSO login.
+    case oidc
+    /// A bearer JWT from the identity provider.
+    case bearer
+    /// A Portcullis API token.
+    case apiToken = "api_token"
+
+    /// Bearer JWTs and API tokens arrive in `Authorization: Bearer` and need `allow_bearer`.
+    public var isBearerCredential: Bool { self != .oidc }
+}
+
+/// A user whose credential checked out, with what the policy needs to know about them.
+public struct AuthenticatedUser: Hashable, Sendable {
+    public let userID: String
+    public let email: String
+    public let displayName: String?
+    public let role: EffectiveRole
+    public let permissions: PermissionSet
+    public let method: AuthenticationMethod
+    /// The credential proved a second factor (`amr` or `acr`).
+    public let hasMFA: Bool
+    /// When the session or token stops being valid (the earlier of idle and absolute expiry).
+    public let expiresAt: Date?
+    /// Set once the session or token has been revoked.
+    public let revokedAt: Date?
+
+    public init(
+        userID: String,
+        email: String,
+        displayName: String? = nil,
+        role: EffectiveRole,
+        permissions: PermissionSet,
+        method: AuthenticationMethod,
+        hasMFA: Bool = false,
+        expiresAt: Date? = nil,
+        revokedAt: Date? = nil
+    ) {
+        self.userID = userID
+        self.email = email
+        self.displayName = displayName
+        self.role = role
+        self.permissions = permissions
+        self.method = method
+        self.hasMFA = hasMFA
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// Who the request is, as far as the adapters could tell.
+public enum RequestIdentity: Hashable, Sendable {
+    /// No credential at all.
+    case anonymous
+    /// A credential was presented and refused; the code says why (`invalid_token`, …).
+    case rejected(ReasonCode)
+    case user(AuthenticatedUser)
+}

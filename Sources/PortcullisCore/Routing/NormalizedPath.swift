@@ -1,0 +1,75 @@
+/// A request path after normalisation: percent-decoded once, split on `/` and `\`, `;params`
+/// removed from every segment, empty and `.` segments dropped, `..` applied (never above the
+/// root). Routes match on these segments, and the upstream receives this path re-encoded, so
+/// the policy that was checked is the path that is served.
+public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
+    public let segments: [String]
+    public let hasTrailingSlash: Bool
+
+    public init(segments: [String], hasTrailingSlash: Bool = false) {
+        self.segments = segments
+        self.hasTrailingSlash = hasTrailingSlash && !segments.isEmpty
+    }
+
+    /// The decoded path, for logs and matching: `/admin/teammates`.
+    public var description: String {
+        "/" + segments.joined(separator: "/") + (hasTrailingSlash ? "/" : "")
+    }
+
+    /// The path to send upstream, with each segment percent-encoded.
+    public var encoded: String {
+        "/" + segments.map(Self.encodeSegment).joined(separator: "/") + (hasTrailingSlash ? "/" : "")
+    }
+
+    /// True when `prefix` is a leading run of whole segments of this path.
+    public func hasPrefix(_ prefix: [String]) -> Bool {
+        guard prefix.count <= segments.count else { return false }
+        for index in prefix.indices where segments[index] != prefix[index] {
+            return false
+        }
+        return true
+    }
+
+    /// Leaves RFC 3986 unreserved characters and the sub-delimiters safe in a segment as they
+    /// are; everything else, including `;`, `%`, `/`, `\`, `?` and `#`, is encoded.
+    static func encodeSegment(_ segment: String) -> String {
+        var needsEncoding = false
+        for byte in segment.utf8 where !isSafe(byte) {
+            needsEncoding = true
+            break
+        }
+        guard needsEncoding else { return segment }
+        var result = ""
+        result.reserveCapacity(segment.utf8.count * 3)
+        for byte in segment.utf8 {
+            if isSafe(byte) {
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                result += "%"
+                result += String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return result
+    }
+
+    private static func isSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+             UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+             UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"):
+            true
+        default:
+            false
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,86 @@
+/// One entry of the route table (SPEC §5, §10).
+public struct Route: Hashable, Sendable {
+    /// Where matched requests go.
+    public enum Target: Hashable, Sendable {
+        case upstream(Upstream)
+        /// Portcullis's own endpoints under `/_portcullis/`.
+        case controlPlane
+    }
+
+    public let name: String
+    /// `nil` matches every host.
+    public let host: HostName?
+    /// The path prefix as whole segments; empty for `/`.
+    public let prefix: [String]
+    /// Upper-case method names; `nil` allows every method.
+    public let methods: Set<String>?
+    public let target: Target
+    public let requirement: RouteRequirement
+    public let allowBearer: Bool
+    public let mfaRequired: Bool
+    /// A stricter greenlist, by name.
+    public let greenlist: String?
+    public let countries: CountryRule?
+    public let timeouts: UpstreamTimeouts
+
+    public init(
+        name: String,
+        host: HostName? = nil,
+        prefix: [String],
+        methods: Set<String>? = nil,
+        target: Target,
+        requirement: RouteRequirement,
+        allowBearer: Bool = false,
+        mfaRequired: Bool = false,
+        greenlist: String? = nil,
+        countries: CountryRule? = nil,
+        timeouts: UpstreamTimeouts = .defaults
+    ) {
+        self.name = name
+        self.host = host
+        self.prefix = prefix
+        self.methods = methods
+        self.target = target
+        self.requirement = requirement
+        self.allowBearer = allowBearer
+        self.mfaRequired = mfaRequired
+        self.greenlist = greenlist
+        self.countries = countries
+        self.timeouts = timeouts
+    }
+
+    /// The reserved prefix for Portcullis's own endpoints.
+    public static let reservedSegment = "_portcullis"
+
+    /// `/_portcullis/…` on every host: login, callback, logout, the admin API, SCIM, console.
+    /// The control plane checks each endpoint's own permission; greenlists still apply here.
+    public static let controlPlane = Route(
+        name: "portcullis",
+        prefix: [reservedSegment],
+        target: .controlPlane,
+        requirement: .public,
+        allowBearer: true
+    )
+
+    /// The prefix as a path, for messages: `/admin/teammates`.
+    public var prefixDescription: String { "/" + prefix.joined(separator: "/") }
+
+    public var upstream: Upstream? {
+        if case .upstream(let upstream) = target { return upstream }
+        return nil
+    }
+}
+
+/// Time limits for talking to an upstream.
+public struct UpstreamTimeouts: Hashable, Sendable {
+    public var connect: Duration
+    /// From the end of the request to the response head.
+    public var response: Duration
+
+    public init(connect: Duration, response: Duration) {
+        self.connect = connect
+        self.response = response
+    }
+
+    public static let defaults = UpstreamTimeouts(connect: .seconds(5), response: .seconds(60))
+}

@@ -1,0 +1,45 @@
+/// Routes by host and path prefix: the longest prefix wins, a route naming the host beats one
+/// that does not, and no match is a refusal, never a silent allow (SPEC §5).
+public struct RouteTable: Hashable, Sendable {
+    public enum Match: Hashable, Sendable {
+        case route(Route)
+        case noRoute
+        /// The best route does not allow this method. No fall-through to a shorter prefix:
+        /// that would let a method slip past a stricter route.
+        case methodNotAllowed(Route)
+    }
+
+    /// Ordered by prefix length (longest first), then host-specific before any-host.
+    public let routes: [Route]
+
+    /// The configured routes plus the reserved control-plane route.
+    public init(routes configured: [Route]) {
+        var all = configured.filter { $0.prefix.first != Route.reservedSegment }
+        all.append(.controlPlane)
+        routes = all.enumerated().sorted { a, b in
+            if a.element.prefix.count != b.element.prefix.count {
+                return a.element.prefix.count > b.element.prefix.count
+            }
+            if (a.element.host != nil) != (b.element.host != nil) {
+                return a.element.host != nil
+            }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
+        for route in routes {
+            if let wanted = route.host, wanted != host { continue }
+            guard path.hasPrefix(route.prefix) else { continue }
+            if let methods = route.methods, !methods.contains(method) {
+                return .methodNotAllowed(route)
+            }
+            return .route(route)
+        }
+        return .noRoute
+    }
+
+    public func route(named name: String) -> Route? {
+        routes.first { $0.name == name }
+    }
+}

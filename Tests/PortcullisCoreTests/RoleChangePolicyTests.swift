@@ -1,0 +1,321 @@
+import PortcullisCore
+import Testing
+
+private func actor(_ primary: PrimaryRole, _ email: String = "actor@example.com") -> RoleChangePolicy.Actor {
+    let role = EffectiveRole.resolve(direct: RoleAssignment(primary: primary), groups: [])
+    return RoleChangePolicy.Actor(email: email, role: role, permissions: role.permissions(defaults: .allOn))
+}
+
+private func user(
+    _ email: String,
+    _ direct: RoleAssignment = .none,
+    groups: [GroupRoleMapping] = [],
+    flags: FeatureFlags = .defaults
+) -> RoleChangePolicy.UserState {
+    RoleChangePolicy.UserState(email: email, direct: direct, groups: groups, flags: flags)
+}
+
+/// A state with two super admins, two admins and one holder of each secondary role unless told.
+private func holders(_ extra: [(PrincipalReference, RoleAssignment)] = []) -> RoleHolders {
+    var holders = RoleHolders()
+    holders.add(.user("root1@example.com"), holding: RoleAssignment(primary: .superAdmin))
+    holders.add(.user("root2@example.com"), holding: RoleAssignment(primary: .superAdmin))
+    holders.add(.user("admin1@example.com"), holding: RoleAssignment(primary: .admin))
+    holders.add(.user("admin2@example.com"), holding: RoleAssignment(primary: .admin))
+    holders.add(.user("setup@example.com"), holding: RoleAssignment(primary: .setupAdmin))
+    holders.add(.user("mods@example.com"), holding: RoleAssignment(secondary: Set(SecondaryRole.allCases)))
+    for (principal, assignment) in extra { holders.add(principal, holding: assignment) }
+    return holders
+}
+
+private func refusal<T>(_ result: Result<T, RoleChangeRefusal>) -> RoleChangeRefusal? {
+    if case .failure(let refusal) = result { return refusal }
+    return nil
+}
+
+@Suite("Who may assign what (SPEC §1.4)")
+struct RoleChangePolicyTests {
+    // MARK: super admins
+
+    @Test("a super admin may assign any role to a user", arguments: PrimaryRole.allCases)
+    func superAdminAssignsAnyPrimary(_ primary: PrimaryRole) throws {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin, "root1@example.com"), target: user("new@example.com"),
+            desired: RoleAssignment(primary: primary, secondary: Set(SecondaryRole.allCases)), holders: holders()
+        )
+        #expect(try result.get().secondary == Set(SecondaryRole.allCases))
+        #expect((try? result.get().primary) == (primary == .member ? nil : primary))
+    }
+
+    @Test("a super admin may map a group to super_admin and to the restricted secondary roles")
+    func superAdminMapsGroups() {
+        let result = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.superAdmin), group: "Security",
+            current: nil, desired: RoleAssignment(primary: .superAdmin, secondary: [.adminSearch, .sensitiveContentModerator]),
+            mappedGroupCount: 3, holders: holders()
+        )
+        #expect((try? result.get()) == RoleAssignment(primary: .superAdmin, secondary: [.adminSearch, .sensitiveContentModerator]))
+    }
+
+    @Test("a super admin may downgrade another super admin when another remains")
+    func superAdminDowngradesSuperAdmin() {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin, "root1@example.com"),
+            target: user("root2@example.com", RoleAssignment(primary: .superAdmin)),
+            desired: RoleAssignment(primary: .admin), holders: holders()
+        )
+        #expect((try? result.get()) == RoleAssignment(primary: .admin))
+    }
+
+    // MARK: admins
+
+    @Test("an admin may assign admin, setup_admin and member", arguments: [PrimaryRole.admin, .setupAdmin, .member])
+    func adminAssignsLowerPrimaries(_ primary: PrimaryRole) {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("someone@example.com", RoleAssignment(primary: .setupAdmin)),
+            desired: RoleAssignment(primary: primary), holders: holders()
+        )
+        #expect(refusal(result) == nil)
+    }
+
+    @Test("an admin may assign every secondary role but admin_search and sensitive_content_moderator",
+          arguments: SecondaryRole.allCases)
+    func adminAssignsSecondary(_ role: SecondaryRole) {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("someone@example.com"),
+            desired: RoleAssignment(primary: .member, secondary: [role]), holders: holders()
+        )
+        if role == .adminSearch || role == .sensitiveContentModerator {
+            #expect(refusal(result)?.code == .superAdminOnly)
+            #expect(refusal(result)?.status == 403)
+            #expect(refusal(result)?.role == .secondary(role))
+        } else {
+            #expect((try? result.get()) == RoleAssignment(secondary: [role]))
+        }
+    }
+
+    @Test("an admin may not remove admin_search either")
+    func adminRemovesRestrictedSecondary() {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("eDiscovery@example.com", RoleAssignment(secondary: [.adminSearch])),
+            desired: RoleAssignment(primary: .member), holders: holders([(.user("eDiscovery@example.com"), RoleAssignment(secondary: [.adminSearch]))])
+        )
+        #expect(refusal(result)?.code == .superAdminOnly)
+    }
+
+    @Test("an admin keeping a restricted secondary role unchanged may edit other roles")
+    func adminKeepsRestrictedSecondary() {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("eDiscovery@example.com", RoleAssignment(secondary: [.adminSearch])),
+            desired: RoleAssignment(primary: .member, secondary: [.adminSearch, .pinsModerator]), holders: holders()
+        )
+        #expect((try? result.get()) == RoleAssignment(secondary: [.adminSearch, .pinsModerator]))
+    }
+
+    @Test("an admin may never assign super_admin, to a user or a group")
+    func adminCannotAssignSuperAdmin() {
+        let toUser = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("someone@example.com"),
+            desired: RoleAssignment(primary: .superAdmin), holders: holders()
+        )
+        #expect(refusal(toUser)?.code == .superAdminOnly)
+        #expect(refusal(toUser)?.status == 403)
+        let toGroup = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "Admins", current: RoleAssignment(primary: .admin),
+            desired: RoleAssignment(primary: .superAdmin), mappedGroupCount: 1, holders: holders()
+        )
+        #expect(refusal(toGroup)?.code == .superAdminOnly)
+    }
+
+    @Test("an admin cannot downgrade or remove a super admin user")
+    func adminCannotTouchSuperAdminUser() {
+        for desired in [RoleAssignment(primary: .admin), RoleAssignment(primary: .member), RoleAssignment(primary: .superAdmin, secondary: [.pinsModerator])] {
+            let result = RoleChangePolicy.changeUserRoles(
+                actor: actor(.admin), target: user("root2@example.com", RoleAssignment(primary: .superAdmin)),
+                desired: desired, holders: holders()
+            )
+            #expect(refusal(result)?.code == .superAdminProtected)
+            #expect(refusal(result)?.status == 403)
+        }
+    }
+
+    @Test("an admin cannot downgrade or remove a super admin group mapping")
+    func adminCannotTouchSuperAdminGroup() {
+        for desired in [RoleAssignment(primary: .admin), nil] {
+            let result = RoleChangePolicy.changeGroupMapping(
+                actor: actor(.admin), group: "Security", current: RoleAssignment(primary: .superAdmin),
+                desired: desired, mappedGroupCount: 5, holders: holders([(.group("Security"), RoleAssignment(primary: .superAdmin))])
+            )
+            #expect(refusal(result)?.code == .superAdminProtected)
+        }
+    }
+
+    @Test("an admin cannot change a user who is a super admin through a group")
+    func adminCannotTouchInheritedSuperAdmin() {
+        let target = user("inherits@example.com", groups: [GroupRoleMapping(group: "Security", assignment: RoleAssignment(primary: .superAdmin))])
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: target,
+            desired: RoleAssignment(primary: .superAdmin, secondary: [.pinsModerator]), holders: holders()
+        )
+        #expect(refusal(result)?.code == .superAdminProtected)
+    }
+
+    // MARK: members and setup admins
+
+    @Test("members and setup admins may not change roles", arguments: [PrimaryRole.member, .setupAdmin])
+    func lowerRolesCannotAssign(_ primary: PrimaryRole) {
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(primary), target: user("someone@example.com"),
+            desired: RoleAssignment(primary: .member, secondary: [.pinsModerator]), holders: holders()
+        )
+        #expect(refusal(result)?.code == .permissionRequired)
+        #expect(refusal(result)?.status == 403)
+        let group = RoleChangePolicy.changeGroupMapping(
+            actor: actor(primary), group: "G", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            mappedGroupCount: 0, holders: holders()
+        )
+        #expect(refusal(group)?.code == .permissionRequired)
+    }
+
+    // MARK: last holder
+
+    @Test("removing the last super admin is refused with 409 naming the role")
+    func lastSuperAdmin() {
+        var onlyOne = RoleHolders()
+        onlyOne.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin, "root@example.com"), target: user("root@example.com", RoleAssignment(primary: .superAdmin)),
+            desired: RoleAssignment(primary: .admin), holders: onlyOne
+        )
+        #expect(refusal(result)?.code == .lastRoleHolder)
+        #expect(refusal(result)?.status == 409)
+        #expect(refusal(result)?.role == .primary(.superAdmin))
+        #expect(refusal(result)?.message.contains("super_admin") == true)
+    }
+
+    @Test("a group counts as a holder: the last user may go when a group holds the role")
+    func groupHolderCounts() {
+        var state = RoleHolders()
+        state.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
+        state.add(.group("Security"), holding: RoleAssignment(primary: .superAdmin))
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin, "root@example.com"), target: user("root@example.com", RoleAssignment(primary: .superAdmin)),
+            desired: RoleAssignment(primary: .admin), holders: state
+        )
+        #expect(refusal(result) == nil)
+    }
+
+    @Test("removing the last group that holds a role is refused")
+    func lastGroupHolder() {
+        var state = RoleHolders()
+        state.add(.group("Insights"), holding: RoleAssignment(secondary: [.insightsModerator]))
+        let result = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "Insights", current: RoleAssignment(secondary: [.insightsModerator]),
+            desired: nil, mappedGroupCount: 1, holders: state
+        )
+        #expect(refusal(result)?.code == .lastRoleHolder)
+        #expect(refusal(result)?.role == .secondary(.insightsModerator))
+    }
+
+    @Test("the last holder of a secondary role cannot lose it")
+    func lastSecondaryHolder() {
+        var state = holders()
+        state.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        var only = RoleHolders()
+        only.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("pins@example.com", RoleAssignment(secondary: [.pinsModerator])),
+            desired: RoleAssignment(primary: .member), holders: only
+        )
+        #expect(refusal(result)?.code == .lastRoleHolder)
+        let withOthers = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: user("pins@example.com", RoleAssignment(secondary: [.pinsModerator])),
+            desired: RoleAssignment(primary: .member), holders: state
+        )
+        #expect(refusal(withOthers) == nil)
+    }
+
+    // MARK: inherited roles
+
+    @Test("removing a role inherited from a group is refused with 409 pointing at the group")
+    func inheritedSecondaryIsReadOnly() {
+        let target = user(
+            "seed@example.com", RoleAssignment(primary: .admin),
+            groups: [
+                GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
+                GroupRoleMapping(group: "Content-Team", assignment: RoleAssignment(primary: .member, secondary: [.answersModerator])),
+            ]
+        )
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin), target: target,
+            desired: RoleAssignment(primary: .admin, secondary: [.answersModerator]), holders: holders()
+        )
+        #expect(refusal(result)?.code == .roleInheritedFromGroup)
+        #expect(refusal(result)?.status == 409)
+        #expect(refusal(result)?.role == .secondary(.apiTokenCreator))
+        #expect(refusal(result)?.message.contains("IT-Admins") == true)
+        #expect(refusal(result)?.message.contains("identity provider") == true)
+    }
+
+    @Test("a primary role below the one a group gives is refused")
+    func inheritedPrimaryIsReadOnly() {
+        let target = user("x@example.com", groups: [GroupRoleMapping(group: "Admins", assignment: RoleAssignment(primary: .admin))])
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin), target: target, desired: RoleAssignment(primary: .member), holders: holders()
+        )
+        #expect(refusal(result)?.code == .roleInheritedFromGroup)
+        #expect(refusal(result)?.role == .primary(.admin))
+    }
+
+    @Test("keeping inherited roles while changing direct ones stores only the direct part")
+    func directPartOnly() {
+        let target = user(
+            "seed@example.com", RoleAssignment(primary: .admin),
+            groups: [GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]))]
+        )
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin), target: target,
+            desired: RoleAssignment(primary: .admin, secondary: [.apiTokenCreator, .pinsModerator]), holders: holders()
+        )
+        #expect((try? result.get()) == RoleAssignment(primary: .admin, secondary: [.pinsModerator]))
+    }
+
+    @Test("with the flag off, group roles are not inherited and so not read-only")
+    func flagOffNoInheritance() {
+        let target = user(
+            "x@example.com", groups: [GroupRoleMapping(group: "Mods", assignment: RoleAssignment(secondary: [.pinsModerator]))],
+            flags: FeatureFlags(groupBasedPermissions: false)
+        )
+        let result = RoleChangePolicy.changeUserRoles(
+            actor: actor(.admin), target: target, desired: RoleAssignment(primary: .member), holders: holders()
+        )
+        #expect(refusal(result) == nil)
+    }
+
+    // MARK: the 1,000-group cap
+
+    @Test("the 1,001st group mapping is refused; editing or removing at the cap is not")
+    func groupCap() {
+        let add = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "G1001", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            mappedGroupCount: 1_000, holders: holders()
+        )
+        #expect(refusal(add)?.code == .groupMappingLimit)
+        #expect(refusal(add)?.status == 409)
+        let thousandth = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "G1000", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            mappedGroupCount: 999, holders: holders()
+        )
+        #expect(refusal(thousandth) == nil)
+        let edit = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "G1", current: RoleAssignment(primary: .member),
+            desired: RoleAssignment(primary: .setupAdmin), mappedGroupCount: 1_000, holders: holders()
+        )
+        #expect(refusal(edit) == nil)
+        let remove = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "G1", current: RoleAssignment(primary: .setupAdmin),
+            desired: nil, mappedGroupCount: 1_000, holders: holders([(.group("G1"), RoleAssignment(primary: .setupAdmin))])
+        )
+        #expect((try? remove.get()) == .some(nil))
+    }
+}
