@@ -98,7 +98,7 @@ struct RequestTargetTests {
 
     @Test("bad hosts are refused", arguments: [
         "", "a..b", "evil.com/x", "evil.com:99999", "evil.com:", "[::1", "[zz]", "a b", "evil.com@good.com", "host:8443:1",
-        ".", "exa\u{0}mple.com",
+        ".", "exa\u{0}mple.com", "a..", ".a", "a.b..",
     ])
     func badHosts(_ raw: String) {
         #expect(HostName(raw) == nil)

@@ -8,41 +8,55 @@ public struct HostName: Hashable, Sendable, CustomStringConvertible {
     /// Normalises a `Host` header or an authority. Returns `nil` for anything that is not a
     /// plausible host: empty labels, bad characters, a bad port.
     public init?(_ raw: some StringProtocol) {
-        var text = Substring(raw)
-        guard !text.isEmpty, text.utf8.count <= Self.maximumLength else { return nil }
-        if text.first == "[" {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let inner = text[text.index(after: text.startIndex)..<close]
+        let bytes = Array(raw.utf8)
+        guard !bytes.isEmpty, bytes.count <= Self.maximumLength else { return nil }
+        if bytes[0] == UInt8(ascii: "[") {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            let inner = String(decoding: bytes[1..<close], as: UTF8.self)
             guard (try? IPAddress(parsing: inner)) != nil else { return nil }
-            let rest = text[text.index(after: close)...]
-            guard rest.isEmpty || Self.isPort(rest.dropFirst()) && rest.first == ":" else { return nil }
+            let rest = bytes[(close + 1)...]
+            guard rest.isEmpty || (rest.first == UInt8(ascii: ":") && Self.isPort(rest.dropFirst())) else { return nil }
             value = "[" + inner.lowercased() + "]"
             return
         }
-        if let colon = text.lastIndex(of: ":") {
-            guard Self.isPort(text[text.index(after: colon)...]) else { return nil }
-            text = text[..<colon]
+        var end = bytes.count
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            guard Self.isPort(bytes[(colon + 1)...]) else { return nil }
+            end = colon
         }
-        if text.last == "." { text = text.dropLast() }
-        guard !text.isEmpty else { return nil }
-        for byte in text.utf8 {
+        if end > 0, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        guard end > 0 else { return nil }
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(end)
+        var previous = UInt8(ascii: ".")
+        for byte in bytes[..<end] {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
-                continue
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                lowered.append(byte + 32)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                lowered.append(byte)
+            case UInt8(ascii: "."):
+                // No empty labels: "a..b", ".a".
+                guard previous != UInt8(ascii: ".") else { return nil }
+                lowered.append(byte)
             default:
                 return nil
             }
+            previous = byte
         }
-        guard !text.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-            return nil
-        }
-        value = text.lowercased()
+        guard previous != UInt8(ascii: ".") else { return nil }
+        value = String(decoding: lowered, as: UTF8.self)
     }
 
     public var description: String { value }
 
-    private static func isPort(_ text: Substring) -> Bool {
-        !text.isEmpty && text.count <= 5 && text.allSatisfy(\.isASCIIDigit) && (Int(text) ?? 70_000) <= 65_535
+    private static func isPort(_ digits: ArraySlice<UInt8>) -> Bool {
+        guard !digits.isEmpty, digits.count <= 5 else { return false }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return false }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value <= 65_535
     }
 }

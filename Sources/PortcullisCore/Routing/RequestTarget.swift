@@ -27,26 +27,27 @@ public struct RequestTarget: Hashable, Sendable {
         let bytes = target.utf8
         guard bytes.count <= Self.maximumLength else { throw .tooLong }
         guard bytes.first == UInt8(ascii: "/") else { throw .notOriginForm }
-        var raw = Substring(target)
-        if let hash = raw.firstIndex(of: "#") { raw = raw[..<hash] }
-        var pathPart = raw
+        var end = bytes.endIndex
+        if let hash = bytes.firstIndex(of: UInt8(ascii: "#")) { end = hash }
+        var pathEnd = end
         var query: Substring?
-        if let mark = raw.firstIndex(of: "?") {
-            pathPart = raw[..<mark]
-            query = raw[raw.index(after: mark)...]
+        if let mark = bytes[..<end].firstIndex(of: UInt8(ascii: "?")) {
+            pathEnd = mark
+            let queryStart = bytes.index(after: mark)
+            if bytes[queryStart..<end].contains(where: { $0 < 0x21 || $0 == 0x7F }) {
+                throw .forbiddenCharacter
+            }
+            query = target[queryStart..<end]
         }
-        if let query, query.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) {
-            throw .forbiddenCharacter
-        }
-        self.path = try Self.normalize(pathPart)
+        self.path = try Self.normalize(bytes[..<pathEnd])
         self.query = query
     }
 
-    static func normalize(_ raw: Substring) throws(ParseError) -> NormalizedPath {
+    static func normalize(_ raw: Substring.UTF8View) throws(ParseError) -> NormalizedPath {
         // Percent-decode once.
         var decoded: [UInt8] = []
-        decoded.reserveCapacity(raw.utf8.count)
-        var iterator = raw.utf8.makeIterator()
+        decoded.reserveCapacity(raw.count)
+        var iterator = raw.makeIterator()
         var sawEscape = false
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
@@ -73,37 +74,40 @@ public struct RequestTarget: Hashable, Sendable {
                 index += 1
             }
         }
-        guard let text = String(validating: decoded, as: UTF8.self) else { throw .invalidUTF8 }
 
+        // Split on '/' and '\\'; drop ";params", empty and "." segments; apply "..".
+        // A separator byte is never part of a multi-byte UTF-8 sequence, so validating each
+        // segment validates the path.
         var segments: [String] = []
         var trailing = false
-        var start = text.startIndex
-        var index = text.startIndex
-        func finish(_ piece: Substring, isLast: Bool) {
-            var segment = piece
-            if let semicolon = segment.firstIndex(of: ";") { segment = segment[..<semicolon] }
-            switch segment {
-            case "", ".":
-                if isLast { trailing = true }
-            case "..":
-                _ = segments.popLast()
-                if isLast { trailing = true }
-            default:
-                segments.append(String(segment))
-                if isLast { trailing = false }
+        var start = 0
+        var index = 0
+        let count = decoded.count
+        while index <= count {
+            let isSeparator = index == count || decoded[index] == UInt8(ascii: "/") || decoded[index] == UInt8(ascii: "\\")
+            if isSeparator {
+                if index > start {
+                    var segmentEnd = index
+                    if let semicolon = decoded[start..<index].firstIndex(of: UInt8(ascii: ";")) { segmentEnd = semicolon }
+                    let length = segmentEnd - start
+                    let isLast = index == count
+                    if length == 0 || (length == 1 && decoded[start] == UInt8(ascii: ".")) {
+                        if isLast { trailing = true }
+                    } else if length == 2, decoded[start] == UInt8(ascii: "."), decoded[start + 1] == UInt8(ascii: ".") {
+                        _ = segments.popLast()
+                        if isLast { trailing = true }
+                    } else {
+                        guard let segment = String(validating: decoded[start..<segmentEnd], as: UTF8.self) else {
+                            throw .invalidUTF8
+                        }
+                        segments.append(segment)
+                        if isLast { trailing = false }
+                    }
+                }
+                if index < count { trailing = true }
+                start = index + 1
             }
-        }
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "/" || character == "\\" {
-                if index > start { finish(text[start..<index], isLast: false) }
-                start = text.index(after: index)
-                trailing = true
-            }
-            index = text.index(after: index)
-        }
-        if start < text.endIndex {
-            finish(text[start...], isLast: true)
+            index += 1
         }
         return NormalizedPath(segments: segments, hasTrailingSlash: trailing)
     }
