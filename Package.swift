@@ -114,6 +114,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Micro-benchmarks of the pure core and GeoIP, run by bench/core in release mode.
+        .executableTarget(
+            name: "portcullis-bench",
+            dependencies: ["PortcullisCore", "PortcullisGeoIP"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PortcullisCoreTests",
             dependencies: ["PortcullisCore", "PortcullisTestSupport"],
@@ -121,12 +127,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PortcullisConfigFileTests",
-            dependencies: ["PortcullisConfigFile", "PortcullisCore"],
+            dependencies: ["PortcullisConfigFile", "PortcullisCore", "PortcullisTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "PortcullisGeoIPTests",
-            dependencies: ["PortcullisGeoIP", "PortcullisCore"],
+            dependencies: ["PortcullisGeoIP", "PortcullisCore", "PortcullisTestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,23 @@
+import ArgumentParser
+import PortcullisConfigFile
+import PortcullisCore
+
+/// `portcullis check-config`: prints `OK` or every problem, and exits 2 on problems.
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the configuration file: every problem with its file, line, key path and what was expected."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        switch ConfigurationFile.load(path: options.config, environment: .system) {
+        case .success:
+            print("OK")
+        case .failure(let error):
+            Console.error(error.description)
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `portcullis`: the one binary.
+@main
+struct PortcullisCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portcullis",
+        abstract: "A TLS reverse proxy that decides every request: identity, network policy, effective role.",
+        subcommands: [
+            CheckConfigCommand.self,
+            IPCheckCommand.self,
+        ]
+    )
+}
+
+/// `--config FILE`, shared by the commands that read the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "conf/portcullis.yaml"
+}

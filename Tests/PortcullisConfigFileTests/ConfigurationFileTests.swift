@@ -1,0 +1,275 @@
+import Foundation
+import PortcullisConfigFile
+import PortcullisCore
+import PortcullisTestSupport
+import Testing
+
+/// A minimal valid document; tests change parts of it.
+private let valid = """
+server:
+  listen: "127.0.0.1:8443"
+  public_url: "https://localhost:8443"
+  tls:
+    certificates:
+      - { cert_file: server.pem, key_file: server-key.pem }
+identity:
+  oidc:
+    issuer: "https://idp.example.com"
+    client_id: portcullis
+    client_secret_env: OIDC_SECRET
+network:
+  greenlists:
+    corp:
+      - { cidr: 198.51.100.0/24, label: office }
+  tenant_greenlist: corp
+routes:
+  - name: app
+    path: /
+    upstream: "http://127.0.0.1:8080"
+    require: authenticated
+"""
+
+private let everythingExists = ConfigEnvironment(fileExists: { _ in true }, variable: { _ in "secret" })
+
+private func decode(_ yaml: String, file: String = "conf/test.yaml", environment: ConfigEnvironment = everythingExists)
+    -> Result<GatewayConfiguration, ConfigurationError> {
+    do {
+        let root = try ConfigurationFile.parse(text: yaml, file: file)
+        return GatewayConfiguration.decode(root, file: file, environment: environment)
+    } catch {
+        return .failure(error)
+    }
+}
+
+private func problems(_ yaml: String, environment: ConfigEnvironment = everythingExists) -> [ConfigProblem] {
+    if case .failure(let error) = decode(yaml, environment: environment) { return error.problems }
+    return []
+}
+
+@Suite("Configuration files")
+struct ConfigurationFileTests {
+    @Test("a valid document decodes into typed values")
+    func validDocument() throws {
+        let configuration = try decode(valid).get()
+        #expect(configuration.server.listen == ListenAddress(host: "127.0.0.1", port: 8443))
+        #expect(configuration.server.publicURL.callbackURL == "https://localhost:8443/_portcullis/callback")
+        #expect(configuration.server.tls.certificates.first?.certificateFile == "conf/server.pem")
+        #expect(configuration.identity.oidc?.clientSecret == .environment("OIDC_SECRET"))
+        #expect(configuration.sessions == SessionConfiguration())
+        guard case .sqlite(let path) = configuration.store else {
+            Issue.record("expected the SQLite default")
+            return
+        }
+        #expect(path == "var/portcullis.sqlite")
+        #expect(configuration.network.tenantGreenlist == "corp")
+        #expect(configuration.routes.map(\.name) == ["app"])
+    }
+
+    @Test("the shipped conf/portcullis.yaml is valid")
+    func shippedConfiguration() throws {
+        let path = FixturePaths.repositoryRoot + "/conf/portcullis.yaml"
+        let configuration = try ConfigurationFile.load(path: path, environment: .networkOnly).get()
+        #expect(configuration.network.tenantGreenlist == "corp")
+        #expect(configuration.routes.count >= 3)
+        #expect(configuration.identity.oidc?.issuer == "https://localhost:9443")
+    }
+
+    @Test("several problems in one file are all reported, each with file, line, key path and expectation")
+    func manyProblems() {
+        let yaml = """
+        server:
+          listen: "localhost"
+          public_url: "http://localhost:8443"
+          tls:
+            certificates:
+              - { cert_file: missing.pem, key_file: server-key.pem }
+          trusted_proxies: [10.0.0.0/33]
+          lisen: oops
+        sessions:
+          idle_timeout: 8 hours
+          max_staleness: 10m
+        identity:
+          oidc:
+            issuer: "https://idp.example.com"
+            client_id: portcullis
+            client_secret_env: NOT_SET_ANYWHERE
+        network:
+          greenlists:
+            corp:
+              - { cidr: "1.2.3", label: bad }
+        routes:
+          - name: teammates
+            path: /admin/teammates
+            upstream: "http://127.0.0.1:8080"
+            require: { permission: teammates.veiw }
+            greenlist: vpn
+            mfa: sometimes
+          - name: teammates
+            path: /x
+            upstream: "ftp://127.0.0.1"
+            require: everyone
+        """
+        let environment = ConfigEnvironment(fileExists: { !$0.hasSuffix("missing.pem") }, variable: { _ in nil })
+        let found = problems(yaml, environment: environment)
+        let byPath = Dictionary(grouping: found, by: \.path)
+        let expectedPaths = [
+            "server.listen", "server.public_url", "server.tls.certificates[0].cert_file", "server.trusted_proxies[0]",
+            "server.lisen", "sessions.idle_timeout", "sessions.max_staleness", "identity.oidc.client_secret_env",
+            "network.greenlists.corp[0].cidr", "routes[0].require.permission", "routes[0].greenlist", "routes[0].mfa",
+            "routes[1].upstream", "routes[1].require",
+        ]
+        for path in expectedPaths {
+            #expect(byPath[path] != nil, "no problem reported at \(path); got \(found.map(\.description))")
+        }
+        for problem in found {
+            #expect(problem.file == "conf/test.yaml")
+            #expect(problem.mark != nil, "\(problem)")
+            #expect(problem.description.hasPrefix("conf/test.yaml:"))
+        }
+        #expect(byPath["server.trusted_proxies[0]"]?.first?.message.contains("10.0.0.0/33") == true)
+        #expect(byPath["network.greenlists.corp[0].cidr"]?.first?.message.contains("\"1.2.3\"") == true)
+        #expect(byPath["routes[0].require.permission"]?.first?.message.contains("did you mean teammates.view?") == true)
+        #expect(byPath["server.lisen"]?.first?.message.contains("did you mean listen?") == true)
+        #expect(byPath["server.tls.certificates[0].cert_file"]?.first?.message.contains("missing.pem") == true)
+        #expect(byPath["sessions.max_staleness"]?.first?.message.contains("5m") == true)
+        #expect(byPath["routes[0].greenlist"]?.first?.message.contains("vpn") == true)
+        #expect(byPath["identity.oidc.client_secret_env"]?.first?.message.contains("NOT_SET_ANYWHERE") == true)
+        // The second route repeats the first one's name.
+        #expect(found.contains { $0.path == "routes[1]" && $0.message.contains("already used") } || byPath["routes[1].upstream"] != nil)
+    }
+
+    @Test("wrong types name what was expected", arguments: [
+        ("server: [1, 2]", "server", "expected a mapping"),
+        ("routes: {}", "routes", "expected a list"),
+        ("server:\n  listen: \"127.0.0.1:8443\"\n  public_url: \"https://localhost\"\n  proxy_protocol: maybe\n  tls: {certificates: []}", "server.proxy_protocol", "true or false"),
+    ])
+    func wrongTypes(_ yaml: String, _ path: String, _ fragment: String) {
+        let found = problems(yaml)
+        #expect(found.contains { $0.path == path && $0.message.contains(fragment) }, "\(found)")
+    }
+
+    @Test("unknown top-level keys are refused")
+    func unknownTopLevel() {
+        let found = problems(valid + "\nlogging: { level: debug }\n")
+        #expect(found.contains { $0.path == "logging" && $0.message.contains("unknown key") })
+    }
+
+    @Test("repeated keys are refused")
+    func duplicateKeys() {
+        let yaml = valid.replacingOccurrences(of: "  listen: \"127.0.0.1:8443\"", with: "  listen: \"127.0.0.1:8443\"\n  listen: \"127.0.0.1:9443\"")
+        let found = problems(yaml)
+        #expect(!found.isEmpty)
+        #expect(found.contains { $0.message.contains("listen") })
+    }
+
+    @Test("a route needing sign-in without identity.oidc is refused")
+    func needsOIDC() {
+        let yaml = valid.replacingOccurrences(of: """
+        identity:
+          oidc:
+            issuer: "https://idp.example.com"
+            client_id: portcullis
+            client_secret_env: OIDC_SECRET
+
+        """, with: "")
+        #expect(problems(yaml).contains { $0.message.contains("identity.oidc is not configured") })
+    }
+
+    @Test("routes may not claim the reserved prefix or a non-normalised path", arguments: ["/_portcullis/api", "/a/../b", "admin", "/a?x=1"])
+    func badRoutePaths(_ path: String) {
+        let yaml = valid.replacingOccurrences(of: "    path: /\n", with: "    path: \"\(path)\"\n")
+        #expect(problems(yaml).contains { $0.path == "routes[0].path" }, "\(problems(yaml))")
+    }
+
+    @Test("plain http issuers are allowed on loopback only", arguments: [
+        ("http://127.0.0.1:9000", true), ("http://localhost:9000/realms/x", true), ("http://idp.example.com", false),
+        ("http://localhost.evil.com", false), ("https://idp.example.com/", true),
+    ])
+    func issuers(_ issuer: String, _ accepted: Bool) {
+        let yaml = valid.replacingOccurrences(of: "https://idp.example.com", with: issuer)
+        #expect(problems(yaml).contains { $0.path == "identity.oidc.issuer" } == !accepted)
+    }
+
+    @Test("a YAML alias bomb fails fast with a clear message")
+    func aliasBomb() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...12 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(level): &a\(level) [\(refs)]\n"
+        }
+        yaml += "server: *a12\n"
+        let found = problems(yaml)
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("alias bomb") == true)
+    }
+
+    @Test("aliases used as keys and explicit keys are refused before parsing", arguments: [
+        "a: &a [x, x]\nb: {*a : 1}\n",
+        "a: &a [x]\n*a : 1\n",
+        "? [a, b]\n: 1\n",
+    ])
+    func aliasKeys(_ yaml: String) {
+        let found = problems(yaml)
+        #expect(found.count == 1)
+        #expect(found.first?.mark != nil)
+    }
+
+    @Test("aliases as values and quoted stars are fine")
+    func harmlessAliases() throws {
+        let yaml = valid.replacingOccurrences(of: "upstream: \"http://127.0.0.1:8080\"", with: "upstream: &up \"http://127.0.0.1:8080\"")
+            + "\n  - name: other\n    path: /other\n    upstream: *up\n    require: public\n"
+        let configuration = try decode(yaml).get()
+        #expect(configuration.routes.count == 2)
+        let stars = valid.replacingOccurrences(of: "label: office", with: "label: \"*office*\"")
+        #expect(try decode(stars).get().network.greenlists["corp"]?.entries.first?.label == "*office*")
+    }
+
+    @Test("broken YAML is reported with a line number")
+    func brokenYAML() {
+        let found = problems("server:\n  listen: [unclosed\nroutes: []\n")
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("not valid YAML") == true)
+        #expect(found.first?.mark != nil)
+    }
+
+    @Test("empty, oversized and deeply nested documents are refused")
+    func hostileDocuments() {
+        #expect(problems("").first?.message.contains("empty") == true)
+        let big = String(repeating: "# padding\n", count: 110_000)
+        #expect(problems(big).first?.message.contains("larger than") == true)
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(!problems("server: " + deep).isEmpty)
+    }
+
+    @Test("a missing file names the file")
+    func missingFile() {
+        let result = ConfigurationFile.load(path: "/nonexistent/portcullis.yaml")
+        guard case .failure(let error) = result else {
+            Issue.record("loaded a missing file")
+            return
+        }
+        #expect(error.description.contains("/nonexistent/portcullis.yaml"))
+        #expect(error.description.contains("no such file"))
+    }
+
+    @Test("secrets must come from exactly one place")
+    func secretSources() {
+        let both = valid.replacingOccurrences(of: "client_secret_env: OIDC_SECRET", with: "client_secret_env: OIDC_SECRET\n    client_secret_file: s.txt")
+        #expect(problems(both).contains { $0.message.contains("not both") })
+        let neither = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET\n", with: "")
+        #expect(problems(neither).contains { $0.message.contains("client_secret_file or client_secret_env") })
+        let badName = valid.replacingOccurrences(of: "OIDC_SECRET", with: "\"not a name\"")
+        #expect(problems(badName).contains { $0.path == "identity.oidc.client_secret_env" })
+    }
+
+    @Test("relative paths resolve against the file's folder")
+    func relativePaths() {
+        #expect(ConfigPaths.resolve("../certs/dev/server.pem", relativeTo: "conf") == "certs/dev/server.pem")
+        #expect(ConfigPaths.resolve("geoip/x.mmdb", relativeTo: "/etc/portcullis") == "/etc/portcullis/geoip/x.mmdb")
+        #expect(ConfigPaths.resolve("/abs/x", relativeTo: "conf") == "/abs/x")
+        #expect(ConfigPaths.resolve("x", relativeTo: ".") == "./x")
+        #expect(ConfigPaths.directory(of: "portcullis.yaml") == ".")
+        #expect(ConfigPaths.directory(of: "/etc/p.yaml") == "/etc")
+        #expect(ConfigPaths.directory(of: "/p.yaml") == "/")
+    }
+}
