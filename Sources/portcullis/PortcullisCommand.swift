@@ -7,8 +7,10 @@ struct PortcullisCommand: AsyncParsableCommand {
         commandName: "portcullis",
         abstract: "A TLS reverse proxy that decides every request: identity, network policy, effective role.",
         subcommands: [
+            ServeCommand.self,
             CheckConfigCommand.self,
             IPCheckCommand.self,
+            CertsCommand.self,
         ]
     )
 }

@@ -99,7 +99,7 @@ struct ConfigurationReader {
         return address
     }
 
-    func readTLS(_ value: ConfigValue) -> TLSConfiguration? {
+    func readTLS(_ value: ConfigValue) -> TLSSettings? {
         guard let map = value.mapping(keys: ["certificates", "min_version", "hsts_max_age"]) else { return nil }
         let certificates = map.required("certificates", "a list of { cert_file, key_file }").flatMap { list in
             list.list { item -> CertificateFiles? in
@@ -114,8 +114,8 @@ struct ConfigurationReader {
            items.isEmpty {
             list.expected("at least one certificate")
         }
-        let minimum = map["min_version"].map { value -> TLSConfiguration.MinimumVersion? in
-            guard let text = value.string(), let version = TLSConfiguration.MinimumVersion(rawValue: text) else {
+        let minimum = map["min_version"].map { value -> TLSSettings.MinimumVersion? in
+            guard let text = value.string(), let version = TLSSettings.MinimumVersion(rawValue: text) else {
                 value.expected("\"1.2\" or \"1.3\" (older versions are never offered)")
                 return nil
             }
@@ -123,7 +123,7 @@ struct ConfigurationReader {
         } ?? .tls12
         let hsts = map["hsts_max_age"].map { $0.duration(within: .zero ... .seconds(2 * 31_536_000)) } ?? .seconds(31_536_000)
         guard let certificates, !certificates.isEmpty, let minimum, let hsts else { return nil }
-        return TLSConfiguration(certificates: certificates, minimumVersion: minimum, hstsMaxAge: hsts)
+        return TLSSettings(certificates: certificates, minimumVersion: minimum, hstsMaxAge: hsts)
     }
 
     func readLimits(_ value: ConfigValue) -> ServerLimits? {
@@ -420,7 +420,7 @@ struct ConfigurationReader {
 
     static let routeKeys = [
         "name", "host", "path", "methods", "upstream", "require", "allow_bearer", "mfa", "greenlist", "countries",
-        "connect_timeout", "response_timeout",
+        "connect_timeout", "response_timeout", "upstream_ca_file",
     ]
 
     func readRoute(_ value: ConfigValue, network: NetworkConfiguration?) -> Route? {
@@ -474,6 +474,11 @@ struct ConfigurationReader {
         let response = map["response_timeout"].map { $0.duration(within: .milliseconds(10) ... .seconds(3_600)) }
             ?? UpstreamTimeouts.defaults.response
 
+        let caFile = map["upstream_ca_file"].map { requiredFile($0) }
+        if caFile != nil, let upstream, upstream.scheme != .https {
+            map["upstream_ca_file"]?.problem("upstream_ca_file needs an https:// upstream")
+        }
+
         if let prefix, prefix.first == Route.reservedSegment {
             map["path"]?.problem("/_portcullis/ is reserved for Portcullis's own endpoints")
             return nil
@@ -488,10 +493,12 @@ struct ConfigurationReader {
         if case .some(.none) = methods { return nil }
         if case .some(.none) = greenlist { return nil }
         if case .some(.none) = countries { return nil }
+        if case .some(.none) = caFile { return nil }
         return Route(
             name: name, host: host ?? nil, prefix: prefix, methods: methods ?? nil, target: .upstream(upstream),
             requirement: requirement, allowBearer: allowBearer, mfaRequired: mfa, greenlist: greenlist ?? nil,
-            countries: countries ?? nil, timeouts: UpstreamTimeouts(connect: connect, response: response)
+            countries: countries ?? nil, timeouts: UpstreamTimeouts(connect: connect, response: response),
+            upstreamCAFile: caFile ?? nil
         )
     }
 

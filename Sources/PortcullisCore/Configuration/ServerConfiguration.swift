@@ -3,7 +3,7 @@ public struct ServerConfiguration: Sendable {
     public var listen: ListenAddress
     /// The origin users see, such as `https://localhost:8443`.
     public var publicURL: PublicURL
-    public var tls: TLSConfiguration
+    public var tls: TLSSettings
     /// `/healthz`, `/readyz` and `/metrics` are served here, never on `listen`.
     public var internalListen: ListenAddress
     /// Peers whose `X-Forwarded-For` is believed.
@@ -17,7 +17,7 @@ public struct ServerConfiguration: Sendable {
     public init(
         listen: ListenAddress,
         publicURL: PublicURL,
-        tls: TLSConfiguration,
+        tls: TLSSettings,
         internalListen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 9090),
         trustedProxies: [IPRange] = [],
         proxyProtocol: Bool = false,
@@ -65,7 +65,7 @@ public struct PublicURL: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `server.tls:` — certificates and protocol versions.
-public struct TLSConfiguration: Sendable {
+public struct TLSSettings: Sendable {
     public enum MinimumVersion: String, Hashable, Sendable {
         case tls12 = "1.2"
         case tls13 = "1.3"

@@ -48,7 +48,17 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Dotted quad for IPv4, RFC 5952 text for IPv6.
     public var description: String {
         if let v4 = ipv4 {
-            return "\(v4 >> 24).\(v4 >> 16 & 0xFF).\(v4 >> 8 & 0xFF).\(v4 & 0xFF)"
+            // Hand-built: this runs for every request (logs, X-Forwarded-For).
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(15)
+            for shift in [24, 16, 8, 0] as [UInt32] {
+                let octet = UInt8(truncatingIfNeeded: v4 >> shift)
+                if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
+                if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
+                bytes.append(UInt8(ascii: "0") + octet % 10)
+                if shift != 0 { bytes.append(UInt8(ascii: ".")) }
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
         var groups: [UInt16] = []
         for shift in stride(from: 112, through: 0, by: -16) {

@@ -1,5 +1,6 @@
-/// One entry of the route table (SPEC §5, §10).
-public struct Route: Hashable, Sendable {
+/// One entry of the route table (SPEC §5, §10). A reference type: every request carries its
+/// route, and passing one reference is cheaper than copying a dozen fields.
+public final class Route: Hashable, Sendable {
     /// Where matched requests go.
     public enum Target: Hashable, Sendable {
         case upstream(Upstream)
@@ -22,6 +23,8 @@ public struct Route: Hashable, Sendable {
     public let greenlist: String?
     public let countries: CountryRule?
     public let timeouts: UpstreamTimeouts
+    /// Extra trust root (PEM) for an https upstream; `nil` uses the system's roots.
+    public let upstreamCAFile: String?
 
     public init(
         name: String,
@@ -34,7 +37,8 @@ public struct Route: Hashable, Sendable {
         mfaRequired: Bool = false,
         greenlist: String? = nil,
         countries: CountryRule? = nil,
-        timeouts: UpstreamTimeouts = .defaults
+        timeouts: UpstreamTimeouts = .defaults,
+        upstreamCAFile: String? = nil
     ) {
         self.name = name
         self.host = host
@@ -47,6 +51,7 @@ public struct Route: Hashable, Sendable {
         self.greenlist = greenlist
         self.countries = countries
         self.timeouts = timeouts
+        self.upstreamCAFile = upstreamCAFile
     }
 
     /// The reserved prefix for Portcullis's own endpoints.
@@ -68,6 +73,20 @@ public struct Route: Hashable, Sendable {
     public var upstream: Upstream? {
         if case .upstream(let upstream) = target { return upstream }
         return nil
+    }
+
+    public static func == (lhs: Route, rhs: Route) -> Bool {
+        lhs === rhs || (lhs.name == rhs.name && lhs.host == rhs.host && lhs.prefix == rhs.prefix
+            && lhs.methods == rhs.methods && lhs.target == rhs.target && lhs.requirement == rhs.requirement
+            && lhs.allowBearer == rhs.allowBearer && lhs.mfaRequired == rhs.mfaRequired
+            && lhs.greenlist == rhs.greenlist && lhs.countries == rhs.countries && lhs.timeouts == rhs.timeouts
+            && lhs.upstreamCAFile == rhs.upstreamCAFile)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(prefix)
+        hasher.combine(host)
     }
 }
 

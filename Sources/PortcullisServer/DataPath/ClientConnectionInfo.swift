@@ -1,0 +1,31 @@
+import NIOCore
+import PortcullisCore
+
+/// What is known about a client connection before any request: the TCP peer (or the source
+/// a PROXY protocol header gave for it) and the protocol spoken. Shared by the HTTP/2 streams
+/// of one connection; read and written only on the connection's event loop.
+final class ClientConnectionInfo {
+    var peer: IPAddress
+    let httpVersion: String
+
+    var isHTTP1: Bool { httpVersion != "2" }
+
+    init(peer: IPAddress, httpVersion: String) {
+        self.peer = peer
+        self.httpVersion = httpVersion
+    }
+
+    /// The peer of a socket address; an address NIO cannot give us is treated as unspecified.
+    static func address(of socketAddress: SocketAddress?) -> IPAddress {
+        switch socketAddress {
+        case .v4(let address):
+            let value = UInt32(bigEndian: address.address.sin_addr.s_addr)
+            return IPAddress(ipv4: value)
+        case .v6(let address):
+            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+            return IPAddress(bytes: bytes) ?? IPAddress(ipv6: 0)
+        default:
+            return IPAddress(ipv6: 0)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Synchronization
+
+/// What `/readyz` reports: each named check is ready or says why not.
+public final class Readiness: Sendable {
+    private let checks: Mutex<[String: String?]> = Mutex([:])
+
+    public init() {}
+
+    /// Declares a check that is not ready yet.
+    public func register(_ name: String, waitingFor reason: String) {
+        checks.withLock { $0[name] = .some(reason) }
+    }
+
+    public func markReady(_ name: String) {
+        checks.withLock { $0[name] = .some(nil) }
+    }
+
+    public func markNotReady(_ name: String, reason: String) {
+        checks.withLock { $0[name] = .some(reason) }
+    }
+
+    /// Ready when every check is; otherwise the reasons, by check.
+    public var status: (ready: Bool, problems: [String: String]) {
+        let current = checks.withLock { $0 }
+        var problems: [String: String] = [:]
+        for (name, reason) in current {
+            if let reason { problems[name] = reason }
+        }
+        return (problems.isEmpty, problems)
+    }
+}
