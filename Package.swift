@@ -99,7 +99,10 @@ let package = Package(
         // Fakes, a manual clock and the store conformance suite.
         .target(
             name: "PortcullisTestSupport",
-            dependencies: ["PortcullisCore"],
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -134,6 +137,30 @@ let package = Package(
         .testTarget(
             name: "PortcullisConfigFileTests",
             dependencies: ["PortcullisConfigFile", "PortcullisCore", "PortcullisTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PortcullisServerTests",
+            dependencies: [
+                "PortcullisServer",
+                "PortcullisCore",
+                "PortcullisConfigFile",
+                "PortcullisTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

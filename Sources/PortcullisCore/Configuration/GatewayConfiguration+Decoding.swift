@@ -80,7 +80,7 @@ struct ConfigurationReader {
         let proxyProtocol = map["proxy_protocol"].map { $0.bool() } ?? false
         let limits = map["limits"].map(readLimits) ?? .defaults
         let grace = map["shutdown_grace"].map { $0.duration(within: .zero ... .seconds(3_600)) } ?? .seconds(30)
-        if let listen, let internalListen, listen == internalListen {
+        if let listen, let internalListen, listen == internalListen, listen.port != 0 {
             map.problem("internal_listen must differ from listen")
         }
         guard let listen, let publicURL, let tls, let internalListen, let trusted, let proxyProtocol,

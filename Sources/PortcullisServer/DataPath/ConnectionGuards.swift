@@ -40,12 +40,12 @@ final class HandshakeTimeoutHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.fireUserInboundEventTriggered(event)
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
             timer?.cancel()
             timer = nil
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     private func arm(_ context: ChannelHandlerContext) {

@@ -86,15 +86,20 @@ public final class GatewayServer: Service, Sendable {
         publish(.success(address))
         runtime.logger.info("listening", metadata: ["address": "\(address)", "tls": "1.2, 1.3", "alpn": "h2, http/1.1"])
 
-        try await withGracefulShutdownHandler {
-            try await serverChannel.closeFuture.get()
-        } onGracefulShutdown: {
-            serverChannel.close(promise: nil)
-        }
-        // No new connections now. Let in-flight requests finish, up to the grace period.
-        runtime.logger.info("draining connections", metadata: ["open": "\(runtime.metrics.currentConnections)"])
+        // Graceful shutdown: stop accepting, tell every connection to finish what it is doing
+        // (HTTP/1 closes after the response in flight, HTTP/2 sends GOAWAY), and wait for them.
         let drained = group.next().makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: drained)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await serverChannel.closeFuture.get()
+            } onGracefulShutdown: { [runtime] in
+                runtime.logger.info("draining connections", metadata: ["open": "\(runtime.metrics.currentConnections)"])
+                quiesce.initiateShutdown(promise: drained)
+            }
+        } onCancel: {
+            serverChannel.close(promise: nil)
+            drained.succeed(())
+        }
         let grace = runtime.snapshot.configuration.server.shutdownGrace
         let deadline = group.next().scheduleTask(in: TimeAmount(grace)) { [self] in
             let open = children.withLock { Array($0.values) }
@@ -152,8 +157,9 @@ public final class GatewayServer: Service, Sendable {
             if snapshot.configuration.server.proxyProtocol, snapshot.clientAddresses.isTrusted(peer) {
                 try sync.addHandler(ByteToMessageHandler(ProxyProtocolV2Decoder(connection: info)))
             }
-            try sync.addHandler(HandshakeTimeoutHandler(timeout: TimeAmount(limits.headerTimeout)))
             try sync.addHandler(NIOSSLServerHandler(context: context))
+            // After the TLS handler: it must see the handshake-completed event.
+            try sync.addHandler(HandshakeTimeoutHandler(timeout: TimeAmount(limits.headerTimeout)))
             try sync.addHandler(WriteCoalescingHandler())
             try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
                 switch result {

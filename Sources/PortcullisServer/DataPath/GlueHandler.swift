@@ -4,7 +4,7 @@ import NIOHTTP1
 /// Joins two channels byte for byte, with backpressure: a side whose partner cannot take more
 /// stops reading (after the `GlueHandler` of swift-nio-examples' connect-proxy). Both channels
 /// must share an event loop.
-final class GlueHandler {
+final class GlueHandler: RemovableChannelHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false

@@ -10,7 +10,7 @@ import PortcullisCore
 /// For HTTP/1.1 it also keeps the connection's deadlines (idle and header timeouts), answers
 /// malformed requests with 400, serialises pipelined requests, and keeps its upstream connection
 /// between requests to the same upstream.
-final class ProxyHandler: ChannelDuplexHandler {
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -24,6 +24,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         case proxying
         /// A refusal was sent; the rest of the request body is read and dropped.
         case refusing
+        /// The upstream sent 101; the tunnel starts when its (empty) response ends.
+        case upgrading
         /// A WebSocket tunnel took over the connection.
         case tunnelled
         case closed
@@ -118,7 +120,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             case .refusing:
                 discarded += buffer.readableBytes
                 if discarded > Self.discardLimit { context.close(promise: nil) }
-            case .idle, .tunnelled, .closed:
+            case .idle, .tunnelled, .closed, .upgrading:
                 break
             }
         case .end(let trailers):
@@ -135,7 +137,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 }
             case .refusing:
                 if exchange.responseEnded { finish(exchange) }
-            case .idle, .tunnelled, .closed:
+            case .idle, .tunnelled, .closed, .upgrading:
                 break
             }
         }
@@ -162,6 +164,8 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
         case .idle, .refusing, .tunnelled, .closed:
             context.read()
+        case .upgrading:
+            readPending = true
         }
     }
 
@@ -173,14 +177,17 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        if let exchange, !exchange.responseEnded {
-            exchange.responseDeadline = nil
-            if let upstream = exchange.upstream {
-                exchange.upstream = nil
-                pool.release(upstream, reusable: false)
+        if let exchange {
+            if !exchange.responseEnded {
+                exchange.responseDeadline = nil
+                if let upstream = exchange.upstream {
+                    exchange.upstream = nil
+                    pool.release(upstream, reusable: false)
+                }
+                exchange.outcomeOverride = "aborted"
+                exchange.reasonOverride = "client_closed"
             }
-            exchange.outcomeOverride = "aborted"
-            exchange.reasonOverride = "client_closed"
+            // An HTTP/2 stream closes as soon as its response ends, before `finish` runs.
             log(exchange)
         }
         if let kept = keptUpstream {
@@ -364,6 +371,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             target: target,
             upstream: upstream,
             client: exchange.client,
+            peer: connection.peer,
             peerIsTrustedProxy: exchange.snapshot.clientAddresses.hasTrustedProxies && exchange.snapshot.clientAddresses.isTrusted(connection.peer),
             originalHost: host,
             isWebSocketUpgrade: exchange.isWebSocketUpgrade,
@@ -431,9 +439,7 @@ final class ProxyHandler: ChannelDuplexHandler {
                 }
             }
         }
-        if exchange.requestEnded || !exchange.requestHasBody || exchange.retried {
-            connection.handler.flush()
-        }
+        connection.handler.flush()
         if exchange.requestEnded { armResponseTimer(exchange) }
         if readPending, connection.isWritable {
             readPending = false
@@ -535,7 +541,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             case .idle, .proxying, .refusing:
                 readPending = false
                 context.read()
-            case .authenticating, .connecting, .tunnelled, .closed:
+            case .authenticating, .connecting, .tunnelled, .closed, .upgrading:
                 break
             }
         }
@@ -597,6 +603,10 @@ extension HTTPServerRequestPart {
 
 extension ProxyHandler: UpstreamResponseReceiver {
     func upstreamDidReceive(_ part: HTTPClientResponsePart) {
+        if case .upgrading = state, case .end = part, let exchange, let upstream = exchange.upstream, let context {
+            finishUpgrade(exchange, upstream: upstream, context: context)
+            return
+        }
         guard let exchange, case .proxying = state, let context else { return }
         switch part {
         case .head(let head):
@@ -608,7 +618,7 @@ extension ProxyHandler: UpstreamResponseReceiver {
                     refuse(exchange, kind: .badGateway, reason: "upstream_protocol_error", message: "the upstream switched protocols unasked", context: context)
                     return
                 }
-                startTunnel(exchange, upstream: upstream, head: head, context: context)
+                startUpgrade(exchange, upstream: upstream, head: head, context: context)
                 return
             }
             exchange.responseHeadSent = true
@@ -693,10 +703,10 @@ extension ProxyHandler: UpstreamResponseReceiver {
 // MARK: WebSocket tunnel
 
 extension ProxyHandler {
-    /// The upstream agreed to switch protocols: send its 101 to the client, then replace the
-    /// HTTP handlers on both channels with a byte tunnel.
-    private func startTunnel(_ exchange: Exchange, upstream: UpstreamConnection, head: HTTPResponseHead, context: ChannelHandlerContext) {
-        state = .tunnelled
+    /// The upstream agreed to switch protocols: send its 101 to the client. The tunnel starts
+    /// once the upstream's decoder has finished the 101 message.
+    private func startUpgrade(_ exchange: Exchange, upstream: UpstreamConnection, head: HTTPResponseHead, context: ChannelHandlerContext) {
+        state = .upgrading
         exchange.responseHeadSent = true
         exchange.responseEnded = true
         deadlineTimer?.cancel()
@@ -705,6 +715,12 @@ extension ProxyHandler {
         let response = UpstreamResponseBuilder.build(head, hsts: exchange.snapshot.hsts, isUpgrade: true)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Replaces the HTTP handlers on both channels with a byte tunnel.
+    private func finishUpgrade(_ exchange: Exchange, upstream: UpstreamConnection, context: ChannelHandlerContext) {
+        state = .tunnelled
+        upstream.handler.receiver = nil
         exchange.upstream = nil
         log(exchange)
         self.exchange = nil

@@ -13,7 +13,7 @@ protocol UpstreamResponseReceiver: AnyObject {
 /// The handler at the end of an upstream channel's pipeline: passes response parts to the
 /// current receiver and holds reads while the receiver's client cannot take more (backpressure,
 /// like the `GlueHandler` of swift-nio-examples).
-final class UpstreamConnectionHandler: ChannelDuplexHandler {
+final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

@@ -11,6 +11,8 @@ enum UpstreamRequestBuilder {
         var target: RequestTarget
         var upstream: Upstream
         var client: IPAddress
+        /// The TCP peer (the hop `X-Forwarded-For` gains).
+        var peer: IPAddress
         /// The TCP peer was a trusted proxy, so its `X-Forwarded-For` chain is kept.
         var peerIsTrustedProxy: Bool
         /// The host the client asked for, for `X-Forwarded-Host`.
@@ -67,7 +69,7 @@ enum UpstreamRequestBuilder {
             }
         }
         headers.add(name: "Host", value: input.upstream.authority)
-        forwardedFor.append(input.client.description)
+        forwardedFor.append(input.peer.description)
         headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
         headers.add(name: "X-Forwarded-Proto", value: "https")
         if let host = input.originalHost { headers.add(name: "X-Forwarded-Host", value: host) }

@@ -110,7 +110,7 @@ enum LogText {
             if cache.second == second { return cache.text }
             var text = ""
             appendTimestamp(seconds: second, milliseconds: 0, to: &text)
-            text.removeLast(4)  // ".000Z"
+            text.removeLast(5)  // ".000Z"
             cache = (second, text)
             return text
         }

@@ -1,0 +1,43 @@
+import NIOHTTP1
+import PortcullisCore
+@testable import PortcullisServer
+import Testing
+
+@Suite("Header rules")
+struct HeaderHandlingTests {
+    @Test("identity headers in every case and _/- spelling", arguments: [
+        "X-Portcullis-User", "x-portcullis-user", "X_PORTCULLIS_USER", "x_Portcullis-uSer", "X-Portcullis-",
+        "X-Forwarded-User", "x_forwarded_email", "X-FORWARDED-GROUPS", "Remote-User", "remote_user", "REMOTE-USER",
+    ])
+    func identity(_ name: String) {
+        #expect(HeaderRules.disposition(ofRequestHeader: name) == .identity)
+    }
+
+    @Test("forwarding and hop-by-hop headers", arguments: [
+        ("X-Forwarded-For", HeaderRules.Disposition.forwarding), ("x_forwarded_proto", .forwarding), ("Forwarded", .forwarding),
+        ("X-Real-IP", .forwarding), ("Connection", .hopByHop), ("keep-alive", .hopByHop), ("Transfer-Encoding", .hopByHop),
+        ("TE", .hopByHop), ("Upgrade", .hopByHop), ("Proxy-Authorization", .hopByHop), ("Accept", .forward),
+        ("X-Request-Id", .forward), ("Cookie", .forward), ("Remote-Address", .forward), ("", .forward),
+    ])
+    func others(_ name: String, _ expected: HeaderRules.Disposition) {
+        #expect(HeaderRules.disposition(ofRequestHeader: name) == expected)
+    }
+
+    @Test("Portcullis cookies are removed before the upstream")
+    func cookies() {
+        #expect(CookieHeader.removing(["__Host-portcullis"], from: "a=1; __Host-portcullis=secret; b=2") == "a=1; b=2")
+        #expect(CookieHeader.removing(["__Host-portcullis"], from: "__Host-portcullis=secret") == nil)
+        #expect(CookieHeader.removing(["__Host-portcullis"], from: "__Host-portcullis-other=1") == "__Host-portcullis-other=1")
+        var headers = HTTPHeaders()
+        headers.add(name: "Cookie", value: "x=1; __Host-portcullis=abc")
+        #expect(CookieHeader.value(of: "__Host-portcullis", in: headers) == "abc")
+        #expect(CookieHeader.value(of: "y", in: headers) == nil)
+    }
+
+    @Test("list tokens without Foundation")
+    func tokens() {
+        #expect(HeaderTokens.split(" keep-alive ,Upgrade,, x ") == ["keep-alive", "Upgrade", "x"])
+        #expect(HeaderTokens.contains("gzip, Chunked", token: "chunked"))
+        #expect(!HeaderTokens.contains("gzip", token: "chunked"))
+    }
+}

@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@Suite("Timeouts and upstream failures", .serialized)
+struct TimeoutAndFailureTests {
+    @Test("a slow client is cut off by the header timeout")
+    func slowloris() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { header_timeout: 1s, idle_timeout: 30s }")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        let start = ContinuousClock.now
+        // Trickle a header, never finishing it.
+        try await client.send("GET /echo HTTP/1.1\r\n")
+        for _ in 0..<20 where !client.isClosed {
+            try? await client.send("X-Slow: a\r\n")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(await client.waitForClose(timeout: .seconds(5)))
+        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(!client.text.contains("bodySHA256"))
+    }
+
+    @Test("an idle keep-alive connection is closed after the idle timeout")
+    func idleTimeout() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { header_timeout: 1s, idle_timeout: 2s }")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        try await client.send("GET /echo HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        _ = await client.wait { $0.contains("bodySHA256") }
+        // Still open within the idle timeout, even past the header timeout.
+        try await Task.sleep(for: .milliseconds(1_300))
+        #expect(!client.isClosed)
+        #expect(await client.waitForClose(timeout: .seconds(3)))
+    }
+
+    @Test("a TLS handshake that never finishes is cut off")
+    func stalledHandshake() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { header_timeout: 1s }")
+        defer { Task { await gateway.stop() } }
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: gateway.port).get()
+        try await channel.writeAndFlush(ByteBuffer(bytes: [0x16, 0x03, 0x01]))
+        let start = ContinuousClock.now
+        try await channel.closeFuture.get()
+        #expect(ContinuousClock.now - start < .seconds(4))
+    }
+
+    @Test("a dead upstream gives 502 upstream_unavailable")
+    func deadUpstream() async throws {
+        let port = try await TestUpstream.deadPort()
+        let gateway = try await TestGateway.start(routes: """
+              - { name: dead, path: /, upstream: "http://127.0.0.1:\(port)", require: public }
+            """)
+        defer { Task { await gateway.stop() } }
+        let (response, body) = try await gateway.fetch("/anything")
+        #expect(response.status == .badGateway)
+        #expect(String(buffer: body).contains("upstream_unavailable"))
+        let counter = try gateway.metrics.expectCounter("portcullis_upstream_errors_total", [("route", "dead"), ("kind", "unavailable")])
+        #expect(counter.totalValue == 1)
+    }
+
+    @Test("a slow upstream gives 504 upstream_timeout")
+    func slowUpstream() async throws {
+        let gateway = try await TestGateway.start(routes: """
+              - { name: slow, path: /, upstream: "{UPSTREAM}", require: public, response_timeout: 500ms }
+            """)
+        defer { Task { await gateway.stop() } }
+        let start = ContinuousClock.now
+        let (response, body) = try await gateway.fetch("/hang")
+        #expect(response.status == .gatewayTimeout)
+        #expect(String(buffer: body).contains("upstream_timeout"))
+        #expect(ContinuousClock.now - start < .seconds(3))
+        // Fast answers on the same route are unaffected.
+        let (fast, _) = try await gateway.fetch("/slow?ms=50")
+        #expect(fast.status == .ok)
+    }
+
+    @Test("an upstream that closes without answering gives 502")
+    func upstreamCloses() async throws {
+        let gateway = try await TestGateway.start()
+        defer { Task { await gateway.stop() } }
+        let (response, body) = try await gateway.fetch("/close")
+        #expect(response.status == .badGateway)
+        #expect(String(buffer: body).contains("upstream_unavailable"))
+    }
+
+    @Test("too many connections: the extra ones are closed at once")
+    func connectionLimit() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { max_connections: 2 }")
+        defer { Task { await gateway.stop() } }
+        let roots = try gateway.certificates.trustRoots()
+        let one = try await RawTLSClient.connect(port: gateway.port, trustRoots: roots)
+        let two = try await RawTLSClient.connect(port: gateway.port, trustRoots: roots)
+        await #expect(throws: (any Error).self) {
+            _ = try await RawTLSClient.connect(port: gateway.port, trustRoots: roots)
+        }
+        await one.close()
+        await two.close()
+    }
+}

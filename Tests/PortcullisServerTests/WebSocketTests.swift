@@ -1,0 +1,34 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@Suite("WebSocket through the proxy", .serialized)
+struct WebSocketTests {
+    @Test("an upgrade passes through and frames echo both ways")
+    func echo() async throws {
+        let gateway = try await TestGateway.start()
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        try await client.send("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        let handshake = await client.wait { $0.contains("\r\n\r\n") }
+        #expect(handshake.hasPrefix("HTTP/1.1 101"))
+        #expect(handshake.lowercased().contains("upgrade: websocket"))
+        #expect(handshake.lowercased().contains("sec-websocket-accept:"))
+
+        // A masked text frame "hello portcullis".
+        let payload = Array("hello portcullis".utf8)
+        let mask: [UInt8] = [0x11, 0x22, 0x33, 0x44]
+        var frame: [UInt8] = [0x81, 0x80 | UInt8(payload.count)] + mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        let before = client.bytes.count
+        try await client.channel.writeAndFlush(ByteBuffer(bytes: frame))
+        let reply = await client.waitForBytes(before + 2 + payload.count)
+        let bytes = Array(reply.dropFirst(before))
+        #expect(bytes.first == 0x81)
+        #expect(Array(bytes.dropFirst(2).prefix(payload.count)) == payload)
+        await client.close()
+    }
+}
