@@ -6,7 +6,8 @@ import PortcullisCore
 import PortcullisServer
 import Testing
 
-@Suite("Proxy behaviour", .serialized)
+extension ServerTests {
+@Suite("Proxy behaviour")
 struct ProxyBehaviourTests {
     /// Every spelling of every identity header a client might try.
     static let spoofedIdentityHeaders: [String] = {
@@ -245,4 +246,5 @@ struct ProxyBehaviourTests {
         let counter = try gateway.metrics.expectCounter("portcullis_requests_total", [("route", "app"), ("decision", "allow"), ("reason", "public_route")])
         #expect(counter.totalValue == 2)
     }
+}
 }

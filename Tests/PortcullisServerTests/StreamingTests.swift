@@ -7,7 +7,8 @@ import NIOPosix
 import PortcullisServer
 import Testing
 
-@Suite("Streaming bodies", .serialized)
+extension ServerTests {
+@Suite("Streaming bodies")
 struct StreamingTests {
     static let size = 100 * 1_048_576
 
@@ -109,4 +110,5 @@ struct StreamingTests {
         let echo = try await gateway.echo()
         #expect(echo.method == "GET")
     }
+}
 }

@@ -8,7 +8,8 @@ import PortcullisServer
 import Testing
 import X509
 
-@Suite("TLS listener", .serialized)
+extension ServerTests {
+@Suite("TLS listener")
 struct TLSListenerTests {
     @Test("TLS 1.0 and 1.1 are refused; 1.2 and 1.3 are accepted")
     func versions() async throws {
@@ -158,4 +159,5 @@ struct TLSListenerTests {
         #expect(refused.lowercased().contains("strict-transport-security: max-age=31536000"))
         await client.close()
     }
+}
 }

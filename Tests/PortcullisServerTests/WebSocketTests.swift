@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 
-@Suite("WebSocket through the proxy", .serialized)
+extension ServerTests {
+@Suite("WebSocket through the proxy")
 struct WebSocketTests {
     @Test("an upgrade passes through and frames echo both ways")
     func echo() async throws {
@@ -31,4 +32,5 @@ struct WebSocketTests {
         #expect(Array(bytes.dropFirst(2).prefix(payload.count)) == payload)
         await client.close()
     }
+}
 }
