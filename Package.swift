@@ -166,6 +166,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PortcullisStoreTests",
+            dependencies: [
+                "PortcullisStore",
+                "PortcullisCore",
+                "PortcullisTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "PortcullisGeoIPTests",
             dependencies: ["PortcullisGeoIP", "PortcullisCore", "PortcullisTestSupport"],
             swiftSettings: strict

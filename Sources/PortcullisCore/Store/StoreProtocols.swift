@@ -1,0 +1,119 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Sessions (SPEC §3). Revocations answer with the hashes they revoked, so that callers can
+/// drop them from caches and broadcast them.
+public protocol SessionStore: Sendable {
+    func insertSession(_ session: SessionRecord) async throws
+    func session(_ idHash: SessionIDHash) async throws -> SessionRecord?
+    /// Last seen and last IP (written at most about once a minute per session by the caller).
+    func recordSessionActivity(_ idHash: SessionIDHash, at: Date, ip: IPAddress, location: GeoLocation) async throws
+    /// False when the session does not exist or was already revoked.
+    func revokeSession(_ idHash: SessionIDHash, at: Date, by: String, reason: String) async throws -> Bool
+    func revokeSessions(userID: String, at: Date, by: String, reason: String) async throws -> [SessionIDHash]
+    /// Back-channel logout by the IdP's `sid`.
+    func revokeSessions(idpSessionID: String, userID: String?, at: Date, reason: String) async throws -> [SessionIDHash]
+    /// Sessions not revoked and not past their absolute expiry, newest first. (Idle expiry
+    /// depends on configuration; callers filter with ``SessionRecord/isActive(at:idleTimeout:)``.)
+    func activeSessions(userID: String, now: Date) async throws -> [SessionRecord]
+    /// Deletes sessions that ended (revoked or expired) before the cut-off.
+    func purgeSessions(endedBefore: Date) async throws -> Int
+}
+
+/// Users, groups and memberships.
+public protocol DirectoryStore: Sendable {
+    /// Creates or updates the user from an SSO login and replaces their group memberships with
+    /// the groups named in the claims (groups are created as needed).
+    func recordLogin(_ profile: LoginProfile, at: Date) async throws -> UserRecord
+    func user(id: String) async throws -> UserRecord?
+    func user(email: String) async throws -> UserRecord?
+    func user(subject: String) async throws -> UserRecord?
+    /// The user's groups, with their role mappings.
+    func groups(ofUser userID: String) async throws -> [GroupRecord]
+    /// Refuse sessions and bearer tokens issued before this instant.
+    func setNotBefore(userID: String, _ instant: Date) async throws
+}
+
+/// Values that may be used once: login `state`, logout-token `jti`, authorization codes.
+public protocol OneTimeValueStore: Sendable {
+    /// Records the value; false when it was recorded before and has not expired.
+    func consumeOnce(kind: String, value: String, expiresAt: Date, now: Date) async throws -> Bool
+}
+
+/// Tenant-wide settings and shared secrets.
+public protocol SettingsStore: Sendable {
+    func defaultMemberPermissions() async throws -> DefaultMemberPermissions
+    func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions) async throws
+    func featureFlags() async throws -> FeatureFlags
+    func setFeatureFlags(_ flags: FeatureFlags) async throws
+    /// A secret shared by every instance on this store, made by `create` on first use.
+    func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
+}
+
+/// Everything the request path needs to know about a session's user, read together.
+public struct SessionIdentity: Hashable, Sendable {
+    public var session: SessionRecord
+    public var user: UserRecord
+    public var groups: [GroupRecord]
+    public var defaults: DefaultMemberPermissions
+    public var flags: FeatureFlags
+
+    public init(session: SessionRecord, user: UserRecord, groups: [GroupRecord], defaults: DefaultMemberPermissions, flags: FeatureFlags) {
+        self.session = session
+        self.user = user
+        self.groups = groups
+        self.defaults = defaults
+        self.flags = flags
+    }
+
+    public var effectiveRole: EffectiveRole {
+        EffectiveRole.resolve(direct: user.directRoles, groups: groups.map(\.mapping), flags: flags)
+    }
+}
+
+/// A user's roles and the settings that turn them into permissions.
+public struct UserIdentity: Hashable, Sendable {
+    public var user: UserRecord
+    public var groups: [GroupRecord]
+    public var defaults: DefaultMemberPermissions
+    public var flags: FeatureFlags
+
+    public init(user: UserRecord, groups: [GroupRecord], defaults: DefaultMemberPermissions, flags: FeatureFlags) {
+        self.user = user
+        self.groups = groups
+        self.defaults = defaults
+        self.flags = flags
+    }
+
+    public var effectiveRole: EffectiveRole {
+        EffectiveRole.resolve(direct: user.directRoles, groups: groups.map(\.mapping), flags: flags)
+    }
+
+    public var permissions: PermissionSet { effectiveRole.permissions(defaults: defaults) }
+}
+
+/// Reads for the request path, one round trip each.
+public protocol IdentityStore: Sendable {
+    func sessionIdentity(_ idHash: SessionIDHash) async throws -> SessionIdentity?
+    func userIdentity(userID: String) async throws -> UserIdentity?
+    func userIdentity(subject: String) async throws -> UserIdentity?
+}
+
+/// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
+public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
+
+/// A store failure, with the operation that failed. Never carries secrets.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let operation: String
+    public let reason: String
+
+    public init(operation: String, reason: String) {
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "store \(operation) failed: \(reason)" }
+}

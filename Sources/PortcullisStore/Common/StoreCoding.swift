@@ -1,0 +1,49 @@
+import Foundation
+import PortcullisCore
+
+/// How values become columns, the same for SQLite and PostgreSQL.
+enum StoreCoding {
+    static func secondaryText(_ roles: Set<SecondaryRole>) -> String {
+        roles.map(\.rawValue).sorted().joined(separator: ",")
+    }
+
+    static func secondaryRoles(_ text: String?) -> Set<SecondaryRole> {
+        guard let text, !text.isEmpty else { return [] }
+        return Set(text.split(separator: ",").compactMap { SecondaryRole(rawValue: String($0)) })
+    }
+
+    static func primaryRole(_ text: String?) -> PrimaryRole? {
+        text.flatMap(PrimaryRole.init(rawValue:))
+    }
+
+    static func locationJSON(_ location: GeoLocation) -> String {
+        guard let data = try? JSONEncoder().encode(location) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func location(_ json: String?) -> GeoLocation {
+        guard let json, let location = try? JSONDecoder().decode(GeoLocation.self, from: Data(json.utf8)) else { return .unknown }
+        return location
+    }
+
+    static func address(_ text: String?) -> IPAddress {
+        text.flatMap { try? IPAddress(parsing: $0) } ?? IPAddress(ipv6: 0)
+    }
+
+    static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
+
+    static func date(_ seconds: Double?) -> Date? { seconds.map(Date.init(timeIntervalSince1970:)) }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        guard let data = try? JSONEncoder().encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ json: String?) -> T? {
+        guard let json else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(json.utf8))
+    }
+
+    /// Emails compare without case.
+    static func emailKey(_ email: String) -> String { email.lowercased() }
+}

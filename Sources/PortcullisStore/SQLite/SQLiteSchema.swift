@@ -1,0 +1,87 @@
+import GRDB
+
+/// Migrations of the embedded store. Append new ones; never edit a shipped one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-directory-and-sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    email_key TEXT NOT NULL UNIQUE,
+                    subject TEXT UNIQUE,
+                    name TEXT,
+                    department TEXT,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    direct_primary TEXT,
+                    direct_secondary TEXT NOT NULL DEFAULT '',
+                    created_at REAL NOT NULL,
+                    last_login_at REAL,
+                    last_seen_at REAL,
+                    not_before REAL,
+                    external_id TEXT
+                );
+                CREATE TABLE groups (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    display_name TEXT,
+                    external_id TEXT,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE group_members (
+                    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    PRIMARY KEY (group_id, user_id)
+                );
+                CREATE INDEX group_members_user ON group_members(user_id);
+                CREATE TABLE group_roles (
+                    group_id TEXT PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+                    primary_role TEXT,
+                    secondary TEXT NOT NULL DEFAULT '',
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE sessions (
+                    id_hash BLOB PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL,
+                    absolute_expires_at REAL NOT NULL,
+                    created_ip TEXT NOT NULL,
+                    last_ip TEXT NOT NULL,
+                    created_location TEXT NOT NULL,
+                    last_location TEXT NOT NULL,
+                    user_agent TEXT NOT NULL,
+                    browser TEXT NOT NULL,
+                    os TEXT NOT NULL,
+                    device_type TEXT NOT NULL,
+                    auth_method TEXT NOT NULL,
+                    idp_session_id TEXT,
+                    amr TEXT NOT NULL DEFAULT '',
+                    acr TEXT,
+                    mfa INTEGER NOT NULL DEFAULT 0,
+                    revoked_at REAL,
+                    revoked_by TEXT,
+                    revoked_reason TEXT
+                );
+                CREATE INDEX sessions_user ON sessions(user_id, revoked_at);
+                CREATE INDEX sessions_idp_session ON sessions(idp_session_id);
+                CREATE TABLE one_time_values (
+                    kind TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    PRIMARY KEY (kind, value)
+                );
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                CREATE TABLE secrets (
+                    name TEXT PRIMARY KEY,
+                    value BLOB NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

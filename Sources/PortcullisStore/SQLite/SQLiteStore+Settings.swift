@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import PortcullisCore
+
+enum SettingKey {
+    static let defaultMemberPermissions = "default_member_permissions"
+    static let featureFlags = "feature_flags"
+}
+
+extension SQLiteStore: SettingsStore, OneTimeValueStore {
+    static func setting<T: Decodable>(_ db: Database, _ key: String) throws -> T? {
+        let text = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        return StoreCoding.decode(T.self, text)
+    }
+
+    static func setSetting<T: Encodable>(_ db: Database, _ key: String, _ value: T) throws {
+        try db.execute(
+            sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [key, StoreCoding.json(value)]
+        )
+    }
+
+    public func defaultMemberPermissions() async throws -> DefaultMemberPermissions {
+        try await read("read default member permissions") { db in try Self.setting(db, SettingKey.defaultMemberPermissions) ?? .allOn }
+    }
+
+    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions) async throws {
+        try await write("write default member permissions") { db in try Self.setSetting(db, SettingKey.defaultMemberPermissions, permissions) }
+    }
+
+    public func featureFlags() async throws -> FeatureFlags {
+        try await read("read feature flags") { db in try Self.setting(db, SettingKey.featureFlags) ?? .defaults }
+    }
+
+    public func setFeatureFlags(_ flags: FeatureFlags) async throws {
+        try await write("write feature flags") { db in try Self.setSetting(db, SettingKey.featureFlags, flags) }
+    }
+
+    public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
+        let candidate = create()
+        return try await write("read shared secret") { db in
+            if let existing = try Data.fetchOne(db, sql: "SELECT value FROM secrets WHERE name = ?", arguments: [name]) {
+                return Array(existing)
+            }
+            try db.execute(sql: "INSERT INTO secrets (name, value) VALUES (?, ?)", arguments: [name, Data(candidate)])
+            return candidate
+        }
+    }
+
+    public func consumeOnce(kind: String, value: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await write("consume one-time value") { db in
+            try db.execute(sql: "DELETE FROM one_time_values WHERE expires_at < ?", arguments: [StoreCoding.seconds(now)])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO one_time_values (kind, value, expires_at) VALUES (?, ?, ?)",
+                arguments: [kind, value, StoreCoding.seconds(expiresAt)]
+            )
+            return db.changesCount > 0
+        }
+    }
+}
