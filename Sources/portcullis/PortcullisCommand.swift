@@ -8,6 +8,7 @@ struct PortcullisCommand: AsyncParsableCommand {
         abstract: "A TLS reverse proxy that decides every request: identity, network policy, effective role.",
         subcommands: [
             ServeCommand.self,
+            DevCommand.self,
             CheckConfigCommand.self,
             IPCheckCommand.self,
             CertsCommand.self,

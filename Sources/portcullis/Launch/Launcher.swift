@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -6,27 +7,31 @@ import PortcullisConfigFile
 import PortcullisCore
 import PortcullisGeoIP
 import PortcullisServer
+import PortcullisStore
 import Prometheus
 import ServiceLifecycle
 
-/// Wires a configuration into running services: the gateway listener, the internal listener
-/// and the reloader, run in one service group until SIGTERM or SIGINT.
+/// Wires a configuration into running services: the data path, the control plane, the
+/// internal listener and the reloader, in one service group until SIGTERM or SIGINT.
 struct Launcher {
     let configuration: GatewayConfiguration
     let configPath: String
     let logger: Logger
-    let gateway: Gateway
+    let assembly: GatewayAssembly
     let registry: PrometheusCollectorRegistry
     let readiness = Readiness()
     let geoIP: MaxMindGeoIPResolver
     let cachedGeoIP: CachedGeoIPResolver
-    var extraServices: [any Service] = []
 
     /// Only `main` bootstraps the logging and metrics systems, once.
     static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             JSONLogHandler(label: label, sink: .standardOutput, level: level)
         }
+    }
+
+    struct StartupError: Error, CustomStringConvertible {
+        let description: String
     }
 
     init(configuration: GatewayConfiguration, configPath: String, logger: Logger) async throws {
@@ -46,23 +51,37 @@ struct Launcher {
             logger.info("GeoIP database loaded", metadata: ["path": "\(city.path)", "type": "\(city.databaseType)"])
         }
         geoIP = resolver
-        let cachedGeoIP = CachedGeoIPResolver(resolver)
-        self.cachedGeoIP = cachedGeoIP
+        cachedGeoIP = CachedGeoIPResolver(resolver)
+
+        let store: any GatewayStore
+        switch configuration.store {
+        case .sqlite(let path):
+            store = try SQLiteStore(path: path)
+            logger.info("store opened", metadata: ["kind": "sqlite", "path": "\(path)"])
+        case .postgres:
+            throw StartupError(description: "store.postgres: the PostgreSQL store is not available in this build; use store.sqlite")
+        }
+        var secret: String?
+        if let oidc = configuration.identity.oidc {
+            do {
+                secret = try SecretReader.read(oidc.clientSecret)
+            } catch {
+                throw StartupError(description: "identity.oidc client secret: \(error)")
+            }
+        }
         readiness.register("listener", waitingFor: "the TLS listener is not bound yet")
-        gateway = try Gateway(
+        assembly = try await GatewayAssembly(
             configuration: configuration,
-            geoIP: cachedGeoIP,
-            authenticator: nil,
-            metrics: GatewayMetrics(factory: MetricsSystem.factory),
-            accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
-            logger: logger,
-            group: MultiThreadedEventLoopGroup.singleton
+            dependencies: .init(
+                store: store, geoIP: cachedGeoIP, clientSecret: secret, metricsFactory: MetricsSystem.factory,
+                accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
+                logger: logger, group: MultiThreadedEventLoopGroup.singleton
+            )
         )
     }
 
-    func run() async throws {
-        let gateway = self.gateway
-        let readiness = self.readiness
+    func run(extraServices: [any Service] = []) async throws {
+        let gateway = assembly.gateway
         let logger = self.logger
         let path = configPath
         let geoIP = self.geoIP
@@ -88,24 +107,21 @@ struct Launcher {
             logger: logger
         )
         let readinessWatcher = ReadinessWatcher(gateway: gateway, readiness: readiness, logger: logger)
+        let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader, readinessWatcher] + extraServices
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: gateway.server),
-                    .init(service: internalServer),
-                    .init(service: reloader),
-                    .init(service: readinessWatcher),
-                ] + extraServices.map { .init(service: $0) },
+                services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+        await assembly.shutdown()
         BufferedLogSink.standardOutput.drain()
     }
 }
 
-/// Marks the listener ready once it is bound, and prints where it listens.
+/// Marks the listener ready once it is bound, and says where it listens.
 struct ReadinessWatcher: Service {
     let gateway: Gateway
     let readiness: Readiness

@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Small responses of the control plane: pages for browsers, JSON for APIs. Strict headers on
+/// every one.
+enum ControlPlanePages {
+    static func securityHeaders(_ headers: inout HTTPFields) {
+        headers[.cacheControl] = "no-store"
+        headers[.contentTypeOptions] = "nosniff"
+        headers[.referrerPolicy] = "no-referrer"
+        headers[.frameOptions] = "DENY"
+    }
+
+    static func page(_ status: HTTPResponse.Status, title: String, body: String, headers extra: HTTPFields = [:]) -> Response {
+        let html = """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#eee;padding:0 .25rem}button{font:inherit;padding:.4rem 1rem}</style>
+        </head><body><main><h1>\(HTMLText.escape(title))</h1>\(body)</main></body></html>
+        """
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        securityHeaders(&headers)
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func problem(_ status: HTTPResponse.Status, title: String, reason: String, message: String) -> Response {
+        page(status, title: title, body: """
+            <p>\(HTMLText.escape(message))</p><p>Reason code: <code>\(HTMLText.escape(reason))</code></p>
+            <p><a href="/_portcullis/login">Sign in again</a></p>
+            """)
+    }
+
+    static func json(_ status: HTTPResponse.Status, error: String, reason: String, message: String) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        securityHeaders(&headers)
+        let body = "{\"error\":\"\(JSONText.escape(error))\",\"reason\":\"\(JSONText.escape(reason))\",\"message\":\"\(JSONText.escape(message))\"}"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func redirect(to location: String, status: HTTPResponse.Status = .found, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: location]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        securityHeaders(&headers)
+        return Response(status: status, headers: headers)
+    }
+}

@@ -1,0 +1,56 @@
+/// The parts of an OpenID Provider's discovery document Portcullis uses.
+public struct OIDCProviderMetadata: Codable, Hashable, Sendable {
+    public let issuer: String
+    public let authorizationEndpoint: String
+    public let tokenEndpoint: String
+    public let jwksURI: String
+    public let userinfoEndpoint: String?
+    public let endSessionEndpoint: String?
+    public let codeChallengeMethodsSupported: [String]?
+    public let tokenEndpointAuthMethodsSupported: [String]?
+    public let backchannelLogoutSupported: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case authorizationEndpoint = "authorization_endpoint"
+        case tokenEndpoint = "token_endpoint"
+        case jwksURI = "jwks_uri"
+        case userinfoEndpoint = "userinfo_endpoint"
+        case endSessionEndpoint = "end_session_endpoint"
+        case codeChallengeMethodsSupported = "code_challenge_methods_supported"
+        case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+        case backchannelLogoutSupported = "backchannel_logout_supported"
+    }
+
+    public init(
+        issuer: String, authorizationEndpoint: String, tokenEndpoint: String, jwksURI: String,
+        userinfoEndpoint: String? = nil, endSessionEndpoint: String? = nil,
+        codeChallengeMethodsSupported: [String]? = ["S256"], tokenEndpointAuthMethodsSupported: [String]? = nil,
+        backchannelLogoutSupported: Bool? = nil
+    ) {
+        self.issuer = issuer
+        self.authorizationEndpoint = authorizationEndpoint
+        self.tokenEndpoint = tokenEndpoint
+        self.jwksURI = jwksURI
+        self.userinfoEndpoint = userinfoEndpoint
+        self.endSessionEndpoint = endSessionEndpoint
+        self.codeChallengeMethodsSupported = codeChallengeMethodsSupported
+        self.tokenEndpointAuthMethodsSupported = tokenEndpointAuthMethodsSupported
+        self.backchannelLogoutSupported = backchannelLogoutSupported
+    }
+}
+
+/// The token endpoint's answer to an authorization-code exchange.
+public struct OIDCTokenResponse: Decodable, Sendable {
+    public let idToken: String?
+    public let accessToken: String?
+    public let tokenType: String?
+    public let expiresIn: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case idToken = "id_token"
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+    }
+}

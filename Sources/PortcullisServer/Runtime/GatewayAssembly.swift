@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import PortcullisCore
+import ServiceLifecycle
+
+/// Everything `portcullis serve` runs, assembled from a configuration and a store: the data
+/// path, the authenticator and session cache, the OIDC relying party and the control plane on a
+/// loopback listener that the data path reaches for `/_portcullis/`. The executable, `dev` and
+/// the integration tests all start the gateway through this.
+public final class GatewayAssembly: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any GatewayStore
+    public let gateway: Gateway
+    public let sessions: SessionService
+    public let authenticator: GatewayAuthenticator
+    public let provider: OIDCProviderClient?
+    private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
+    public let logger: Logger
+
+    public struct Dependencies: Sendable {
+        public var store: any GatewayStore
+        public var geoIP: any GeoIPResolver
+        /// The OIDC client secret, read by the caller from its file or environment variable.
+        public var clientSecret: String?
+        public var metricsFactory: any MetricsFactory
+        public var accessLog: AccessLog
+        public var logger: Logger
+        public var group: any EventLoopGroup
+
+        public init(
+            store: any GatewayStore, geoIP: any GeoIPResolver, clientSecret: String?, metricsFactory: any MetricsFactory,
+            accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
+        ) {
+            self.store = store
+            self.geoIP = geoIP
+            self.clientSecret = clientSecret
+            self.metricsFactory = metricsFactory
+            self.accessLog = accessLog
+            self.logger = logger
+            self.group = group
+        }
+    }
+
+    public init(configuration: GatewayConfiguration, dependencies: Dependencies) async throws {
+        self.configuration = configuration
+        self.store = dependencies.store
+        self.logger = dependencies.logger
+        let logger = dependencies.logger
+        let cache = SessionCache()
+        let sessions = SessionService(
+            store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP, logger: logger
+        )
+        self.sessions = sessions
+
+        var verifier: TokenVerifier?
+        var bearer: BearerTokenAuthenticator?
+        if let oidc = configuration.identity.oidc {
+            let provider = try OIDCProviderClient(issuer: oidc.issuer, caFile: oidc.caFile, logger: logger)
+            self.provider = provider
+            let keys = SigningKeySet(logger: logger) { try await provider.jwks() }
+            let tokenVerifier = TokenVerifier(keys: keys, maximumBytes: configuration.server.limits.maxTokenBytes)
+            verifier = tokenVerifier
+            if let bearerSettings = configuration.identity.bearer {
+                bearer = BearerTokenAuthenticator(
+                    verifier: tokenVerifier, issuer: oidc.issuer, audiences: bearerSettings.audiences, clockSkew: oidc.clockSkew,
+                    store: dependencies.store, oidc: oidc, maxStaleness: configuration.sessions.maxStaleness, logger: logger
+                )
+            }
+        } else {
+            provider = nil
+        }
+        authenticator = GatewayAuthenticator(
+            store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
+            bearer: bearer, logger: logger
+        )
+        gateway = try Gateway(
+            configuration: configuration, geoIP: dependencies.geoIP, authenticator: authenticator,
+            metrics: GatewayMetrics(factory: dependencies.metricsFactory), accessLog: dependencies.accessLog,
+            logger: logger, group: dependencies.group
+        )
+
+        let router = Router(context: ControlPlaneRequestContext.self)
+        router.add(middleware: InternalOriginMiddleware(token: gateway.runtime.controlPlaneToken))
+        if let oidc = configuration.identity.oidc, let provider, let verifier {
+            guard let clientSecret = dependencies.clientSecret else {
+                throw StoreError(operation: "start", reason: "identity.oidc needs its client secret")
+            }
+            let stateKey = SymmetricKey(data: try await dependencies.store.sharedSecret(named: "login-state-key") {
+                SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+            })
+            IdentityEndpoints(
+                settings: .init(publicURL: configuration.server.publicURL, oidc: oidc, clientSecret: clientSecret),
+                provider: provider, verifier: verifier, sessions: sessions, stateKey: stateKey, logger: logger
+            ).register(on: router)
+        }
+        controlPlaneResponder = router.buildResponder()
+    }
+
+    /// The control plane on a loopback port of its own; the data path learns the port.
+    public func makeControlPlane() -> some ApplicationProtocol {
+        let runtime = gateway.runtime
+        return Application(
+            responder: controlPlaneResponder,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { channel in
+                if let port = channel.localAddress?.port {
+                    runtime.setControlPlane(Upstream(scheme: .http, host: "127.0.0.1", port: port))
+                }
+            },
+            logger: logger
+        )
+    }
+
+    public func shutdown() async {
+        await provider?.shutdown()
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import PortcullisCore
+import Synchronization
+
+/// Live sessions this instance has seen, so that most requests need no store read. An entry
+/// is trusted for at most `sessions.max_staleness`; after that it is read again. Revocations
+/// evict at once (and arrive by broadcast from other instances).
+public final class SessionCache: Sendable {
+    public struct Entry: Sendable {
+        public var identity: SessionIdentity
+        /// When the store was last read for it (monotonic).
+        public var fetchedAt: ContinuousClock.Instant
+        /// When activity was last written (last seen, IP), to write at most once a minute.
+        public var activityWrittenAt: Date
+    }
+
+    private let entries = Mutex<[SessionIDHash: Entry]>([:])
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) {
+        self.capacity = capacity
+    }
+
+    public func entry(_ hash: SessionIDHash) -> Entry? {
+        entries.withLock { $0[hash] }
+    }
+
+    public func store(_ entry: Entry, for hash: SessionIDHash) {
+        entries.withLock { entries in
+            if entries.count >= capacity, entries[hash] == nil {
+                // Full: forget the stalest tenth rather than grow.
+                let victims = entries.sorted { $0.value.fetchedAt < $1.value.fetchedAt }.prefix(Swift.max(1, capacity / 10))
+                for (key, _) in victims { entries.removeValue(forKey: key) }
+            }
+            entries[hash] = entry
+        }
+    }
+
+    /// Marks activity as written now; answers false when another request already did it within
+    /// `interval`, so only one write goes out.
+    public func claimActivityWrite(_ hash: SessionIDHash, now: Date, interval: TimeInterval) -> Bool {
+        entries.withLock { entries in
+            guard var entry = entries[hash], now.timeIntervalSince(entry.activityWrittenAt) >= interval else { return false }
+            entry.activityWrittenAt = now
+            entry.identity.session.lastSeenAt = now
+            entries[hash] = entry
+            return true
+        }
+    }
+
+    public func evict(_ hash: SessionIDHash) {
+        _ = entries.withLock { $0.removeValue(forKey: hash) }
+    }
+
+    public func evict(userID: String) {
+        entries.withLock { entries in
+            entries = entries.filter { $0.value.identity.user.id != userID }
+        }
+    }
+
+    public func evictAll() {
+        entries.withLock { $0.removeAll() }
+    }
+
+    public var count: Int { entries.withLock { $0.count } }
+}
