@@ -22,7 +22,12 @@ public enum ReturnPath {
         for byte in decoded where byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\\") {
             return fallback
         }
-        // The path must normalise like a request target (no escapes above the root).
+        // No dot segments or empty segments anywhere: what the browser resolves is what we checked.
+        let path = raw.prefix { $0 != "?" && $0 != "#" }
+        if path.contains("//") { return fallback }
+        for segment in path.split(separator: "/") where segment == "." || segment == ".." || segment.lowercased().hasPrefix("%2e") {
+            return fallback
+        }
         guard (try? RequestTarget(parsing: raw)) != nil else { return fallback }
         return raw
     }

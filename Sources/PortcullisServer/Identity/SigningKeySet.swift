@@ -94,8 +94,7 @@ public final class SigningKeySet: Sendable {
     static func build(from data: Data, logger: Logger) async throws -> (JWTKeyCollection, [String: String]) {
         guard data.count <= 1_048_576 else { throw TokenRejection(.keysUnavailable, "JWKS larger than 1 MiB") }
         let document = try JSONDecoder().decode(JWKSDocument.self, from: data)
-        let collection = JWTKeyCollection()
-        var algorithms: [String: String] = [:]
+        var usable: [(kid: String, algorithm: String, jwk: JWK)] = []
         for raw in document.keys.prefix(64) {
             guard case .object(let fields) = raw, let kid = fields["kid"]?.stringValue, !kid.isEmpty else { continue }
             if let use = fields["use"]?.stringValue, use != "sig" { continue }
@@ -107,11 +106,22 @@ public final class SigningKeySet: Sendable {
             pinned["alg"] = .string(algorithm)
             let json = String(decoding: try JSONEncoder().encode(JSONValue.object(pinned)), as: UTF8.self)
             do {
-                let jwk = try JWK(json: json)
-                try await collection.add(jwk: jwk, isDefault: false)
-                algorithms[kid] = algorithm
+                usable.append((kid, algorithm, try JWK(json: json)))
             } catch {
                 logger.notice("skipping an IdP key jwt-kit cannot use", metadata: ["kid": "\(kid)", "error": "\(error)"])
+            }
+        }
+        // No default key, so an unknown kid can never fall back to one. The single exception is
+        // an IdP with exactly one key, for tokens that carry no kid at all; an unknown kid is
+        // still refused before jwt-kit sees it (``lookup``).
+        let collection = JWTKeyCollection()
+        var algorithms: [String: String] = [:]
+        for key in usable {
+            do {
+                try await collection.add(jwk: key.jwk, isDefault: usable.count == 1)
+                algorithms[key.kid] = key.algorithm
+            } catch {
+                logger.notice("skipping an IdP key jwt-kit cannot use", metadata: ["kid": "\(key.kid)", "error": "\(error)"])
             }
         }
         return (collection, algorithms)
