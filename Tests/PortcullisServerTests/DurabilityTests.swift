@@ -1,0 +1,79 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import PortcullisCore
+import PortcullisServer
+import PortcullisTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ServerTests {
+@Suite("Durability of the embedded store")
+struct DurabilityTests {
+    /// The built `portcullis` binary (swift build --build-tests builds it).
+    static let binary = FixturePaths.repositoryRoot + "/.build/debug/portcullis"
+
+    final class ServeProcess: Sendable {
+        let process: Process
+        let log: String
+
+        init(config: String, log: String) throws {
+            self.log = log
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
+            process.arguments = ["serve", "--config", config, "--log-level", "info"]
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+        }
+
+        func kill9() async {
+            kill(process.processIdentifier, SIGKILL)
+            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        }
+    }
+
+    @Test("sessions and users survive kill -9 right after an acknowledged login, and a restart")
+    func killNine() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the binary first: swift build --build-tests")
+        // The IdP and the upstream run in the test; the gateway is the real binary.
+        let harness = try await SSOHarness.start()
+        defer { Task { await harness.stop() } }
+        let internalPort = try await TestUpstream.deadPort()
+        // Same IdP, same client registration: the binary takes the harness's port, so the
+        // in-process gateway must not hold it. It stops first.
+        await harness.stopGatewayOnly()
+        var yaml = try String(contentsOfFile: harness.configurationPath, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "internal_listen: \"127.0.0.1:0\"", with: "internal_listen: \"127.0.0.1:\(internalPort)\"")
+        let config = harness.certificates.folder + "/serve.yaml"
+        try harness.certificates.write(yaml, "serve.yaml")
+        let log = harness.certificates.folder + "/serve.log"
+
+        let first = try ServeProcess(config: config, log: log)
+        try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+        let browser = try harness.browser()
+        defer { Task { await browser.shutdown() } }
+        let page = try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com")
+        #expect(page.status == .ok, "\(page.body.prefix(200)) — log: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2_000) ?? "")")
+        // The login was acknowledged (the cookie arrived). Now crash, hard.
+        await first.kill9()
+        #expect(!first.process.isRunning)
+        #expect(first.process.terminationReason == .uncaughtSignal)
+
+        let second = try ServeProcess(config: config, log: log)
+        defer { Task { await second.kill9() } }
+        try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+        let again = try await browser.request(harness.url("/echo"), accept: "application/json")
+        #expect(again.status == .ok)
+        #expect(again.body.contains("ada@example.com"))
+        // Served by the second process, the only one alive.
+        #expect(second.process.isRunning)
+    }
+}
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Logging
+import MetricsTestKit
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PortcullisConfigFile
+import PortcullisCore
+import PortcullisServer
+import PortcullisStore
+import PortcullisTestSupport
+import ServiceLifecycle
+
+/// The whole gateway as `serve` assembles it, in process, with the development IdP over TLS
+/// on loopback, SQLite in a temporary folder, and a real upstream.
+final class SSOHarness: Sendable {
+    let certificates: TestCertificates
+    let upstream: TestUpstream
+    let idp: DevIdentityProvider
+    let idpPort: Int
+    let gatewayPort: Int
+    let assembly: GatewayAssembly
+    let store: SwitchableStore
+    let sqlite: SQLiteStore
+    let logs: LogRecorder
+    let configurationPath: String
+    private let gatewayGroup: ServiceGroup
+    private let gatewayTask: Task<Void, any Error>
+    private let idpGroup: ServiceGroup
+    private let idpTask: Task<Void, any Error>
+
+    static let users: [DevIdentityDirectory.User] = [
+        .init(email: "ada@example.com", name: "Ada Lovelace", department: "Engineering", groups: ["IT-Admins", "Content-Team"], password: "portcullis", mfa: true, subject: "sub-ada"),
+        .init(email: "sam@example.com", name: "Sam Member", department: "Sales", groups: ["Sales"], password: "portcullis", mfa: false, subject: "sub-sam"),
+    ]
+
+    static let defaultRoutes = """
+          - { name: api, path: /api, upstream: "{UPSTREAM}", require: authenticated, allow_bearer: true }
+          - { name: secure, path: /secure, upstream: "{UPSTREAM}", require: authenticated, mfa: required }
+          - { name: public, path: /public, upstream: "{UPSTREAM}", require: public }
+          - { name: app, path: /, upstream: "{UPSTREAM}", require: authenticated }
+        """
+
+    /// - Parameter externalIssuer: a third-party provider to sign in with instead of the
+    ///   development IdP (which still runs, unused).
+    static func start(
+        routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil
+    ) async throws -> SSOHarness {
+        let certificates = try TestCertificates()
+        try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
+        try certificates.write("test-client-secret-\(UUID().uuidString)", "client-secret")
+        let upstream = try await TestUpstream.start()
+        let gatewayPort = try await TestUpstream.deadPort()
+        let idpPort = try await TestUpstream.deadPort()
+        let yaml = """
+        server:
+          listen: "127.0.0.1:\(gatewayPort)"
+          public_url: "https://localhost:\(gatewayPort)"
+          internal_listen: "127.0.0.1:0"
+          tls:
+            certificates:
+              - { cert_file: server.pem, key_file: server-key.pem }
+        identity:
+          oidc:
+            issuer: "\(externalIssuer ?? "https://localhost:\(idpPort)")"
+            client_id: portcullis
+            client_secret_file: client-secret
+            ca_file: ca.pem
+            scopes: [openid, email, profile]
+            claims: { groups: groups, department: department, name: name }
+          bearer:
+            audiences: [portcullis-api]
+        \(sessions)
+        store:
+          sqlite: { path: "\(storePath ?? certificates.folder + "/store.sqlite")" }
+        routes:
+        \(routes.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)"))
+        """
+        let path = certificates.folder + "/portcullis.yaml"
+        try certificates.write(yaml, "portcullis.yaml")
+        let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
+        return try await SSOHarness(certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort)
+    }
+
+    private init(certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int, idpPort: Int) async throws {
+        self.certificates = certificates
+        self.upstream = upstream
+        self.gatewayPort = gatewayPort
+        self.idpPort = idpPort
+        self.configurationPath = path
+        let logs = LogRecorder()
+        self.logs = logs
+        guard case .sqlite(let storePath) = configuration.store else { throw TestFailure("expected SQLite") }
+        sqlite = try SQLiteStore(path: storePath)
+        store = SwitchableStore(sqlite)
+        let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
+        let directory = DevIdentityDirectory(
+            issuer: "https://localhost:\(idpPort)",
+            listen: ListenAddress(host: "127.0.0.1", port: idpPort),
+            client: .init(
+                clientID: "portcullis", secret: .file(certificates.folder + "/client-secret"),
+                redirectURIs: ["https://localhost:\(gatewayPort)/_portcullis/callback"],
+                backchannelLogoutURI: "https://localhost:\(gatewayPort)/_portcullis/backchannel-logout"
+            ),
+            users: Self.users, accessTokenAudience: "portcullis-api"
+        )
+        idp = try DevIdentityProvider(
+            directory: directory, clientSecret: secret, signingKey: try await ES256SigningKey(keyID: "test-idp"),
+            backchannelTrust: try certificates.trustRoots(), logger: logs.logger("idp")
+        )
+        let serverCertificate = try ServerCertificate.load(CertificateFiles(certificateFile: certificates.folder + "/server.pem", keyFile: certificates.folder + "/server-key.pem"))
+        let idpTLS = NIOSSL.TLSConfiguration.makeServerConfiguration(
+            certificateChain: serverCertificate.chain.map { .certificate($0) }, privateKey: .privateKey(serverCertificate.privateKey)
+        )
+        assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
+            store: store, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret, metricsFactory: TestMetrics(),
+            accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
+            group: MultiThreadedEventLoopGroup.singleton
+        ))
+        let idpGroup = ServiceGroup(services: [try idp.makeApplication(tls: idpTLS)], logger: logs.logger("services"))
+        self.idpGroup = idpGroup
+        idpTask = Task { try await idpGroup.run() }
+        let gatewayGroup = ServiceGroup(services: [assembly.gateway.server, assembly.makeControlPlane()], logger: logs.logger("services"))
+        self.gatewayGroup = gatewayGroup
+        gatewayTask = Task { try await gatewayGroup.run() }
+        _ = try await assembly.gateway.server.boundAddress()
+        for _ in 0..<200 where assembly.gateway.runtime.controlPlane == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Self.waitForPort(idpPort)
+    }
+
+    static func waitForPort(_ port: Int, attempts: Int = 200) async throws {
+        for _ in 0..<attempts {
+            if (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()) != nil {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("nothing listens on \(port)")
+    }
+
+    var origin: String { "https://localhost:\(gatewayPort)" }
+
+    func url(_ path: String) -> String { origin + path }
+
+    func browser(userAgent: String? = nil) throws -> TestBrowser {
+        if let userAgent { return TestBrowser(trustRoots: try certificates.trustRoots(), userAgent: userAgent) }
+        return TestBrowser(trustRoots: try certificates.trustRoots())
+    }
+
+    /// Signs in and answers the browser, holding the session cookie.
+    func signedIn(_ email: String = "ada@example.com", at path: String = "/echo") async throws -> (TestBrowser, TestBrowser.Page) {
+        let browser = try browser()
+        let page = try await browser.signIn(at: url(path), email: email)
+        return (browser, page)
+    }
+
+    /// An authorization code from the IdP and its PKCE verifier, as an API client gets them.
+    func authorizationCode(for email: String) async throws -> (code: String, verifier: String) {
+        let browser = try browser()
+        defer { Task { await browser.shutdown() } }
+        let verifier = SessionToken.random(bytes: 48)
+        let authorize = "https://localhost:\(idpPort)/authorize?response_type=code&client_id=portcullis&scope=openid&state=s&code_challenge=\(SessionToken.pkceChallenge(for: verifier))&code_challenge_method=S256&redirect_uri=" + (redirectURI.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let form = try await browser.request(authorize)
+        var fields = TestBrowser.hiddenFields(form.body)
+        fields["email"] = email
+        fields["password"] = "portcullis"
+        let posted = try await browser.request("https://localhost:\(idpPort)/authorize", method: .POST, form: fields)
+        guard let location = posted.location, let code = URLComponents(string: location)?.queryItems?.first(where: { $0.name == "code" })?.value else {
+            throw TestFailure("no code in \(posted.location ?? "nothing")")
+        }
+        return (code, verifier)
+    }
+
+    var redirectURI: String { "https://localhost:\(gatewayPort)/_portcullis/callback" }
+
+    /// The token endpoint's answer for a code.
+    func exchange(code: String, verifier: String) async throws -> TestBrowser.Page {
+        let browser = try browser()
+        defer { Task { await browser.shutdown() } }
+        let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
+        return try await browser.request(
+            "https://localhost:\(idpPort)/token", method: .POST,
+            form: ["grant_type": "authorization_code", "code": code, "redirect_uri": redirectURI, "code_verifier": verifier,
+                   "client_id": "portcullis", "client_secret": secret],
+            accept: "application/json"
+        )
+    }
+
+    /// An access token from the IdP (usable as a bearer JWT at the gateway).
+    func accessToken(for email: String) async throws -> String {
+        let (code, verifier) = try await authorizationCode(for: email)
+        let token = try await exchange(code: code, verifier: verifier)
+        guard let data = token.body.data(using: .utf8),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let access = object["access_token"] as? String else {
+            throw TestFailure("no access token: \(token.body)")
+        }
+        return access
+    }
+
+    /// Stops the in-process gateway and control plane, keeping the IdP and the upstream.
+    func stopGatewayOnly() async {
+        await gatewayGroup.triggerGracefulShutdown()
+        _ = try? await gatewayTask.value
+    }
+
+    func stop() async {
+        await gatewayGroup.triggerGracefulShutdown()
+        _ = try? await gatewayTask.value
+        await idpGroup.triggerGracefulShutdown()
+        _ = try? await idpTask.value
+        await assembly.shutdown()
+        await idp.shutdown()
+        await upstream.close()
+        certificates.remove()
+    }
+}
