@@ -21,7 +21,7 @@ public enum StoreConformance {
         ("shared secrets are created once and shared", sharedSecrets),
         ("session identity reads user, groups and settings together", sessionIdentity),
         ("not-before is stored", notBefore),
-    ]
+    ] + administrationChecks
 
     /// Runs every check against stores made by `make` (one fresh store per check).
     public static func run(_ make: @Sendable () async throws -> any GatewayStore) async throws {
@@ -36,6 +36,7 @@ public enum StoreConformance {
     }
 
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    static let audit = AuditContext(actor: "root@example.com", actorIsSuperAdmin: true, sourceIP: "198.51.100.1", at: t0)
 
     static func profile(_ subject: String, _ email: String, groups: [String] = []) -> LoginProfile {
         LoginProfile(subject: subject, email: email, name: "Name \(subject)", department: "Engineering", groups: groups)
@@ -181,8 +182,8 @@ public enum StoreConformance {
         #expect(try await store.featureFlags() == .defaults)
         var defaults = DefaultMemberPermissions.allOn
         defaults.answersCreate = false
-        try await store.setDefaultMemberPermissions(defaults)
-        try await store.setFeatureFlags(FeatureFlags(groupBasedPermissions: false))
+        try await store.setDefaultMemberPermissions(defaults, audit: audit)
+        try await store.setFeatureFlags(FeatureFlags(groupBasedPermissions: false), audit: audit)
         #expect(try await store.defaultMemberPermissions() == defaults)
         #expect(try await store.featureFlags().groupBasedPermissions == false)
     }
@@ -199,7 +200,7 @@ public enum StoreConformance {
         try await store.insertSession(session(15, user: user.id))
         var defaults = DefaultMemberPermissions.allOn
         defaults.goLinksCreate = false
-        try await store.setDefaultMemberPermissions(defaults)
+        try await store.setDefaultMemberPermissions(defaults, audit: audit)
         let identity = try #require(try await store.sessionIdentity(hash(15)))
         #expect(identity.user.id == user.id)
         #expect(identity.session.idHash == hash(15))

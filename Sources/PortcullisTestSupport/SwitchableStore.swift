@@ -21,7 +21,7 @@ public final class SwitchableStore: GatewayStore {
         counts.withLock { $0[operation] ?? 0 }
     }
 
-    private func enter(_ operation: String) throws {
+    func enter(_ operation: String) throws {
         counts.withLock { $0[operation, default: 0] += 1 }
         if failing.load(ordering: .sequentiallyConsistent) {
             throw StoreError(operation: operation, reason: "unreachable (test)")
@@ -108,19 +108,9 @@ public final class SwitchableStore: GatewayStore {
         return try await base.defaultMemberPermissions()
     }
 
-    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions) async throws {
-        try enter("setDefaultMemberPermissions")
-        try await base.setDefaultMemberPermissions(permissions)
-    }
-
     public func featureFlags() async throws -> FeatureFlags {
         try enter("featureFlags")
         return try await base.featureFlags()
-    }
-
-    public func setFeatureFlags(_ flags: FeatureFlags) async throws {
-        try enter("setFeatureFlags")
-        try await base.setFeatureFlags(flags)
     }
 
     public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {

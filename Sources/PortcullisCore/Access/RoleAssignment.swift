@@ -11,6 +11,21 @@ public struct RoleAssignment: Hashable, Sendable, Codable {
 
     public static let none = RoleAssignment()
 
+    enum CodingKeys: String, CodingKey { case primary, secondary }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        primary = try container.decodeIfPresent(PrimaryRole.self, forKey: .primary)
+        secondary = Set(try container.decodeIfPresent([SecondaryRole].self, forKey: .secondary) ?? [])
+    }
+
+    /// Secondary roles sorted, so that equal assignments encode alike.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(primary, forKey: .primary)
+        try container.encode(secondary.sorted(), forKey: .secondary)
+    }
+
     public var isEmpty: Bool { primary == nil && secondary.isEmpty }
 
     /// The roles this source holds, by name. `member` counts only when assigned explicitly.

@@ -46,6 +46,16 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return nil
     }
 
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     /// A string, or each string of an array (`aud`, `amr`, `groups`).
     public var stringList: [String]? {
         switch self {

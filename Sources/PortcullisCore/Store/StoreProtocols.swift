@@ -19,6 +19,9 @@ public protocol SessionStore: Sendable {
     /// Sessions not revoked and not past their absolute expiry, newest first. (Idle expiry
     /// depends on configuration; callers filter with ``SessionRecord/isActive(at:idleTimeout:)``.)
     func activeSessions(userID: String, now: Date) async throws -> [SessionRecord]
+    /// Every user's active sessions (as above), newest first, at most `limit`: for greenlist
+    /// dry runs.
+    func activeSessions(now: Date, limit: Int) async throws -> [SessionRecord]
     /// Deletes sessions that ended (revoked or expired) before the cut-off.
     func purgeSessions(endedBefore: Date) async throws -> Int
 }
@@ -46,9 +49,7 @@ public protocol OneTimeValueStore: Sendable {
 /// Tenant-wide settings and shared secrets.
 public protocol SettingsStore: Sendable {
     func defaultMemberPermissions() async throws -> DefaultMemberPermissions
-    func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions) async throws
     func featureFlags() async throws -> FeatureFlags
-    func setFeatureFlags(_ flags: FeatureFlags) async throws
     /// A secret shared by every instance on this store, made by `create` on first use.
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
 }
@@ -104,6 +105,7 @@ public protocol IdentityStore: Sendable {
 
 /// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
 public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
+    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore
 
 /// A store failure, with the operation that failed. Never carries secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

@@ -44,6 +44,23 @@ enum StoreCoding {
         return try? JSONDecoder().decode(type, from: Data(json.utf8))
     }
 
+    /// A value as JSON, for audit entries.
+    static func jsonValue<T: Encodable>(_ value: T) -> JSONValue {
+        guard let data = try? JSONEncoder().encode(value),
+              let decoded = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
+        return decoded
+    }
+
+    /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+    static func likeEscaped(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { result.append("\\") }
+            result.append(character)
+        }
+        return result
+    }
+
     /// Emails compare without case.
     static func emailKey(_ email: String) -> String { email.lowercased() }
 }

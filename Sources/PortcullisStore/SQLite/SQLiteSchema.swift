@@ -82,6 +82,45 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-administration") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY,
+                    owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    display_prefix TEXT NOT NULL,
+                    secret_hash BLOB NOT NULL UNIQUE,
+                    created_at REAL NOT NULL,
+                    created_by TEXT NOT NULL,
+                    expires_at REAL,
+                    last_used_at REAL,
+                    revoked_at REAL
+                );
+                CREATE INDEX api_tokens_owner ON api_tokens(owner_id);
+                CREATE TABLE greenlists (
+                    name TEXT PRIMARY KEY,
+                    entries TEXT NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE audit_log (
+                    sequence INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    actor_is_super_admin INTEGER NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_at ON audit_log(at);
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }

@@ -102,6 +102,19 @@ extension SQLiteStore: SessionStore {
         }
     }
 
+    public func activeSessions(now: Date, limit: Int) async throws -> [SessionRecord] {
+        try await read("list sessions") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM sessions WHERE revoked_at IS NULL AND absolute_expires_at > ?
+                    ORDER BY created_at DESC LIMIT ?
+                    """,
+                arguments: [StoreCoding.seconds(now), limit]
+            ).compactMap(SQLiteRows.session)
+        }
+    }
+
     public func purgeSessions(endedBefore cutoff: Date) async throws -> Int {
         try await write("purge sessions") { db in
             try db.execute(

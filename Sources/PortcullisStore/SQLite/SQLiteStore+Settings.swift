@@ -5,6 +5,8 @@ import PortcullisCore
 enum SettingKey {
     static let defaultMemberPermissions = "default_member_permissions"
     static let featureFlags = "feature_flags"
+    static let tenantGreenlist = "tenant_greenlist"
+    static let auditHead = "audit_head"
 }
 
 extension SQLiteStore: SettingsStore, OneTimeValueStore {
@@ -24,16 +26,8 @@ extension SQLiteStore: SettingsStore, OneTimeValueStore {
         try await read("read default member permissions") { db in try Self.setting(db, SettingKey.defaultMemberPermissions) ?? .allOn }
     }
 
-    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions) async throws {
-        try await write("write default member permissions") { db in try Self.setSetting(db, SettingKey.defaultMemberPermissions, permissions) }
-    }
-
     public func featureFlags() async throws -> FeatureFlags {
         try await read("read feature flags") { db in try Self.setting(db, SettingKey.featureFlags) ?? .defaults }
-    }
-
-    public func setFeatureFlags(_ flags: FeatureFlags) async throws {
-        try await write("write feature flags") { db in try Self.setSetting(db, SettingKey.featureFlags, flags) }
     }
 
     public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {

@@ -1,0 +1,129 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a role change is decided on, read inside the transaction that writes it, so that two
+/// admins removing the last two holders of a role at once cannot both succeed.
+public struct RoleChangeState: Hashable, Sendable {
+    public var user: UserIdentity?
+    public var group: GroupRecord?
+    public var holders: RoleHolders
+    public var mappedGroupCount: Int
+
+    public init(user: UserIdentity? = nil, group: GroupRecord? = nil, holders: RoleHolders, mappedGroupCount: Int) {
+        self.user = user
+        self.group = group
+        self.holders = holders
+        self.mappedGroupCount = mappedGroupCount
+    }
+}
+
+/// A role change that was made: the assignment before and after.
+public struct RoleChangeOutcome: Hashable, Sendable {
+    public var before: RoleAssignment?
+    public var after: RoleAssignment?
+
+    public init(before: RoleAssignment?, after: RoleAssignment?) {
+        self.before = before
+        self.after = after
+    }
+}
+
+/// `GET /teammates`: text and department filters the store applies; role filters need the
+/// effective role and are applied by the caller.
+public struct TeammateQuery: Hashable, Sendable {
+    /// Matches email or name, without case.
+    public var text: String?
+    public var department: String?
+
+    public init(text: String? = nil, department: String? = nil) {
+        self.text = text
+        self.department = department
+    }
+}
+
+/// A group with the number of its members, for `GET /groups`.
+public struct GroupSummary: Hashable, Sendable {
+    public var group: GroupRecord
+    public var memberCount: Int
+
+    public init(group: GroupRecord, memberCount: Int) {
+        self.group = group
+        self.memberCount = memberCount
+    }
+}
+
+/// The administrative writes of SPEC §1.4 and §6. Every one is written together with its audit
+/// entry, in one transaction.
+public protocol AdministrationStore: Sendable {
+    /// Users matching the query, each with groups and settings, ordered by email.
+    func teammates(matching query: TeammateQuery) async throws -> [UserIdentity]
+    /// Decides and writes a user's direct roles atomically: `decide` sees the current state and
+    /// answers the new direct assignment or a refusal. `nil` when the user does not exist.
+    func changeUserRoles(
+        userID: String,
+        audit: AuditContext,
+        decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment, RoleChangeRefusal>
+    ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>?
+    /// The same for a group's mapping (`nil` removes it). `nil` when the group does not exist.
+    func changeGroupRoles(
+        name: String,
+        audit: AuditContext,
+        decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
+    ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>?
+    func roleHolders() async throws -> RoleHolders
+    func groups() async throws -> [GroupSummary]
+    func group(named name: String) async throws -> GroupSummary?
+    /// Creates (or finds) a user by email: for `admin bootstrap`, before their first login.
+    func ensureUser(email: String, at: Date) async throws -> UserRecord
+    /// Makes the user a super admin, unless one exists and `force` is false. Answers false when
+    /// refused. Audited as `admin.bootstrap`.
+    func bootstrapSuperAdmin(userID: String, force: Bool, audit: AuditContext) async throws -> Bool
+    func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws
+    func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws
+    /// "Sign out of all sessions": revokes every session, sets the not-before instant that
+    /// refuses earlier bearer JWTs and, when asked, revokes the user's API tokens.
+    func signOutEverywhere(
+        userID: String, includeAPITokens: Bool, reason: String, audit: AuditContext
+    ) async throws -> (sessions: [SessionIDHash], tokens: Int)
+}
+
+/// API tokens (SPEC §2): stored by the SHA-256 of the secret.
+public protocol APITokenStore: Sendable {
+    func insertAPIToken(_ token: APITokenRecord, secretHash: [UInt8], audit: AuditContext) async throws
+    /// Tokens of one owner, or all when `ownerID` is nil; newest first, revoked ones included.
+    func apiTokens(ownerID: String?) async throws -> [APITokenRecord]
+    func apiToken(id: String) async throws -> APITokenRecord?
+    /// The token with this secret hash and its owner (revoked or not: the caller decides).
+    func apiTokenIdentity(secretHash: [UInt8]) async throws -> APITokenIdentity?
+    /// False when there was no such unrevoked token.
+    func revokeAPIToken(id: String, audit: AuditContext) async throws -> Bool
+    func recordAPITokenUse(id: String, at: Date) async throws
+}
+
+/// Greenlists managed through the admin API (config-declared ones are read-only) and the
+/// tenant-wide greenlist setting.
+public protocol GreenlistStore: Sendable {
+    func storedGreenlists() async throws -> [String: Greenlist]
+    func putGreenlist(_ list: Greenlist, audit: AuditContext) async throws
+    /// False when there was no such list.
+    func deleteGreenlist(named name: String, audit: AuditContext) async throws -> Bool
+    /// The tenant-wide greenlist chosen through the API (the configuration's wins when set).
+    func tenantGreenlist() async throws -> String?
+    func setTenantGreenlist(_ name: String?, audit: AuditContext) async throws
+}
+
+/// The append-only, hash-chained audit log (SPEC §7).
+public protocol AuditStore: Sendable {
+    /// Appends one entry (for changes with no other store write).
+    @discardableResult
+    func appendAudit(_ event: AuditEvent) async throws -> AuditEntry
+    /// Newest first, filtered.
+    func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry]
+    /// Every entry in chain order, for export.
+    func auditLog() async throws -> [AuditEntry]
+    /// Recomputes the chain from the stored rows.
+    func verifyAuditLog() async throws -> AuditVerification
+}
