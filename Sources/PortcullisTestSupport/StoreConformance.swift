@@ -193,6 +193,9 @@ public enum StoreConformance {
         let second = try await store.sharedSecret(named: "state", create: { [9, 9, 9] })
         #expect(first == [1, 2, 3])
         #expect(second == [1, 2, 3])
+        #expect(try await store.replaceSharedSecret(named: "state", expected: [9, 9, 9], with: [4]) == false)
+        #expect(try await store.replaceSharedSecret(named: "state", expected: [1, 2, 3], with: [4, 5]))
+        #expect(try await store.sharedSecret(named: "state", create: { [0] }) == [4, 5])
     }
 
     @Sendable static func sessionIdentity(_ store: any GatewayStore) async throws {

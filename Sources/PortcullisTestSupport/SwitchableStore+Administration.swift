@@ -7,6 +7,11 @@ extension SwitchableStore {
         return try await base.activeSessions(now: now, limit: limit)
     }
 
+    public func replaceSharedSecret(named name: String, expected: [UInt8], with value: [UInt8]) async throws -> Bool {
+        try enter("replaceSharedSecret")
+        return try await base.replaceSharedSecret(named: name, expected: expected, with: value)
+    }
+
     public func teammates(matching query: TeammateQuery) async throws -> [UserIdentity] {
         try enter("teammates")
         return try await base.teammates(matching: query)

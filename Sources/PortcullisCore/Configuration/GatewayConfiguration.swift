@@ -33,15 +33,19 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// The access policy this configuration describes, with the given GeoIP resolver and any
-    /// extra (store-managed) greenlists. Config-declared lists win on a name clash.
+    /// extra (store-managed) greenlists. Config-declared lists win on a name clash, and the
+    /// configuration's tenant greenlist wins over one chosen in the store. A stored tenant
+    /// greenlist that names no list is ignored (the store refuses to set one).
     public func accessPolicy(
         geoIP resolver: any GeoIPResolver,
-        extraGreenlists: [String: Greenlist] = [:]
+        extraGreenlists: [String: Greenlist] = [:],
+        storedTenantGreenlist: String? = nil
     ) -> AccessPolicy {
-        AccessPolicy(
+        let greenlists = extraGreenlists.merging(network.greenlists) { _, configured in configured }
+        return AccessPolicy(
             routes: RouteTable(routes: routes),
-            greenlists: extraGreenlists.merging(network.greenlists) { _, configured in configured },
-            tenantGreenlist: network.tenantGreenlist,
+            greenlists: greenlists,
+            tenantGreenlist: network.tenantGreenlist ?? storedTenantGreenlist.flatMap { greenlists[$0] == nil ? nil : $0 },
             geoIP: resolver
         )
     }

@@ -31,6 +31,9 @@ public struct AuthenticatedUser: Hashable, Sendable {
     public let expiresAt: Date?
     /// Set once the session or token has been revoked.
     public let revokedAt: Date?
+    /// Which credential: the session id's hash (hex) for a cookie session, the token id for an
+    /// API token, `nil` for a bearer JWT.
+    public let credentialID: String?
 
     public init(
         userID: String,
@@ -41,7 +44,8 @@ public struct AuthenticatedUser: Hashable, Sendable {
         method: AuthenticationMethod,
         hasMFA: Bool = false,
         expiresAt: Date? = nil,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil,
+        credentialID: String? = nil
     ) {
         self.userID = userID
         self.email = email
@@ -52,6 +56,12 @@ public struct AuthenticatedUser: Hashable, Sendable {
         self.hasMFA = hasMFA
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.credentialID = credentialID
+    }
+
+    /// Neither revoked nor expired at `now`.
+    public func isValid(at now: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
     }
 }
 

@@ -52,6 +52,9 @@ public protocol SettingsStore: Sendable {
     func featureFlags() async throws -> FeatureFlags
     /// A secret shared by every instance on this store, made by `create` on first use.
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
+    /// Replaces a shared secret only if it still holds `expected` (compare-and-swap), so that
+    /// two instances rotating at once do not lose each other's keys. False when it changed.
+    func replaceSharedSecret(named name: String, expected: [UInt8], with value: [UInt8]) async throws -> Bool
 }
 
 /// Everything the request path needs to know about a session's user, read together.

@@ -2,11 +2,24 @@ import HTTPTypes
 import Hummingbird
 import PortcullisCore
 
-/// A control-plane request's context: the client address the data path vouched for.
+/// Who called, as the data path verified it: the credential checked out and is neither revoked
+/// nor expired. The control plane reads the user's roles afresh from the store.
+public struct ControlPlaneCaller: Hashable, Sendable {
+    public var userID: String
+    public var method: AuthenticationMethod
+    /// The session id's hash (hex) for cookie sessions, the token id for API tokens.
+    public var credentialID: String?
+    public var hasMFA: Bool
+}
+
+/// A control-plane request's context: the client address and caller the data path vouched for.
 public struct ControlPlaneRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``InternalOriginMiddleware``.
     public var clientAddress = IPAddress(ipv6: 0)
+    public var caller: ControlPlaneCaller?
+    /// Why a presented credential was refused, when it was.
+    public var callerRejection: ReasonCode?
     public var maxUploadSize: Int { 1_048_576 }
 
     public init(source: ApplicationRequestContextSource) {
@@ -30,6 +43,14 @@ struct InternalOriginMiddleware: RouterMiddleware {
         }
         var context = context
         context.clientAddress = address
+        if let userID = request.headers[.portcullisCallerUser],
+           let method = request.headers[.portcullisCallerMethod].flatMap(AuthenticationMethod.init(rawValue:)) {
+            context.caller = ControlPlaneCaller(
+                userID: userID, method: method, credentialID: request.headers[.portcullisCallerCredential],
+                hasMFA: request.headers[.portcullisCallerMFA] == "1"
+            )
+        }
+        context.callerRejection = request.headers[.portcullisCallerRejected].flatMap(ReasonCode.init(rawValue:))
         return try await next(request, context)
     }
 }

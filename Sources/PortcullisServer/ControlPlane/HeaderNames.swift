@@ -5,6 +5,12 @@ import HTTPTypes
 extension HTTPField.Name {
     static let portcullisInternalToken = HTTPField.Name(ControlPlaneHeaders.token)!
     static let portcullisClientAddress = HTTPField.Name(ControlPlaneHeaders.clientAddress)!
+    static let portcullisCallerUser = HTTPField.Name(ControlPlaneHeaders.callerUser)!
+    static let portcullisCallerMethod = HTTPField.Name(ControlPlaneHeaders.callerMethod)!
+    static let portcullisCallerCredential = HTTPField.Name(ControlPlaneHeaders.callerCredential)!
+    static let portcullisCallerMFA = HTTPField.Name(ControlPlaneHeaders.callerMFA)!
+    static let portcullisCallerRejected = HTTPField.Name(ControlPlaneHeaders.callerRejected)!
+    static let csrfToken = HTTPField.Name("X-CSRF-Token")!
     static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let frameOptions = HTTPField.Name("X-Frame-Options")!

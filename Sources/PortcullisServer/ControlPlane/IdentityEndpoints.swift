@@ -258,7 +258,10 @@ public final class IdentityEndpoints: Sendable {
             if let sid = event.sid {
                 revoked = try await sessions.revoke(idpSessionID: sid, userID: user?.id, reason: "back-channel logout", now: now)
             } else if let user {
-                revoked = try await sessions.revokeAll(userID: user.id, by: "idp", reason: "back-channel logout", now: now)
+                revoked = try await sessions.signOutEverywhere(
+                    userID: user.id, includeAPITokens: false, reason: "back-channel logout",
+                    audit: AuditContext(actor: "idp", actorIsSuperAdmin: false, sourceIP: context.clientAddress.description, at: now)
+                ).sessions
             }
             logger.info("back-channel logout", metadata: ["sessions": "\(revoked.count)", "by_sid": "\(event.sid != nil)"])
             var headers: HTTPFields = [:]

@@ -10,7 +10,7 @@ public final class Gateway: Sendable {
     public let server: GatewayServer
     public let tls: TLSContextStore
     private let geoIP: any GeoIPResolver
-    private let extraGreenlists: @Sendable () -> [String: Greenlist]
+    private let storedNetwork: @Sendable () -> StoredNetworkPolicy.Value
 
     /// Loads certificates and builds everything (blocking file I/O: call it off an event loop).
     public init(
@@ -21,12 +21,12 @@ public final class Gateway: Sendable {
         accessLog: AccessLog,
         logger: Logger,
         group: any EventLoopGroup,
-        extraGreenlists: @escaping @Sendable () -> [String: Greenlist] = { [:] }
+        storedNetwork: @escaping @Sendable () -> StoredNetworkPolicy.Value = { StoredNetworkPolicy.Value() }
     ) throws {
         self.geoIP = geoIP
-        self.extraGreenlists = extraGreenlists
+        self.storedNetwork = storedNetwork
         tls = try TLSContextStore(configuration: configuration.server.tls)
-        let snapshot = try Self.makeSnapshot(configuration, geoIP: geoIP, extraGreenlists: extraGreenlists())
+        let snapshot = try Self.makeSnapshot(configuration, geoIP: geoIP, stored: storedNetwork())
         runtime = GatewayRuntime(
             snapshot: snapshot, authenticator: authenticator, metrics: metrics, accessLog: accessLog, logger: logger
         )
@@ -36,11 +36,11 @@ public final class Gateway: Sendable {
     static func makeSnapshot(
         _ configuration: GatewayConfiguration,
         geoIP: any GeoIPResolver,
-        extraGreenlists: [String: Greenlist]
+        stored: StoredNetworkPolicy.Value
     ) throws -> GatewaySnapshot {
         GatewaySnapshot(
             configuration: configuration,
-            policy: configuration.accessPolicy(geoIP: geoIP, extraGreenlists: extraGreenlists),
+            policy: configuration.accessPolicy(geoIP: geoIP, extraGreenlists: stored.greenlists, storedTenantGreenlist: stored.tenantGreenlist),
             upstreamTLS: try GatewaySnapshot.makeUpstreamTLS(for: configuration.routes)
         )
     }
@@ -54,7 +54,7 @@ public final class Gateway: Sendable {
                 "listen": "\(configuration.server.listen)", "internal_listen": "\(configuration.server.internalListen)",
             ])
         }
-        let snapshot = try Self.makeSnapshot(configuration, geoIP: geoIP, extraGreenlists: extraGreenlists())
+        let snapshot = try Self.makeSnapshot(configuration, geoIP: geoIP, stored: storedNetwork())
         guard tls.reload(configuration: configuration.server.tls, logger: logger) else {
             throw ServerCertificate.LoadError(file: "server.tls", reason: "certificates failed to load; configuration not applied")
         }
@@ -64,6 +64,6 @@ public final class Gateway: Sendable {
     /// Rebuilds the policy from the current configuration (after store-managed greenlists change).
     public func refreshPolicy() throws {
         let configuration = runtime.snapshot.configuration
-        runtime.replace(snapshot: try Self.makeSnapshot(configuration, geoIP: geoIP, extraGreenlists: extraGreenlists()))
+        runtime.replace(snapshot: try Self.makeSnapshot(configuration, geoIP: geoIP, stored: storedNetwork()))
     }
 }

@@ -18,6 +18,12 @@ public final class GatewayAssembly: Sendable {
     public let sessions: SessionService
     public let authenticator: GatewayAuthenticator
     public let provider: OIDCProviderClient?
+    /// Bumped on every policy change (here or, by broadcast, elsewhere).
+    public let policyVersion: PolicyVersion
+    /// Greenlists and the tenant greenlist managed through the admin API.
+    public let network: StoredNetworkPolicy
+    /// The keys of `X-Portcullis-Assertion`.
+    public let assertionKeys: AssertionKeyRing
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     public let logger: Logger
 
@@ -50,7 +56,19 @@ public final class GatewayAssembly: Sendable {
         self.store = dependencies.store
         self.logger = dependencies.logger
         let logger = dependencies.logger
-        let cache = SessionCache()
+        let store = dependencies.store
+        let version = PolicyVersion()
+        policyVersion = version
+        let network = StoredNetworkPolicy()
+        try await network.reload(from: store)
+        self.network = network
+        let assertionKeys = AssertionKeyRing(store: store, logger: logger)
+        try await assertionKeys.refresh()
+        self.assertionKeys = assertionKeys
+        let upstreamIdentity = UpstreamIdentity(
+            keys: assertionKeys, issuer: configuration.server.publicURL.origin, version: version, logger: logger
+        )
+        let cache = SessionCache(version: version)
         let sessions = SessionService(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP, logger: logger
         )
@@ -67,7 +85,8 @@ public final class GatewayAssembly: Sendable {
             if let bearerSettings = configuration.identity.bearer {
                 bearer = BearerTokenAuthenticator(
                     verifier: tokenVerifier, issuer: oidc.issuer, audiences: bearerSettings.audiences, clockSkew: oidc.clockSkew,
-                    store: dependencies.store, oidc: oidc, maxStaleness: configuration.sessions.maxStaleness, logger: logger
+                    store: dependencies.store, oidc: oidc, maxStaleness: configuration.sessions.maxStaleness, version: version,
+                    logger: logger
                 )
             }
         } else {
@@ -75,13 +94,17 @@ public final class GatewayAssembly: Sendable {
         }
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
-            bearer: bearer, logger: logger
+            bearer: bearer,
+            apiTokens: APITokenAuthenticator(store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, logger: logger),
+            logger: logger,
+            upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) }
         )
-        gateway = try Gateway(
+        let gateway = try Gateway(
             configuration: configuration, geoIP: dependencies.geoIP, authenticator: authenticator,
             metrics: GatewayMetrics(factory: dependencies.metricsFactory), accessLog: dependencies.accessLog,
-            logger: logger, group: dependencies.group
+            logger: logger, group: dependencies.group, storedNetwork: { network.current }
         )
+        self.gateway = gateway
 
         let router = Router(context: ControlPlaneRequestContext.self)
         router.add(middleware: InternalOriginMiddleware(token: gateway.runtime.controlPlaneToken))
@@ -97,6 +120,14 @@ public final class GatewayAssembly: Sendable {
                 provider: provider, verifier: verifier, sessions: sessions, stateKey: stateKey, logger: logger
             ).register(on: router)
         }
+        let csrfKey = SymmetricKey(data: try await store.sharedSecret(named: "csrf-key") {
+            SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        })
+        AdminAPI(AdminAPI.Dependencies(
+            store: store, sessions: sessions, runtime: gateway.runtime, network: network,
+            refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
+            publicOrigin: configuration.server.publicURL.origin, logger: logger
+        )).register(on: router)
         controlPlaneResponder = router.buildResponder()
     }
 
@@ -114,6 +145,9 @@ public final class GatewayAssembly: Sendable {
             logger: logger
         )
     }
+
+    /// Services that run beside the listeners: the signing-key refresher.
+    public var backgroundServices: [any Service] { [assertionKeys] }
 
     public func shutdown() async {
         await provider?.shutdown()

@@ -45,10 +45,30 @@ public final class GatewayRuntime: Sendable {
     public let controlPlaneToken: String = ControlPlaneHeaders.makeToken()
 
     func controlPlaneHeaders(for exchange: Exchange, decision: AccessDecision) -> [(String, String)] {
-        [
+        var headers = [
             (ControlPlaneHeaders.token, controlPlaneToken),
             (ControlPlaneHeaders.clientAddress, exchange.client.description),
         ]
+        switch exchange.authentication.identity {
+        case .user(let user):
+            let now = Date()
+            if user.isValid(at: now) {
+                headers.append((ControlPlaneHeaders.callerUser, user.userID))
+                headers.append((ControlPlaneHeaders.callerMethod, user.method.rawValue))
+                if let credential = user.credentialID { headers.append((ControlPlaneHeaders.callerCredential, credential)) }
+                headers.append((ControlPlaneHeaders.callerMFA, user.hasMFA ? "1" : "0"))
+            } else {
+                let reason: ReasonCode = user.revokedAt != nil
+                    ? (user.method == .oidc ? .sessionRevoked : .tokenRevoked)
+                    : (user.method == .oidc ? .sessionExpired : .tokenExpired)
+                headers.append((ControlPlaneHeaders.callerRejected, reason.rawValue))
+            }
+        case .rejected(let reason):
+            headers.append((ControlPlaneHeaders.callerRejected, reason.rawValue))
+        case .anonymous:
+            break
+        }
+        return headers
     }
 
     public func setControlPlane(_ upstream: Upstream?) {

@@ -15,6 +15,7 @@ public final class BearerTokenAuthenticator: Sendable {
         var issuedAt: Date
         var identity: UserIdentity
         var fetchedAt: ContinuousClock.Instant
+        var version: UInt64
     }
 
     private let verifier: TokenVerifier
@@ -24,6 +25,7 @@ public final class BearerTokenAuthenticator: Sendable {
     private let mfaMethods: Set<String>
     private let mfaACRValues: Set<String>
     private let maxStaleness: Duration
+    private let version: PolicyVersion
     private let logger: Logger
     private let verified = Mutex<[Data: Verified]>([:])
     static let capacity = 10_000
@@ -36,6 +38,7 @@ public final class BearerTokenAuthenticator: Sendable {
         store: any GatewayStore,
         oidc: OIDCConfiguration,
         maxStaleness: Duration,
+        version: PolicyVersion,
         logger: Logger
     ) {
         self.verifier = verifier
@@ -45,6 +48,7 @@ public final class BearerTokenAuthenticator: Sendable {
         self.mfaMethods = oidc.mfaMethods
         self.mfaACRValues = oidc.mfaACRValues
         self.maxStaleness = maxStaleness
+        self.version = version
         self.logger = logger
     }
 
@@ -55,7 +59,9 @@ public final class BearerTokenAuthenticator: Sendable {
         headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]
     ) -> AuthenticationOutcome {
         let key = Data(SHA256.hash(data: Data(token.utf8)))
-        if let known = verified.withLock({ $0[key] }), ContinuousClock.now - known.fetchedAt < maxStaleness {
+        let currentVersion = version.current
+        if let known = verified.withLock({ $0[key] }), known.version == currentVersion,
+           ContinuousClock.now - known.fetchedAt < maxStaleness {
             return .resolved(authentication(known, now: request.now, headers: headers))
         }
         return .pending(eventLoop.makeFutureWithTask { [self] in
@@ -90,7 +96,8 @@ public final class BearerTokenAuthenticator: Sendable {
                 expiresAt: Date(timeIntervalSince1970: claims["exp"]?.numberValue ?? request.now.timeIntervalSince1970),
                 issuedAt: Date(timeIntervalSince1970: claims["iat"]?.numberValue ?? 0),
                 identity: identity,
-                fetchedAt: ContinuousClock.now
+                fetchedAt: ContinuousClock.now,
+                version: currentVersion
             )
             remember(record, key: key, now: request.now)
             return authentication(record, now: request.now, headers: headers)

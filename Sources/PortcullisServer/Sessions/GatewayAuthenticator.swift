@@ -16,6 +16,7 @@ public final class GatewayAuthenticator: RequestAuthenticator {
     private let settings: SessionConfiguration
     private let geoIP: any GeoIPResolver
     private let bearer: BearerTokenAuthenticator?
+    private let apiTokens: APITokenAuthenticator?
     private let logger: Logger
     private let upstreamHeaders: @Sendable (AuthenticatedUser, Route) -> [(String, String)]
     /// Activity (last seen, last IP) is written at most this often per session.
@@ -27,6 +28,7 @@ public final class GatewayAuthenticator: RequestAuthenticator {
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,
         bearer: BearerTokenAuthenticator?,
+        apiTokens: APITokenAuthenticator? = nil,
         logger: Logger,
         upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) }
     ) {
@@ -35,6 +37,7 @@ public final class GatewayAuthenticator: RequestAuthenticator {
         self.settings = settings
         self.geoIP = geoIP
         self.bearer = bearer
+        self.apiTokens = apiTokens
         self.logger = logger
         self.upstreamHeaders = upstreamHeaders
     }
@@ -44,10 +47,15 @@ public final class GatewayAuthenticator: RequestAuthenticator {
             return authenticateSession(cookie, request: request, on: eventLoop)
         }
         if let authorization = request.headers.first(name: "authorization") {
-            guard let bearer, authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
                 return .resolved(Authentication(identity: .rejected(.invalidToken)))
             }
             let token = String(authorization.dropFirst(7).drop { $0 == " " })
+            if token.hasPrefix(APITokenRecord.secretPrefix) {
+                guard let apiTokens else { return .resolved(Authentication(identity: .rejected(.invalidToken))) }
+                return apiTokens.authenticate(token, request: request, on: eventLoop, headers: upstreamHeaders)
+            }
+            guard let bearer else { return .resolved(Authentication(identity: .rejected(.invalidToken))) }
             return bearer.authenticate(token, request: request, on: eventLoop, headers: upstreamHeaders)
         }
         return .resolved(.anonymous)
@@ -59,14 +67,14 @@ public final class GatewayAuthenticator: RequestAuthenticator {
         guard let hash = SessionToken.hash(of: cookie) else {
             return .resolved(Authentication(identity: .rejected(.sessionExpired)))
         }
-        let now = ContinuousClock.now
-        if let entry = cache.entry(hash), now - entry.fetchedAt < settings.maxStaleness {
+        if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: ContinuousClock.now) {
             return .resolved(authentication(for: entry.identity, hash: hash, request: request))
         }
         let store = self.store
         let cache = self.cache
         let logger = self.logger
         return .pending(eventLoop.makeFutureWithTask { [self] in
+            let version = cache.version.current
             let identity: SessionIdentity?
             do {
                 identity = try await store.sessionIdentity(hash)
@@ -81,7 +89,7 @@ public final class GatewayAuthenticator: RequestAuthenticator {
                 return Authentication(identity: .rejected(.sessionExpired))
             }
             let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
-            cache.store(SessionCache.Entry(identity: identity, fetchedAt: ContinuousClock.now, activityWrittenAt: written), for: hash)
+            cache.store(SessionCache.Entry(identity: identity, fetchedAt: ContinuousClock.now, activityWrittenAt: written, version: version), for: hash)
             return self.authentication(for: identity, hash: hash, request: request)
         })
     }
@@ -103,7 +111,8 @@ public final class GatewayAuthenticator: RequestAuthenticator {
             method: .oidc,
             hasMFA: identity.session.mfa,
             expiresAt: identity.session.expiresAt(idleTimeout: settings.idleTimeout),
-            revokedAt: revokedAt
+            revokedAt: revokedAt,
+            credentialID: hash.hex
         )
         if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true {
             recordActivityIfDue(hash, identity: identity, request: request)

@@ -12,17 +12,38 @@ public final class SessionCache: Sendable {
         public var fetchedAt: ContinuousClock.Instant
         /// When activity was last written (last seen, IP), to write at most once a minute.
         public var activityWrittenAt: Date
+        /// The policy version it was read at.
+        public var version: UInt64
+
+        public init(identity: SessionIdentity, fetchedAt: ContinuousClock.Instant, activityWrittenAt: Date, version: UInt64) {
+            self.identity = identity
+            self.fetchedAt = fetchedAt
+            self.activityWrittenAt = activityWrittenAt
+            self.version = version
+        }
     }
 
     private let entries = Mutex<[SessionIDHash: Entry]>([:])
     public let capacity: Int
+    /// Moves on every policy change; entries read at an older version are read again.
+    public let version: PolicyVersion
 
-    public init(capacity: Int = 100_000) {
+    public init(capacity: Int = 100_000, version: PolicyVersion = PolicyVersion()) {
         self.capacity = capacity
+        self.version = version
     }
 
     public func entry(_ hash: SessionIDHash) -> Entry? {
         entries.withLock { $0[hash] }
+    }
+
+    /// The entry, when it was read at the current policy version and less than `maxAge` ago.
+    public func freshEntry(_ hash: SessionIDHash, maxAge: Duration, now: ContinuousClock.Instant) -> Entry? {
+        let version = version.current
+        return entries.withLock { entries in
+            guard let entry = entries[hash], entry.version == version, now - entry.fetchedAt < maxAge else { return nil }
+            return entry
+        }
     }
 
     public func store(_ entry: Entry, for hash: SessionIDHash) {

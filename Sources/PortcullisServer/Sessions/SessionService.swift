@@ -60,14 +60,22 @@ public final class SessionService: Sendable {
         return revoked
     }
 
-    /// "Sign out of all sessions": every session, and every bearer token issued before now.
-    public func revokeAll(userID: String, by actor: String, reason: String, now: Date) async throws -> [SessionIDHash] {
-        try await store.setNotBefore(userID: userID, now)
-        let revoked = try await store.revokeSessions(userID: userID, at: now, by: actor, reason: reason)
+    /// "Sign out of all sessions": every session, every bearer JWT issued before now and, when
+    /// asked, every API token; written with its audit entry, then dropped from this instance's
+    /// caches and broadcast to the others.
+    public func signOutEverywhere(
+        userID: String, includeAPITokens: Bool, reason: String, audit: AuditContext
+    ) async throws -> (sessions: [SessionIDHash], tokens: Int) {
+        let result = try await store.signOutEverywhere(userID: userID, includeAPITokens: includeAPITokens, reason: reason, audit: audit)
         cache.evict(userID: userID)
-        await onRevoked(revoked, [userID])
-        logger.info("all sessions of a user revoked", metadata: ["user_id": "\(userID)", "sessions": "\(revoked.count)", "by": "\(actor)"])
-        return revoked
+        for hash in result.sessions { cache.evict(hash) }
+        // Cached bearer JWTs and API tokens are read again (their not-before and revocation).
+        cache.version.bump()
+        await onRevoked(result.sessions, [userID])
+        logger.info("all sessions of a user revoked", metadata: [
+            "user_id": "\(userID)", "sessions": "\(result.sessions.count)", "tokens": "\(result.tokens)", "by": "\(audit.actor)",
+        ])
+        return result
     }
 
     public func revoke(idpSessionID: String, userID: String?, reason: String, now: Date) async throws -> [SessionIDHash] {

@@ -41,6 +41,16 @@ extension SQLiteStore: SettingsStore, OneTimeValueStore {
         }
     }
 
+    public func replaceSharedSecret(named name: String, expected: [UInt8], with value: [UInt8]) async throws -> Bool {
+        try await write("replace shared secret") { db in
+            try db.execute(
+                sql: "UPDATE secrets SET value = ? WHERE name = ? AND value = ?",
+                arguments: [Data(value), name, Data(expected)]
+            )
+            return db.changesCount > 0
+        }
+    }
+
     public func consumeOnce(kind: String, value: String, expiresAt: Date, now: Date) async throws -> Bool {
         try await write("consume one-time value") { db in
             try db.execute(sql: "DELETE FROM one_time_values WHERE expires_at < ?", arguments: [StoreCoding.seconds(now)])

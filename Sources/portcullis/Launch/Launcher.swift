@@ -107,7 +107,8 @@ struct Launcher {
             logger: logger
         )
         let readinessWatcher = ReadinessWatcher(gateway: gateway, readiness: readiness, logger: logger)
-        let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader, readinessWatcher] + extraServices
+        let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader, readinessWatcher]
+            + assembly.backgroundServices + extraServices
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map { .init(service: $0) },

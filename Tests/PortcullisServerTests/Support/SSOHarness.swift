@@ -32,6 +32,8 @@ final class SSOHarness: Sendable {
     static let users: [DevIdentityDirectory.User] = [
         .init(email: "ada@example.com", name: "Ada Lovelace", department: "Engineering", groups: ["IT-Admins", "Content-Team"], password: "portcullis", mfa: true, subject: "sub-ada"),
         .init(email: "sam@example.com", name: "Sam Member", department: "Sales", groups: ["Sales"], password: "portcullis", mfa: false, subject: "sub-sam"),
+        .init(email: "root@example.com", name: "Root Owner", department: "IT", groups: [], password: "portcullis", mfa: true, subject: "sub-root"),
+        .init(email: "grace@example.com", name: "Grace Hopper", department: "Research", groups: ["Research"], password: "portcullis", mfa: false, subject: "sub-grace"),
     ]
 
     static let defaultRoutes = """
@@ -120,7 +122,9 @@ final class SSOHarness: Sendable {
         let idpGroup = ServiceGroup(services: [try idp.makeApplication(tls: idpTLS)], logger: logs.logger("services"))
         self.idpGroup = idpGroup
         idpTask = Task { try await idpGroup.run() }
-        let gatewayGroup = ServiceGroup(services: [assembly.gateway.server, assembly.makeControlPlane()], logger: logs.logger("services"))
+        let gatewayGroup = ServiceGroup(
+            services: [assembly.gateway.server, assembly.makeControlPlane()] + assembly.backgroundServices, logger: logs.logger("services")
+        )
         self.gatewayGroup = gatewayGroup
         gatewayTask = Task { try await gatewayGroup.run() }
         _ = try await assembly.gateway.server.boundAddress()

@@ -55,7 +55,10 @@ final class TestBrowser: Sendable {
         jar.withLock { $0[Self.authority(of: url), default: [:]][name] = value }
     }
 
-    func request(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], form: [String: String]? = nil, accept: String = "text/html") async throws -> Page {
+    func request(
+        _ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], form: [String: String]? = nil,
+        json: String? = nil, accept: String = "text/html"
+    ) async throws -> Page {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Accept", value: accept)
@@ -71,6 +74,10 @@ final class TestBrowser: Sendable {
             let body = form.map { "\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")=\($1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }
                 .joined(separator: "&")
             request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
         }
         let response = try await client.execute(request, timeout: .seconds(20))
         let body = try await response.body.collect(upTo: 4 * 1_048_576)
