@@ -169,6 +169,7 @@ extension StoreConformance {
     }
 
     @Sendable static func auditLog(_ store: any GatewayStore) async throws {
+        #expect(try await store.latestAuditSequence() == 0)
         for index in 0..<5 {
             let context = AuditContext(actor: index % 2 == 0 ? "a@example.com" : "b@example.com", actorIsSuperAdmin: false,
                                        sourceIP: "203.0.113.\(index)", at: t0.addingTimeInterval(Double(index) * 10))
@@ -177,11 +178,19 @@ extension StoreConformance {
         }
         let log = try await store.auditLog()
         #expect(log.map(\.sequence) == [1, 2, 3, 4, 5])
+        #expect(try await store.latestAuditSequence() == 5)
         #expect(log.first?.previousHash == AuditEntry.genesisHash)
         for (earlier, later) in zip(log, log.dropFirst()) {
             #expect(later.previousHash == earlier.hash)
         }
         #expect(try await store.verifyAuditLog() == AuditVerification(entries: 5))
+        // The export is the hashed text itself: each line's SHA-256 is the next one's link.
+        let lines = try await store.exportAuditLog()
+        #expect(lines.count == 5)
+        for (line, entry) in zip(lines, log) {
+            #expect(line.contains("\"sequence\":\(entry.sequence)"))
+            #expect(line.contains(entry.previousHash))
+        }
         #expect(try await store.auditEntries(AuditQuery(actor: "B@example.com")).map(\.sequence) == [4, 2])
         #expect(try await store.auditEntries(AuditQuery(since: t0.addingTimeInterval(25))).map(\.sequence) == [5, 4])
         #expect(try await store.auditEntries(AuditQuery(limit: 2)).map(\.sequence) == [5, 4])

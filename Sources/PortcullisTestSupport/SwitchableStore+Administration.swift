@@ -148,4 +148,14 @@ extension SwitchableStore {
         try enter("verifyAuditLog")
         return try await base.verifyAuditLog()
     }
+
+    public func latestAuditSequence() async throws -> Int64 {
+        try enter("latestAuditSequence")
+        return try await base.latestAuditSequence()
+    }
+
+    public func exportAuditLog() async throws -> [String] {
+        try enter("exportAuditLog")
+        return try await base.exportAuditLog()
+    }
 }

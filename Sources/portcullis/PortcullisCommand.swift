@@ -12,6 +12,9 @@ struct PortcullisCommand: AsyncParsableCommand {
             CheckConfigCommand.self,
             IPCheckCommand.self,
             CertsCommand.self,
+            AdminCommand.self,
+            SessionsCommand.self,
+            AuditCommand.self,
         ]
     )
 }

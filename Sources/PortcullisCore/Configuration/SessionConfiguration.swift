@@ -20,6 +20,14 @@ public enum StoreConfiguration: Sendable {
     case sqlite(path: String)
     /// Shared by several gateway instances; the URL is a secret.
     case postgres(url: SecretSource)
+
+    /// `sqlite` or `postgres`, for logs.
+    public var kind: String {
+        switch self {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
 }
 
 /// `geoip:`.

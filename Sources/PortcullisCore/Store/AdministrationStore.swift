@@ -122,8 +122,15 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ event: AuditEvent) async throws -> AuditEntry
     /// Newest first, filtered.
     func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry]
-    /// Every entry in chain order, for export.
+    /// Every entry in chain order.
     func auditLog() async throws -> [AuditEntry]
+    /// Every entry's stored JSON text in chain order, exactly as hashed: the SHA-256 of each
+    /// line is the next line's `previous_hash`, so an export can be checked offline.
+    func exportAuditLog() async throws -> [String]
     /// Recomputes the chain from the stored rows.
     func verifyAuditLog() async throws -> AuditVerification
+    /// The newest entry's sequence number (0 for an empty log). Every administrative change is
+    /// audited, so a change of this number means "something changed": instances that get no
+    /// broadcast (SQLite, changes made by the CLI) watch it.
+    func latestAuditSequence() async throws -> Int64
 }

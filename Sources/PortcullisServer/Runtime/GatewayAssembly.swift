@@ -24,6 +24,8 @@ public final class GatewayAssembly: Sendable {
     public let network: StoredNetworkPolicy
     /// The keys of `X-Portcullis-Assertion`.
     public let assertionKeys: AssertionKeyRing
+    /// Notices changes made elsewhere (the CLI, another instance).
+    public let changeWatcher: ChangeWatcher
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     public let logger: Logger
 
@@ -105,6 +107,9 @@ public final class GatewayAssembly: Sendable {
             logger: logger, group: dependencies.group, storedNetwork: { network.current }
         )
         self.gateway = gateway
+        changeWatcher = ChangeWatcher(
+            store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
+        )
 
         let router = Router(context: ControlPlaneRequestContext.self)
         router.add(middleware: InternalOriginMiddleware(token: gateway.runtime.controlPlaneToken))
@@ -146,8 +151,8 @@ public final class GatewayAssembly: Sendable {
         )
     }
 
-    /// Services that run beside the listeners: the signing-key refresher.
-    public var backgroundServices: [any Service] { [assertionKeys] }
+    /// Services that run beside the listeners: the signing-key refresher and the change watcher.
+    public var backgroundServices: [any Service] { [assertionKeys, changeWatcher] }
 
     public func shutdown() async {
         await provider?.shutdown()

@@ -23,6 +23,7 @@ extension SQLiteStore: AuditStore {
         return entry
     }
 
+    @discardableResult
     public func appendAudit(_ event: AuditEvent) async throws -> AuditEntry {
         try await write("append audit entry") { db in try Self.appendAudit(db, event) }
     }
@@ -61,12 +62,20 @@ extension SQLiteStore: AuditStore {
         }
     }
 
+    public func exportAuditLog() async throws -> [String] {
+        try await read("export audit log") { db in try String.fetchAll(db, sql: "SELECT body FROM audit_log ORDER BY sequence") }
+    }
+
     public func verifyAuditLog() async throws -> AuditVerification {
         try await read("verify audit log") { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY rowid").map(Self.auditRow)
             let head: AuditChain.Head? = try Self.setting(db, SettingKey.auditHead)
             return AuditChain.verify(rows, head: head)
         }
+    }
+
+    public func latestAuditSequence() async throws -> Int64 {
+        try await read("read audit head") { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM audit_log") ?? 0 }
     }
 
     static func auditRow(_ row: Row) -> AuditChain.Row {

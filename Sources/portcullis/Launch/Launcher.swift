@@ -54,13 +54,12 @@ struct Launcher {
         cachedGeoIP = CachedGeoIPResolver(resolver)
 
         let store: any GatewayStore
-        switch configuration.store {
-        case .sqlite(let path):
-            store = try SQLiteStore(path: path)
-            logger.info("store opened", metadata: ["kind": "sqlite", "path": "\(path)"])
-        case .postgres:
-            throw StartupError(description: "store.postgres: the PostgreSQL store is not available in this build; use store.sqlite")
+        do {
+            store = try StoreOpener.open(configuration)
+        } catch {
+            throw StartupError(description: "\(error)")
         }
+        logger.info("store opened", metadata: ["kind": "\(configuration.store.kind)"])
         var secret: String?
         if let oidc = configuration.identity.oidc {
             do {

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PortcullisCore
+
+/// `portcullis sessions list EMAIL` and `portcullis sessions revoke EMAIL`: the teammates page's
+/// sessions, from the host.
+struct SessionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessions",
+        abstract: "List or revoke a user's sessions.",
+        subcommands: [List.self, Revoke.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A user's active sessions: start, address, place, device.")
+
+        @Argument(help: "The user's email.")
+        var email: String
+
+        @Flag(help: "Print JSON lines.")
+        var json = false
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let (configuration, store) = try StoreOpener.load(options.config)
+            guard let user = try await store.user(email: email) else {
+                Console.error("sessions list: no user \(email)")
+                throw ExitCode(1)
+            }
+            let now = Date()
+            let idle = configuration.sessions.idleTimeout
+            let sessions = try await store.activeSessions(userID: user.id, now: now).filter { session in
+                session.isActive(at: now, idleTimeout: idle) && (user.notBefore.map { session.createdAt >= $0 } ?? true)
+            }
+            if sessions.isEmpty, !json {
+                Console.out("\(user.email) has no active sessions")
+            }
+            let formatter = ISO8601DateFormatter()
+            for session in sessions {
+                if json {
+                    let line: [String: String] = [
+                        "id": String(session.idHash.hex.prefix(12)), "created_at": formatter.string(from: session.createdAt),
+                        "last_seen_at": formatter.string(from: session.lastSeenAt), "ip": session.lastIP.description,
+                        "location": session.lastLocation.summary, "browser": session.device.browser, "os": session.device.os,
+                        "device_type": session.device.type.rawValue, "auth_method": session.authMethod.rawValue,
+                    ]
+                    let data = try JSONEncoder.sorted.encode(line)
+                    Console.out(String(decoding: data, as: UTF8.self))
+                } else {
+                    Console.out("""
+                        \(session.idHash.hex.prefix(12))  since \(formatter.string(from: session.createdAt))  \
+                        last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary))  \
+                        \(session.device.browser) on \(session.device.os), \(session.device.type.rawValue)  [\(session.authMethod.rawValue)]
+                        """)
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign a user out of every session (and bearer JWTs issued before now). Audited.",
+            discussion: "A running gateway on the same store notices within a second."
+        )
+
+        @Argument(help: "The user's email.")
+        var email: String
+
+        @Flag(help: "Also revoke the user's API tokens.")
+        var includeAPITokens = false
+
+        @Option(help: "Why, for the audit log.")
+        var reason = "signed out from the command line"
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let (_, store) = try StoreOpener.load(options.config)
+            guard let user = try await store.user(email: email) else {
+                Console.error("sessions revoke: no user \(email)")
+                throw ExitCode(1)
+            }
+            let audit = AuditContext(actor: StoreOpener.cliActor, actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+            let result = try await store.signOutEverywhere(
+                userID: user.id, includeAPITokens: includeAPITokens, reason: String(reason.prefix(200)), audit: audit
+            )
+            Console.out("\(user.email): revoked \(result.sessions.count) session(s) and \(result.tokens) API token(s)")
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
