@@ -95,10 +95,11 @@ client:
   redirect_uris: ["https://localhost:8443/_portcullis/callback"]
   backchannel_logout_uri: "https://localhost:8443/_portcullis/backchannel-logout"
 users:
+  # `portcullis dev` makes the first user the super admin (as `admin bootstrap` would).
+  - { email: grace@example.com, name: Grace Hopper, department: Engineering, groups: [Engineering], password: portcullis, mfa: true }
   # The seed example: direct admin + IT-Admins (setup_admin + api_token_creator) + Content-Team
   # (member + answers_moderator) once those group mappings are made.
   - { email: ada@example.com, name: Ada Lovelace, department: Engineering, groups: [IT-Admins, Content-Team], password: portcullis, mfa: true }
-  - { email: grace@example.com, name: Grace Hopper, department: Engineering, groups: [Engineering], password: portcullis, mfa: true }
   - { email: alan@example.com, name: Alan Turing, department: Research, groups: [Research, Content-Team], password: portcullis }
   - { email: edith@example.com, name: Edith Clarke, department: Operations, groups: [IT-Admins], password: portcullis }
   - { email: sam@example.com, name: Sam Member, department: Sales, groups: [Sales], password: portcullis }

@@ -58,7 +58,18 @@ struct DevCommand: AsyncParsableCommand {
         )
         let upstreamPort = configuration.routes.compactMap(\.upstream).first { $0.host == "127.0.0.1" }?.port ?? 8080
         let launcher = try await Launcher(configuration: configuration, configPath: workspace.configPath, logger: logger)
-        Console.out(Self.banner(configuration: configuration, directory: directory, workspace: workspace, upstreamPort: upstreamPort))
+        // The first development user is the super admin, as `admin bootstrap` would make one.
+        let store = launcher.assembly.store
+        var superAdmin = try await store.roleHolders().holders(of: .primary(.superAdmin)).map(\.description).sorted().first
+        if superAdmin == nil, let first = directory.users.first {
+            let user = try await store.ensureUser(email: first.email, at: Date())
+            let audit = AuditContext(actor: "dev", actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+            _ = try await store.bootstrapSuperAdmin(userID: user.id, force: false, audit: audit)
+            superAdmin = "user \(user.email)"
+        }
+        Console.out(Self.banner(
+            configuration: configuration, directory: directory, workspace: workspace, upstreamPort: upstreamPort, superAdmin: superAdmin
+        ))
         try await launcher.run(extraServices: [
             try provider.makeApplication(tls: idpTLS),
             EchoUpstream.makeApplication(port: upstreamPort, logger: Logger(label: "portcullis.dev-upstream")),
@@ -67,7 +78,9 @@ struct DevCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: workspace.temporaryFolder)
     }
 
-    static func banner(configuration: GatewayConfiguration, directory: DevIdentityDirectory, workspace: DevWorkspace, upstreamPort: Int) -> String {
+    static func banner(
+        configuration: GatewayConfiguration, directory: DevIdentityDirectory, workspace: DevWorkspace, upstreamPort: Int, superAdmin: String?
+    ) -> String {
         let users = directory.users.map { user in
             "    \(user.email.padding(toLength: 22, withPad: " ", startingAt: 0)) password \(user.password)   \(user.department ?? "")  groups: \(user.groups.joined(separator: ", "))\(user.mfa ? "  (MFA)" : "")"
         }.joined(separator: "\n")
@@ -81,6 +94,8 @@ struct DevCommand: AsyncParsableCommand {
           Metrics   http://\(configuration.server.internalListen)/metrics
           Store     \(workspace.temporaryFolder)/portcullis.sqlite (deleted on exit)
           CA        \(workspace.certificatesFolder)/ca.pem  (curl --cacert \(workspace.certificatesFolder)/ca.pem …)
+
+          Admin API \(configuration.server.publicURL.origin)/_portcullis/api/v1/me  (super admin: \(superAdmin ?? "none"))
 
           Sign in as any of these (from \(workspace.usersPath)):
         \(users)
