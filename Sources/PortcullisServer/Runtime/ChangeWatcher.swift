@@ -1,6 +1,7 @@
 import Logging
 import PortcullisCore
 import ServiceLifecycle
+import Synchronization
 
 /// Notices administrative changes this process did not make (the CLI on the same SQLite file,
 /// or another instance whose broadcast was lost) by watching the audit log's newest sequence
@@ -13,6 +14,7 @@ public final class ChangeWatcher: Service, Sendable {
     private let refreshPolicy: @Sendable () throws -> Void
     private let interval: Duration
     private let logger: Logger
+    private let reachable = Atomic<Bool>(true)
 
     public init(
         store: any GatewayStore, version: PolicyVersion, network: StoredNetworkPolicy,
@@ -25,6 +27,9 @@ public final class ChangeWatcher: Service, Sendable {
         self.interval = interval
         self.logger = logger
     }
+
+    /// Whether the last poll reached the store (for `/readyz`).
+    public var isStoreReachable: Bool { reachable.load(ordering: .relaxed) }
 
     public func run() async throws {
         var seen = try? await store.latestAuditSequence()
@@ -42,7 +47,9 @@ public final class ChangeWatcher: Service, Sendable {
                     logger.debug("administrative change noticed", metadata: ["audit_sequence": "\(latest)"])
                 }
                 seen = latest
+                reachable.store(true, ordering: .relaxed)
             } catch {
+                reachable.store(false, ordering: .relaxed)
                 // Sessions fail closed on their own once max_staleness passes.
                 logger.warning("cannot watch the store for changes", metadata: ["error": "\(error)"])
             }

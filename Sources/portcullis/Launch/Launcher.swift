@@ -105,7 +105,7 @@ struct Launcher {
             tls: gateway.tls,
             logger: logger
         )
-        let readinessWatcher = ReadinessWatcher(gateway: gateway, readiness: readiness, logger: logger)
+        let readinessWatcher = ReadinessWatcher(gateway: gateway, changes: assembly.changeWatcher, readiness: readiness, logger: logger)
         let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader, readinessWatcher]
             + assembly.backgroundServices + extraServices
         let group = ServiceGroup(
@@ -121,9 +121,11 @@ struct Launcher {
     }
 }
 
-/// Marks the listener ready once it is bound, and says where it listens.
+/// Marks the listener ready once it is bound (and says where it listens), and the store ready
+/// while the change watcher reaches it.
 struct ReadinessWatcher: Service {
     let gateway: Gateway
+    let changes: ChangeWatcher
     let readiness: Readiness
     let logger: Logger
 
@@ -131,6 +133,17 @@ struct ReadinessWatcher: Service {
         let address = try await gateway.server.boundAddress()
         readiness.markReady("listener")
         logger.info("ready", metadata: ["address": "\(address)"])
-        try? await gracefulShutdown()
+        while !Task.isCancelled {
+            if changes.isStoreReachable {
+                readiness.markReady("store")
+            } else {
+                readiness.markNotReady("store", reason: "the store cannot be reached")
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            } catch {
+                return
+            }
+        }
     }
 }
