@@ -1,0 +1,20 @@
+/// A change one instance made that the others must apply to their caches (SPEC §3, §8).
+public enum StoreChange: Hashable, Sendable {
+    /// Sessions revoked (drop them), or every session of these users.
+    case sessionsRevoked(sessions: [SessionIDHash], users: [String])
+    /// Roles, mappings, memberships, default permissions, flags or tokens changed: cached
+    /// identities must be read again.
+    case policyChanged
+    /// Greenlists or the tenant greenlist changed: the access policy must be rebuilt.
+    case networkChanged
+    /// Changes may have been missed (the listening connection was lost and is back): drop
+    /// everything cached and reload.
+    case resynchronize
+}
+
+/// A store that tells every instance about changes as they commit (PostgreSQL LISTEN/NOTIFY).
+public protocol StoreChangeFeed: Sendable {
+    /// Changes committed by any instance (this one included), from now until the stream is
+    /// dropped.
+    func changes() -> AsyncStream<StoreChange>
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// A throw-away PostgreSQL cluster for tests: `initdb` into a temporary folder, `pg_ctl start`
+/// on a free port on loopback, trust authentication. Runs the server as the `postgres` user when
+/// the tests run as root (PostgreSQL refuses to run as root). Needs Debian's `postgresql`
+/// package (`scripts/setup-debian` installs it). Stop and start it to test outages.
+public final class TestPostgres: Sendable {
+    public let folder: String
+    public let port: Int
+    let binaries: String
+    let runAsPostgres: Bool
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The newest installed server's binaries, or `nil` when PostgreSQL is not installed.
+    public static var binaries: String? {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+            .compactMap(Int.init).sorted()
+        guard let newest = versions.last else { return nil }
+        let path = "\(root)/\(newest)/bin"
+        return FileManager.default.isExecutableFile(atPath: path + "/pg_ctl") ? path : nil
+    }
+
+    public static var isInstalled: Bool { binaries != nil }
+
+    public static func start() async throws -> TestPostgres {
+        guard let binaries else { throw Unavailable(description: "PostgreSQL is not installed (scripts/setup-debian installs it)") }
+        let folder = "/tmp/portcullis-pg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let root = getuid() == 0
+        if root {
+            try run(["/bin/chown", "postgres:postgres", folder])
+        }
+        let port = try freePort()
+        let server = TestPostgres(folder: folder, port: port, binaries: binaries, runAsPostgres: root)
+        try server.command(["\(binaries)/initdb", "-D", folder + "/data", "-A", "trust", "-U", "portcullis", "--no-sync", "-E", "UTF8"])
+        try await server.startServer()
+        return server
+    }
+
+    private init(folder: String, port: Int, binaries: String, runAsPostgres: Bool) {
+        self.folder = folder
+        self.port = port
+        self.binaries = binaries
+        self.runAsPostgres = runAsPostgres
+    }
+
+    /// A URL for a database of this cluster (created by ``createDatabase(_:)``).
+    public func url(database: String = "postgres") -> String {
+        "postgres://portcullis@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
+
+    /// Creates a fresh database and answers its URL.
+    public func createDatabase(_ name: String = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()) throws -> String {
+        try command(["\(binaries)/createdb", "-h", "127.0.0.1", "-p", String(port), "-U", "portcullis", name])
+        return url(database: name)
+    }
+
+    public func startServer() async throws {
+        try command([
+            "\(binaries)/pg_ctl", "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "30",
+            "-o", "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "start",
+        ])
+    }
+
+    /// Stops the server at once (`-m fast`: open connections are closed).
+    public func stopServer() throws {
+        try command(["\(binaries)/pg_ctl", "-D", folder + "/data", "-m", "fast", "-w", "stop"])
+    }
+
+    public func remove() {
+        try? stopServer()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    // MARK: -
+
+    @discardableResult
+    func command(_ arguments: [String]) throws -> String {
+        try Self.run(runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments)
+    }
+
+    /// Runs a command to completion with `posix_spawn` and `waitpid` (Foundation's `Process`
+    /// can miss the exit of a child whose own children outlive it, as `pg_ctl start`'s do).
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else {
+            throw Unavailable(description: "\(arguments[0]): cannot start (\(String(cString: strerror(spawned))))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let exited = status & 0x7F == 0
+        let code = (status >> 8) & 0xFF
+        guard exited, code == 0 else {
+            throw Unavailable(description: "\(arguments.joined(separator: " ")) failed (status \(status)): \(text.suffix(2_000))")
+        }
+        return text
+    }
+
+    /// A port nothing listens on now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Unavailable(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Unavailable(description: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

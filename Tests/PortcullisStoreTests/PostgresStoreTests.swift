@@ -1,0 +1,141 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisStore
+import PortcullisTestSupport
+import PostgresNIO
+import Testing
+
+/// The shared store against a real PostgreSQL server started by the tests.
+@Suite("PostgreSQL store", .serialized)
+struct PostgresStoreTests {
+    /// A store on a fresh database, running; `stop` cancels it.
+    final class Running: Sendable {
+        let store: PostgresStore
+        private let task: Task<Void, Never>
+
+        init(url: String, migrate: Bool = true) async throws {
+            store = PostgresStore(url: try PostgresURL(parsing: url), logger: Logger(label: "test.postgres"))
+            let store = self.store
+            task = Task { await store.run() }
+            if migrate { try await store.migrate() }
+        }
+
+        func stop() async {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    /// A cluster of its own for each test (removed at the end): initdb takes about a second.
+    static func cluster() async throws -> TestPostgres {
+        try #require(TestPostgres.isInstalled, "PostgreSQL is not installed (scripts/setup-debian installs it)")
+        return try await TestPostgres.start()
+    }
+
+    @Test("passes the store conformance suite")
+    func conformance() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let running = ManagedList()
+        try await StoreConformance.run {
+            let store = try await Running(url: try cluster.createDatabase())
+            running.add(store)
+            return store.store
+        }
+        for store in running.all { await store.stop() }
+    }
+
+    final class ManagedList: @unchecked Sendable {
+        private var items: [Running] = []
+        private let lock = NSLock()
+        func add(_ item: Running) { lock.withLock { items.append(item) } }
+        var all: [Running] { lock.withLock { items } }
+    }
+
+    @Test("migrations run once even when instances start together, and again is a no-op")
+    func concurrentMigrations() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let first = try await Running(url: url, migrate: false)
+        let second = try await Running(url: url, migrate: false)
+        async let a: Void = first.store.migrate()
+        async let b: Void = second.store.migrate()
+        _ = try await (a, b)
+        try await first.store.migrate()
+        #expect(try await first.store.latestAuditSequence() == 0)
+        await first.stop()
+        await second.stop()
+    }
+
+    @Test("a revocation on one instance reaches the other's change feed")
+    func changeFeed() async throws {
+        let cluster = try await Self.cluster()
+        let url = try cluster.createDatabase()
+        let one = try await Running(url: url)
+        let two = try await Running(url: url)
+        defer { Task { await one.stop(); await two.stop(); cluster.remove() } }
+        for _ in 0..<200 where !two.store.isListening { try await Task.sleep(for: .milliseconds(10)) }
+        let changes = two.store.changes()
+        let user = try await one.store.recordLogin(LoginProfile(subject: "s", email: "a@example.com"), at: Date())
+        let hash = try #require(SessionIDHash(bytes: Array(repeating: 9, count: 32)))
+        try await one.store.insertSession(SessionRecord(
+            idHash: hash, userID: user.id, createdAt: Date(), lastSeenAt: Date(), absoluteExpiresAt: Date().addingTimeInterval(600),
+            createdIP: .literal("127.0.0.1"), lastIP: .literal("127.0.0.1"), createdLocation: .unknown, lastLocation: .unknown,
+            userAgent: "", device: DeviceInfo(browser: "", os: "", type: .unknown), authMethod: .oidc, idpSessionID: nil,
+            amr: [], acr: nil, mfa: false
+        ))
+        let started = ContinuousClock.now
+        #expect(try await one.store.revokeSession(hash, at: Date(), by: "test", reason: "test"))
+        var received: StoreChange?
+        for await change in changes {
+            received = change
+            break
+        }
+        #expect(received == .sessionsRevoked(sessions: [hash], users: []))
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    @Test("the audit log's triggers refuse edits; an edit made with them disabled is found")
+    func auditTampering() async throws {
+        let cluster = try await Self.cluster()
+        let url = try cluster.createDatabase()
+        let running = try await Running(url: url)
+        defer { Task { await running.stop(); cluster.remove() } }
+        let context = AuditContext(actor: "a@example.com", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
+        for index in 0..<3 {
+            try await running.store.appendAudit(AuditEvent(context, action: .featureFlagsChanged, target: "t\(index)", before: nil, after: .bool(true)))
+        }
+        #expect(try await running.store.verifyAuditLog().isIntact)
+        let client = PostgresClient(configuration: try Self.clientConfiguration(url), backgroundLogger: Logger(label: "test"))
+        let task = Task { await client.run() }
+        defer { task.cancel() }
+        await #expect(throws: (any Error).self) { try await client.query("UPDATE audit_log SET actor = 'x' WHERE sequence = 2") }
+        await #expect(throws: (any Error).self) { try await client.query("DELETE FROM audit_log WHERE sequence = 2") }
+        try await client.query("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        try await client.query("UPDATE audit_log SET target = 'forged' WHERE sequence = 2")
+        let result = try await running.store.verifyAuditLog()
+        #expect(!result.isIntact)
+        #expect(result.brokenAt == 2)
+    }
+
+    static func clientConfiguration(_ url: String) throws -> PostgresClient.Configuration {
+        let parsed = try PostgresURL(parsing: url)
+        return PostgresClient.Configuration(
+            host: parsed.host, port: parsed.port, username: parsed.username, password: nil, database: parsed.database, tls: .disable
+        )
+    }
+
+    @Test("bad URLs are refused with a reason, and the password is never shown")
+    func urls() throws {
+        let url = try PostgresURL(parsing: "postgres://app:s3cret@db.internal:6543/portcullis?sslmode=require")
+        #expect(url.host == "db.internal")
+        #expect(url.port == 6543)
+        #expect(url.database == "portcullis")
+        #expect(!url.description.contains("s3cret"))
+        for bad in ["mysql://a@b/c", "postgres://b/c", "postgres://a@/c", "postgres://a@b", "postgres://a@b/c?sslmode=maybe", "postgres://a@b/c?x=1"] {
+            #expect(throws: PostgresURL.ParseError.self, "\(bad)") { try PostgresURL(parsing: bad) }
+        }
+    }
+}
