@@ -75,7 +75,7 @@ struct PostgresStoreTests {
         let url = try cluster.createDatabase()
         let one = try await Running(url: url)
         let two = try await Running(url: url)
-        defer { Task { await one.stop(); await two.stop(); cluster.remove() } }
+        defer { cluster.remove() }
         for _ in 0..<200 where !two.store.isListening { try await Task.sleep(for: .milliseconds(10)) }
         let changes = two.store.changes()
         let user = try await one.store.recordLogin(LoginProfile(subject: "s", email: "a@example.com"), at: Date())
@@ -95,6 +95,8 @@ struct PostgresStoreTests {
         }
         #expect(received == .sessionsRevoked(sessions: [hash], users: []))
         #expect(ContinuousClock.now - started < .seconds(1))
+        await one.stop()
+        await two.stop()
     }
 
     @Test("the audit log's triggers refuse edits; an edit made with them disabled is found")
@@ -102,7 +104,7 @@ struct PostgresStoreTests {
         let cluster = try await Self.cluster()
         let url = try cluster.createDatabase()
         let running = try await Running(url: url)
-        defer { Task { await running.stop(); cluster.remove() } }
+        defer { cluster.remove() }
         let context = AuditContext(actor: "a@example.com", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
         for index in 0..<3 {
             try await running.store.appendAudit(AuditEvent(context, action: .featureFlagsChanged, target: "t\(index)", before: nil, after: .bool(true)))
@@ -118,6 +120,7 @@ struct PostgresStoreTests {
         let result = try await running.store.verifyAuditLog()
         #expect(!result.isIntact)
         #expect(result.brokenAt == 2)
+        await running.stop()
     }
 
     static func clientConfiguration(_ url: String) throws -> PostgresClient.Configuration {

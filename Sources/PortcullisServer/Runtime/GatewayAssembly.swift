@@ -24,13 +24,17 @@ public final class GatewayAssembly: Sendable {
     public let network: StoredNetworkPolicy
     /// The keys of `X-Portcullis-Assertion`.
     public let assertionKeys: AssertionKeyRing
-    /// Notices changes made elsewhere (the CLI, another instance).
+    /// Notices changes made elsewhere (the CLI, another instance) by polling the audit head.
     public let changeWatcher: ChangeWatcher
+    /// Applies changes the store announces (PostgreSQL), when it does.
+    public let changeListener: StoreChangeListener?
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     public let logger: Logger
 
     public struct Dependencies: Sendable {
         public var store: any GatewayStore
+        /// The store's change feed (PostgreSQL); `nil` for SQLite.
+        public var changeFeed: (any StoreChangeFeed)?
         public var geoIP: any GeoIPResolver
         /// The OIDC client secret, read by the caller from its file or environment variable.
         public var clientSecret: String?
@@ -40,10 +44,11 @@ public final class GatewayAssembly: Sendable {
         public var group: any EventLoopGroup
 
         public init(
-            store: any GatewayStore, geoIP: any GeoIPResolver, clientSecret: String?, metricsFactory: any MetricsFactory,
-            accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
+            store: any GatewayStore, changeFeed: (any StoreChangeFeed)? = nil, geoIP: any GeoIPResolver, clientSecret: String?,
+            metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
         ) {
             self.store = store
+            self.changeFeed = changeFeed
             self.geoIP = geoIP
             self.clientSecret = clientSecret
             self.metricsFactory = metricsFactory
@@ -110,6 +115,11 @@ public final class GatewayAssembly: Sendable {
         changeWatcher = ChangeWatcher(
             store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
         )
+        changeListener = dependencies.changeFeed.map { feed in
+            StoreChangeListener(
+                feed: feed, cache: cache, network: network, store: store, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
+            )
+        }
 
         let router = Router(context: ControlPlaneRequestContext.self)
         router.add(middleware: InternalOriginMiddleware(token: gateway.runtime.controlPlaneToken))
@@ -151,8 +161,11 @@ public final class GatewayAssembly: Sendable {
         )
     }
 
-    /// Services that run beside the listeners: the signing-key refresher and the change watcher.
-    public var backgroundServices: [any Service] { [assertionKeys, changeWatcher] }
+    /// Services that run beside the listeners: the signing-key refresher, the change watcher and
+    /// (PostgreSQL) the change listener.
+    public var backgroundServices: [any Service] {
+        [assertionKeys, changeWatcher] + (changeListener.map { [$0] } ?? [])
+    }
 
     public func shutdown() async {
         await provider?.shutdown()

@@ -57,7 +57,7 @@ public final class APITokenAuthenticator: Sendable {
         return .pending(eventLoop.makeFutureWithTask { [self] in
             let identity: APITokenIdentity?
             do {
-                identity = try await store.apiTokenIdentity(secretHash: Array(key))
+                identity = try await StoreDeadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
             } catch {
                 logger.warning("API token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
                 return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)

@@ -77,7 +77,7 @@ public final class BearerTokenAuthenticator: Sendable {
             }
             let identity: UserIdentity
             do {
-                if let known = try await store.userIdentity(subject: profile.subject) {
+                if let known = try await StoreDeadline.run({ [store] in try await store.userIdentity(subject: profile.subject) }) {
                     identity = known
                 } else {
                     // An API client seen for the first time: known from now on.

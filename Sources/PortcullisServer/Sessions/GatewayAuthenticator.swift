@@ -77,7 +77,7 @@ public final class GatewayAuthenticator: RequestAuthenticator {
             let version = cache.version.current
             let identity: SessionIdentity?
             do {
-                identity = try await store.sessionIdentity(hash)
+                identity = try await StoreDeadline.run { try await store.sessionIdentity(hash) }
             } catch {
                 logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
                     "session": "\(hash)", "error": "\(error)",

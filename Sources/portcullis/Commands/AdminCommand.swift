@@ -33,7 +33,10 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (_, store) = try StoreOpener.load(options.config)
+            try await StoreOpener.withStore(options.config) { _, store in try await bootstrap(store) }
+        }
+
+        func bootstrap(_ store: any GatewayStore) async throws {
             let email = superAdmin.trimmingCharacters(in: .whitespaces)
             let now = Date()
             let existing = try await store.roleHolders().holders(of: .primary(.superAdmin)).map(\.description).sorted()

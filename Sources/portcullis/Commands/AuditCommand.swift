@@ -18,7 +18,10 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (_, store) = try StoreOpener.load(options.config)
+            try await StoreOpener.withStore(options.config) { _, store in try await verify(store) }
+        }
+
+        func verify(_ store: any GatewayStore) async throws {
             let result = try await store.verifyAuditLog()
             if result.isIntact {
                 let head = try await store.auditLog().last?.hash ?? AuditEntry.genesisHash
@@ -42,9 +45,9 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (_, store) = try StoreOpener.load(options.config)
+            let lines = try await StoreOpener.withStore(options.config) { _, store in try await store.exportAuditLog() }
             var output = Data()
-            for line in try await store.exportAuditLog() {
+            for line in lines {
                 output.append(Data(line.utf8))
                 output.append(UInt8(ascii: "\n"))
                 if output.count > 65_536 {

@@ -23,7 +23,10 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (configuration, store) = try StoreOpener.load(options.config)
+            try await StoreOpener.withStore(options.config) { configuration, store in try await list(configuration, store) }
+        }
+
+        func list(_ configuration: GatewayConfiguration, _ store: any GatewayStore) async throws {
             guard let user = try await store.user(email: email) else {
                 Console.error("sessions list: no user \(email)")
                 throw ExitCode(1)
@@ -76,7 +79,10 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (_, store) = try StoreOpener.load(options.config)
+            try await StoreOpener.withStore(options.config) { _, store in try await revoke(store) }
+        }
+
+        func revoke(_ store: any GatewayStore) async throws {
             guard let user = try await store.user(email: email) else {
                 Console.error("sessions revoke: no user \(email)")
                 throw ExitCode(1)

@@ -22,6 +22,7 @@ struct Launcher {
     let readiness = Readiness()
     let geoIP: MaxMindGeoIPResolver
     let cachedGeoIP: CachedGeoIPResolver
+    let opened: OpenedStore
 
     /// Only `main` bootstraps the logging and metrics systems, once.
     static func bootstrapLogging(level: Logger.Level) {
@@ -53,13 +54,15 @@ struct Launcher {
         geoIP = resolver
         cachedGeoIP = CachedGeoIPResolver(resolver)
 
-        let store: any GatewayStore
+        let opened: OpenedStore
         do {
-            store = try StoreOpener.open(configuration)
+            opened = try await StoreOpener.open(configuration, logger: logger)
         } catch {
             throw StartupError(description: "\(error)")
         }
-        logger.info("store opened", metadata: ["kind": "\(configuration.store.kind)"])
+        self.opened = opened
+        let store = opened.store
+        logger.info("store opened", metadata: ["kind": "\(opened.kind)"])
         var secret: String?
         if let oidc = configuration.identity.oidc {
             do {
@@ -72,7 +75,8 @@ struct Launcher {
         assembly = try await GatewayAssembly(
             configuration: configuration,
             dependencies: .init(
-                store: store, geoIP: cachedGeoIP, clientSecret: secret, metricsFactory: MetricsSystem.factory,
+                store: store, changeFeed: opened.changeFeed, geoIP: cachedGeoIP, clientSecret: secret,
+                metricsFactory: MetricsSystem.factory,
                 accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
                 logger: logger, group: MultiThreadedEventLoopGroup.singleton
             )
@@ -117,6 +121,7 @@ struct Launcher {
         )
         try await group.run()
         await assembly.shutdown()
+        await opened.close()
         BufferedLogSink.standardOutput.drain()
     }
 }

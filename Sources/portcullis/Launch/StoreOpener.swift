@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PortcullisConfigFile
 import PortcullisCore
 import PortcullisStore
@@ -7,26 +8,13 @@ import PortcullisStore
 /// Opens the store a configuration names, for `serve` and for the commands that work on the
 /// store directly (`admin`, `sessions`, `audit`).
 enum StoreOpener {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    static func open(_ configuration: GatewayConfiguration, logger: Logger) async throws -> OpenedStore {
+        try await OpenedStore.open(configuration.store, secret: { try SecretReader.read($0) }, logger: logger)
     }
 
-    static func open(_ configuration: GatewayConfiguration) throws -> any GatewayStore {
-        switch configuration.store {
-        case .sqlite(let path):
-            do {
-                return try SQLiteStore(path: path)
-            } catch {
-                throw Failure(description: "store.sqlite.path \(path): cannot open: \(error)")
-            }
-        case .postgres:
-            throw Failure(description: "store.postgres: the PostgreSQL store is not available in this build; use store.sqlite")
-        }
-    }
-
-    /// The configuration (network and store only: certificates and secrets are not needed to
-    /// work on the store) and its store; exits 2 with the problems on a bad file.
-    static func load(_ path: String) throws -> (GatewayConfiguration, any GatewayStore) {
+    /// The configuration (network and store only: certificates and secrets other than the
+    /// store's are not needed to work on the store) and its store; exits 2 on a bad file.
+    static func load(_ path: String) async throws -> (GatewayConfiguration, OpenedStore) {
         let configuration: GatewayConfiguration
         switch ConfigurationFile.load(path: path, environment: .networkOnly) {
         case .success(let loaded): configuration = loaded
@@ -35,10 +23,25 @@ enum StoreOpener {
             throw ExitCode(2)
         }
         do {
-            return (configuration, try open(configuration))
+            return (configuration, try await open(configuration, logger: Logger(label: "portcullis.cli")))
         } catch {
             Console.error("\(error)")
             throw ExitCode(2)
+        }
+    }
+
+    /// Runs `body` on the configured store, closing it afterwards.
+    static func withStore<T>(
+        _ path: String, _ body: (GatewayConfiguration, any GatewayStore) async throws -> T
+    ) async throws -> T {
+        let (configuration, opened) = try await load(path)
+        do {
+            let result = try await body(configuration, opened.store)
+            await opened.close()
+            return result
+        } catch {
+            await opened.close()
+            throw error
         }
     }
 

@@ -24,8 +24,17 @@ struct AdminClient {
     static func signIn(_ harness: SSOHarness, as email: String) async throws -> AdminClient {
         let (browser, _) = try await harness.signedIn(email)
         var client = AdminClient(harness: harness, browser: browser, csrf: nil, bearer: nil)
-        let me = try await client.call(.GET, "/me")
-        guard me.status == .ok, let token = me["csrf_token"] as? String else { throw TestFailure("no /me: \(me.body)") }
+        let me: Answer
+        do {
+            me = try await client.call(.GET, "/me")
+        } catch {
+            await browser.shutdown()
+            throw error
+        }
+        guard me.status == .ok, let token = me["csrf_token"] as? String else {
+            await browser.shutdown()
+            throw TestFailure("no /me: \(me.status) \(me.body)")
+        }
         client.csrf = token
         return client
     }

@@ -21,7 +21,10 @@ final class SSOHarness: Sendable {
     let gatewayPort: Int
     let assembly: GatewayAssembly
     let store: SwitchableStore
-    let sqlite: SQLiteStore
+    /// The SQLite store, unless the harness runs on PostgreSQL.
+    let sqlite: SQLiteStore!
+    /// The PostgreSQL store, when the harness runs on one.
+    let opened: OpenedStore?
     let logs: LogRecorder
     let configurationPath: String
     private let gatewayGroup: ServiceGroup
@@ -46,7 +49,8 @@ final class SSOHarness: Sendable {
     /// - Parameter externalIssuer: a third-party provider to sign in with instead of the
     ///   development IdP (which still runs, unused).
     static func start(
-        routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil
+        routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
+        postgresURL: String? = nil
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
@@ -74,11 +78,12 @@ final class SSOHarness: Sendable {
             audiences: [portcullis-api]
         \(sessions)
         store:
-          sqlite: { path: "\(storePath ?? certificates.folder + "/store.sqlite")" }
+        \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
         routes:
         \(routes.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)"))
         """
         let path = certificates.folder + "/portcullis.yaml"
+        if let postgresURL { try certificates.write(postgresURL, "postgres-url") }
         try certificates.write(yaml, "portcullis.yaml")
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
         return try await SSOHarness(certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort)
@@ -92,9 +97,17 @@ final class SSOHarness: Sendable {
         self.configurationPath = path
         let logs = LogRecorder()
         self.logs = logs
-        guard case .sqlite(let storePath) = configuration.store else { throw TestFailure("expected SQLite") }
-        sqlite = try SQLiteStore(path: storePath)
-        store = SwitchableStore(sqlite)
+        switch configuration.store {
+        case .sqlite(let storePath):
+            sqlite = try SQLiteStore(path: storePath)
+            opened = nil
+            store = SwitchableStore(sqlite)
+        case .postgres:
+            let opened = try await OpenedStore.open(configuration.store, secret: { try SecretReader.read($0) }, logger: logs.logger("store"))
+            self.opened = opened
+            sqlite = nil
+            store = SwitchableStore(opened.store)
+        }
         let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
         let directory = DevIdentityDirectory(
             issuer: "https://localhost:\(idpPort)",
@@ -115,7 +128,7 @@ final class SSOHarness: Sendable {
             certificateChain: serverCertificate.chain.map { .certificate($0) }, privateKey: .privateKey(serverCertificate.privateKey)
         )
         assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
-            store: store, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret, metricsFactory: TestMetrics(),
+            store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret, metricsFactory: TestMetrics(),
             accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
             group: MultiThreadedEventLoopGroup.singleton
         ))
@@ -156,8 +169,13 @@ final class SSOHarness: Sendable {
     /// Signs in and answers the browser, holding the session cookie.
     func signedIn(_ email: String = "ada@example.com", at path: String = "/echo") async throws -> (TestBrowser, TestBrowser.Page) {
         let browser = try browser()
-        let page = try await browser.signIn(at: url(path), email: email)
-        return (browser, page)
+        do {
+            let page = try await browser.signIn(at: url(path), email: email)
+            return (browser, page)
+        } catch {
+            await browser.shutdown()
+            throw error
+        }
     }
 
     /// An authorization code from the IdP and its PKCE verifier, as an API client gets them.
@@ -216,6 +234,7 @@ final class SSOHarness: Sendable {
         await idpGroup.triggerGracefulShutdown()
         _ = try? await idpTask.value
         await assembly.shutdown()
+        await opened?.close()
         await idp.shutdown()
         await upstream.close()
         certificates.remove()

@@ -1,0 +1,62 @@
+import Logging
+import PortcullisCore
+import ServiceLifecycle
+
+/// Applies changes announced by the store (PostgreSQL NOTIFY, from any instance) to this
+/// instance's caches: revoked sessions are dropped, cached identities are read again, the
+/// access policy is rebuilt. After a lost connection everything cached is dropped.
+public final class StoreChangeListener: Service, Sendable {
+    private let feed: any StoreChangeFeed
+    private let cache: SessionCache
+    private let network: StoredNetworkPolicy
+    private let store: any GatewayStore
+    private let refreshPolicy: @Sendable () throws -> Void
+    private let logger: Logger
+
+    public init(
+        feed: any StoreChangeFeed, cache: SessionCache, network: StoredNetworkPolicy, store: any GatewayStore,
+        refreshPolicy: @escaping @Sendable () throws -> Void, logger: Logger
+    ) {
+        self.feed = feed
+        self.cache = cache
+        self.network = network
+        self.store = store
+        self.refreshPolicy = refreshPolicy
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let changes = feed.changes()
+        // Cancelling the iteration ends it: on shutdown the store stops after this service.
+        try? await cancelWhenGracefulShutdown {
+            for await change in changes {
+                await self.apply(change)
+            }
+        }
+    }
+
+    public func apply(_ change: StoreChange) async {
+        switch change {
+        case .sessionsRevoked(let sessions, let users):
+            for hash in sessions { cache.evict(hash) }
+            for user in users { cache.evict(userID: user) }
+            // Bearer JWTs and API tokens of these users are cached elsewhere: read them again.
+            cache.version.bump()
+        case .policyChanged:
+            cache.version.bump()
+        case .networkChanged:
+            await reloadNetwork()
+        case .resynchronize:
+            cache.version.bump()
+            await reloadNetwork()
+        }
+    }
+
+    private func reloadNetwork() async {
+        do {
+            if try await network.reload(from: store) { try refreshPolicy() }
+        } catch {
+            logger.warning("stored greenlists could not be reloaded", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import NIOHTTP1
+import PortcullisCore
+import PortcullisServer
+import PortcullisTestSupport
+import Testing
+
+extension ServerTests {
+/// Two gateway instances on one PostgreSQL (SPEC §3, §8): revocations reach the other instance
+/// in well under a second; a lost database fails closed and recovers by itself.
+@Suite("Several instances on PostgreSQL")
+struct MultiInstanceTests {
+    static func cluster() async throws -> TestPostgres {
+        try #require(TestPostgres.isInstalled, "PostgreSQL is not installed (scripts/setup-debian installs it)")
+        return try await TestPostgres.start()
+    }
+
+    /// A browser for instance `to` holding the session cookie `browser` got from `from` (both
+    /// instances share the session store; a load balancer would send the cookie to either).
+    static func sameSession(_ browser: TestBrowser, from: SSOHarness, on to: SSOHarness) throws -> TestBrowser {
+        let cookie = try #require(browser.cookie(SessionCookie.name, for: from.url("/")))
+        let other = try to.browser()
+        other.setCookie(SessionCookie.name, cookie, for: to.url("/"))
+        return other
+    }
+
+    @Test("sign-out-all on one instance: the other refuses the session in under a second")
+    func revocationReachesTheOtherInstance() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let one = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url)
+        let two = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url)
+        try await AdminAPITests.bootstrap(one)
+        let root = try await AdminClient.signIn(one, as: "root@example.com")
+        let (samOnOne, _) = try await one.signedIn("sam@example.com")
+        let sam = try Self.sameSession(samOnOne, from: one, on: two)
+        #expect(try await sam.request(two.url("/echo")).status == .ok)
+        #expect(try await sam.request(two.url("/echo")).status == .ok)
+
+        let out = try await root.call(.POST, "/teammates/sam@example.com/sessions/sign-out-all", json: "{}")
+        #expect(out.status == .ok, "\(out.body)")
+        let start = ContinuousClock.now
+        var refused: Duration?
+        while ContinuousClock.now - start < .seconds(5) {
+            let page = try await sam.request(two.url("/echo"))
+            if page.status == .found, page.location?.contains("/_portcullis/login") == true {
+                refused = ContinuousClock.now - start
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let elapsed = try #require(refused, "instance two never refused the revoked session")
+        #expect(elapsed < .seconds(1))
+
+        // A role change on one instance applies to the next request on the other.
+        let grace = try await AdminClient.signIn(one, as: "grace@example.com")
+        let graceOnTwo = try Self.sameSession(grace.browser, from: one, on: two)
+        #expect(try await graceOnTwo.request(two.url("/answers/moderate")).status == .forbidden)
+        #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
+        var allowed = false
+        for _ in 0..<100 where !allowed {
+            allowed = try await graceOnTwo.request(two.url("/answers/moderate")).status == .ok
+            if !allowed { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(allowed)
+
+        await root.shutdown()
+        await grace.shutdown()
+        await graceOnTwo.shutdown()
+        await sam.shutdown()
+        await samOnOne.shutdown()
+        await one.stop()
+        await two.stop()
+    }
+
+    @Test("PostgreSQL stops: cached sessions fail closed after max_staleness with a reason; service resumes when it returns")
+    func databaseOutage() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let sessions = """
+        sessions:
+          max_staleness: 1s
+        """
+        let gateway = try await SSOHarness.start(sessions: sessions, postgresURL: url)
+        let (browser, _) = try await gateway.signedIn("sam@example.com")
+        #expect(try await browser.request(gateway.url("/echo")).status == .ok)
+
+        try cluster.stopServer()
+        // Within max_staleness the cached session still answers...
+        #expect(try await browser.request(gateway.url("/echo")).status == .ok)
+        // ...after it, the session cannot be re-checked: refused, and the answer says why.
+        try await Task.sleep(for: .milliseconds(1_200))
+        let refused = try await browser.request(gateway.url("/echo"), accept: "application/json")
+        #expect(refused.status != .ok)
+        #expect(refused.body.contains("session_unverifiable"), "\(refused.status) \(refused.body)")
+        #expect(refused.headers.first(name: "x-portcullis-reason") == "session_unverifiable")
+        let stranger = try gateway.browser()
+        #expect(try await stranger.request(gateway.url("/public/x")).status == .ok, "public routes need no store")
+        await stranger.shutdown()
+
+        try await cluster.startServer()
+        var recovered: Duration?
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(20) {
+            if try await browser.request(gateway.url("/echo")).status == .ok {
+                recovered = ContinuousClock.now - start
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(recovered != nil, "service did not resume after PostgreSQL came back")
+        await browser.shutdown()
+        await gateway.stop()
+    }
+}
+}
