@@ -108,7 +108,7 @@ public protocol IdentityStore: Sendable {
 
 /// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
 public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
-    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore
+    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore
 
 /// A store failure, with the operation that failed. Never carries secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

@@ -61,6 +61,25 @@ enum StoreCoding {
         return result
     }
 
+    /// A provisioned user, for audit entries.
+    static func provisioned(_ user: ProvisionedUser, outcome: DeprovisioningOutcome = .none) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "user_name": .string(user.email), "active": .bool(user.active),
+            "name": user.name.map(JSONValue.string) ?? .null, "department": user.department.map(JSONValue.string) ?? .null,
+            "external_id": user.externalID.map(JSONValue.string) ?? .null,
+        ]
+        if !outcome.revokedSessions.isEmpty || outcome.revokedTokens > 0 {
+            object["revoked_sessions"] = .number(Double(outcome.revokedSessions.count))
+            object["revoked_tokens"] = .number(Double(outcome.revokedTokens))
+        }
+        return .object(object)
+    }
+
+    /// A group's members by email, for audit entries.
+    static func members(_ group: ProvisionedGroup) -> JSONValue {
+        .object(["display_name": .string(group.group.name), "members": .array(group.members.map { .string($0.email) })])
+    }
+
     /// Emails compare without case.
     static func emailKey(_ email: String) -> String { email.lowercased() }
 }

@@ -32,6 +32,8 @@ public final class SQLiteStore: Sendable {
             return try await pool.write(body)
         } catch let error as StoreError {
             throw error
+        } catch let error as StoreConflict {
+            throw error
         } catch {
             throw StoreError(operation: operation, reason: "\(error)")
         }
@@ -41,6 +43,8 @@ public final class SQLiteStore: Sendable {
         do {
             return try await pool.read(body)
         } catch let error as StoreError {
+            throw error
+        } catch let error as StoreConflict {
             throw error
         } catch {
             throw StoreError(operation: operation, reason: "\(error)")
