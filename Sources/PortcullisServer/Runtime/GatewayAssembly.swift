@@ -38,6 +38,8 @@ public final class GatewayAssembly: Sendable {
         public var geoIP: any GeoIPResolver
         /// The OIDC client secret, read by the caller from its file or environment variable.
         public var clientSecret: String?
+        /// The SCIM bearer token (`identity.scim`), read likewise.
+        public var scimToken: String?
         public var metricsFactory: any MetricsFactory
         public var accessLog: AccessLog
         public var logger: Logger
@@ -45,8 +47,9 @@ public final class GatewayAssembly: Sendable {
 
         public init(
             store: any GatewayStore, changeFeed: (any StoreChangeFeed)? = nil, geoIP: any GeoIPResolver, clientSecret: String?,
-            metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
+            scimToken: String? = nil, metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
         ) {
+            self.scimToken = scimToken
             self.store = store
             self.changeFeed = changeFeed
             self.geoIP = geoIP
@@ -143,6 +146,15 @@ public final class GatewayAssembly: Sendable {
             refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
             publicOrigin: configuration.server.publicURL.origin, logger: logger
         )).register(on: router)
+        if configuration.identity.scim != nil {
+            guard let token = dependencies.scimToken, token.utf8.count >= 32 else {
+                throw StoreError(operation: "start", reason: "identity.scim needs its token, at least 32 characters long")
+            }
+            SCIMEndpoints(SCIMEndpoints.Dependencies(
+                store: store, cache: cache, token: token, publicOrigin: configuration.server.publicURL.origin,
+                maximumBodyBytes: configuration.server.limits.maxBodyBytes, logger: logger
+            )).register(on: router)
+        }
         controlPlaneResponder = router.buildResponder()
     }
 

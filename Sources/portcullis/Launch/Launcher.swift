@@ -71,11 +71,19 @@ struct Launcher {
                 throw StartupError(description: "identity.oidc client secret: \(error)")
             }
         }
+        var scimToken: String?
+        if let scim = configuration.identity.scim {
+            do {
+                scimToken = try SecretReader.read(scim.token)
+            } catch {
+                throw StartupError(description: "identity.scim token: \(error)")
+            }
+        }
         readiness.register("listener", waitingFor: "the TLS listener is not bound yet")
         assembly = try await GatewayAssembly(
             configuration: configuration,
             dependencies: .init(
-                store: store, changeFeed: opened.changeFeed, geoIP: cachedGeoIP, clientSecret: secret,
+                store: store, changeFeed: opened.changeFeed, geoIP: cachedGeoIP, clientSecret: secret, scimToken: scimToken,
                 metricsFactory: MetricsSystem.factory,
                 accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
                 logger: logger, group: MultiThreadedEventLoopGroup.singleton

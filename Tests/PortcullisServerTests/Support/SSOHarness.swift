@@ -50,7 +50,7 @@ final class SSOHarness: Sendable {
     ///   development IdP (which still runs, unused).
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
-        postgresURL: String? = nil
+        postgresURL: String? = nil, scimToken: String? = nil
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
@@ -76,6 +76,7 @@ final class SSOHarness: Sendable {
             claims: { groups: groups, department: department, name: name }
           bearer:
             audiences: [portcullis-api]
+        \(scimToken != nil ? "  scim: { token_file: scim-token }" : "")
         \(sessions)
         store:
         \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
@@ -84,6 +85,7 @@ final class SSOHarness: Sendable {
         """
         let path = certificates.folder + "/portcullis.yaml"
         if let postgresURL { try certificates.write(postgresURL, "postgres-url") }
+        if let scimToken { try certificates.write(scimToken, "scim-token") }
         try certificates.write(yaml, "portcullis.yaml")
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
         return try await SSOHarness(certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort)
@@ -109,6 +111,7 @@ final class SSOHarness: Sendable {
             store = SwitchableStore(opened.store)
         }
         let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
+        let scimToken = configuration.identity.scim.map { try? SecretReader.read($0.token) } ?? nil
         let directory = DevIdentityDirectory(
             issuer: "https://localhost:\(idpPort)",
             listen: ListenAddress(host: "127.0.0.1", port: idpPort),
@@ -128,7 +131,8 @@ final class SSOHarness: Sendable {
             certificateChain: serverCertificate.chain.map { .certificate($0) }, privateKey: .privateKey(serverCertificate.privateKey)
         )
         assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
-            store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret, metricsFactory: TestMetrics(),
+            store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret,
+            scimToken: scimToken, metricsFactory: TestMetrics(),
             accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
             group: MultiThreadedEventLoopGroup.singleton
         ))
