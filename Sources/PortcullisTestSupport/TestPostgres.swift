@@ -84,34 +84,13 @@ public final class TestPostgres: Sendable {
         try Self.run(runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments)
     }
 
-    /// Runs a command to completion with `posix_spawn` and `waitpid` (Foundation's `Process`
-    /// can miss the exit of a child whose own children outlive it, as `pg_ctl start`'s do).
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID().uuidString).out").path
-        defer { try? FileManager.default.removeItem(atPath: output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
-        guard spawned == 0 else {
-            throw Unavailable(description: "\(arguments[0]): cannot start (\(String(cString: strerror(spawned))))")
+        let result = try Subprocess.run(arguments)
+        guard result.status == 0 else {
+            throw Unavailable(description: "\(arguments.joined(separator: " ")) failed (status \(result.status)): \(result.output.suffix(2_000))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        let exited = status & 0x7F == 0
-        let code = (status >> 8) & 0xFF
-        guard exited, code == 0 else {
-            throw Unavailable(description: "\(arguments.joined(separator: " ")) failed (status \(status)): \(text.suffix(2_000))")
-        }
-        return text
+        return result.output
     }
 
     /// A port nothing listens on now.

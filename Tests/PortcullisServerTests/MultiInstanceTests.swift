@@ -29,8 +29,8 @@ struct MultiInstanceTests {
         let cluster = try await Self.cluster()
         defer { cluster.remove() }
         let url = try cluster.createDatabase()
-        let one = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url)
-        let two = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url)
+        let one = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
+        let two = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
         try await AdminAPITests.bootstrap(one)
         let root = try await AdminClient.signIn(one, as: "root@example.com")
         let (samOnOne, _) = try await one.signedIn("sam@example.com")
@@ -64,6 +64,27 @@ struct MultiInstanceTests {
             if !allowed { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(allowed)
+
+        // SCIM deprovisioning on instance one ends Grace's session on instance two at once.
+        let scimBrowser = try one.browser()
+        let scim = SCIMTests.Client(harness: one, browser: scimBrowser)
+        let graceID = try await scim.id(ofUser: "grace@example.com")
+        let deactivated = try await scim.call(.PATCH, "/Users/\(graceID)", json: """
+            {"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}
+            """)
+        #expect(deactivated.status == .ok, "\(deactivated.body)")
+        let deprovisioned = ContinuousClock.now
+        var ended: Duration?
+        while ContinuousClock.now - deprovisioned < .seconds(5) {
+            if try await graceOnTwo.request(two.url("/answers/moderate")).status != .ok {
+                ended = ContinuousClock.now - deprovisioned
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let endedAfter = try #require(ended, "instance two kept the deprovisioned user's session")
+        #expect(endedAfter < .seconds(1))
+        await scimBrowser.shutdown()
 
         await root.shutdown()
         await grace.shutdown()

@@ -70,14 +70,16 @@ enum SCIMDiscovery {
                 attribute("emails", type: "complex", multiValued: true, mutability: "readOnly",
                           subAttributes: [attribute("value"), attribute("type"), attribute("primary", type: "boolean")]),
                 attribute("groups", type: "complex", multiValued: true, mutability: "readOnly",
-                          subAttributes: [attribute("value", mutability: "readOnly"), attribute("display", mutability: "readOnly")]),
+                          subAttributes: [attribute("value", mutability: "readOnly"), attribute("$ref", type: "reference", mutability: "readOnly"),
+                                          attribute("display", mutability: "readOnly")]),
             ]
         case SCIMResources.groupSchema:
             name = "Group"
             attributes = [
                 attribute("displayName", required: true, uniqueness: "server"),
                 attribute("members", type: "complex", multiValued: true,
-                          subAttributes: [attribute("value", mutability: "immutable"), attribute("display", mutability: "readOnly")]),
+                          subAttributes: [attribute("value", mutability: "immutable"), attribute("$ref", type: "reference", mutability: "immutable"),
+                                          attribute("type", mutability: "immutable"), attribute("display", mutability: "readOnly")]),
             ]
         case SCIMResources.enterpriseSchema:
             name = "EnterpriseUser"

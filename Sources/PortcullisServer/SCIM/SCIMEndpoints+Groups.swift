@@ -8,8 +8,8 @@ extension SCIMEndpoints {
         let (startIndex, count) = try Self.page(request)
         var groups: [ProvisionedGroup]
         var total: Int
-        if let text = request.uri.queryParameters["filter"] {
-            let filter = try SCIMFilter(parsing: String(text))
+        if let text = Self.parameter("filter", in: request) {
+            let filter = try SCIMFilter(parsing: text)
             switch filter.attribute {
             case .displayName:
                 if let summary = try await store.group(named: filter.value), let group = try await store.provisionedGroup(id: summary.group.id) {

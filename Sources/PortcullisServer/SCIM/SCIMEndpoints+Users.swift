@@ -12,8 +12,8 @@ extension SCIMEndpoints {
         let (startIndex, count) = try Self.page(request)
         var matches: [UserRecord]
         var total: Int
-        if let text = request.uri.queryParameters["filter"] {
-            let filter = try SCIMFilter(parsing: String(text))
+        if let text = Self.parameter("filter", in: request) {
+            let filter = try SCIMFilter(parsing: text)
             switch filter.attribute {
             case .userName: matches = try await store.user(email: filter.value).map { [$0] } ?? []
             case .id: matches = try await store.user(id: filter.value).map { [$0] } ?? []

@@ -136,6 +136,18 @@ public final class SCIMEndpoints: Sendable {
         AuditContext(actor: "scim", actorIsSuperAdmin: false, sourceIP: context.clientAddress.description, at: dependencies.now())
     }
 
+    /// A query parameter, form-decoded: `+` is a space (clients send filters either way), `%2B`
+    /// a plus.
+    static func parameter(_ name: String, in request: Request) -> String? {
+        guard let query = request.uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].removingPercentEncoding == name else { continue }
+            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
+    }
+
     /// `startIndex` (1-based) and `count`, bounded.
     static func page(_ request: Request) throws(SCIMError) -> (startIndex: Int, count: Int) {
         let parameters = request.uri.queryParameters

@@ -81,7 +81,6 @@ enum SCIMResources {
         }
         if let value = fields["active"] { user.active = try boolean(value, field: "active") }
         if let value = fields["externalid"] { user.externalID = try optionalText(value, field: "externalId", maximum: 255) }
-        if let value = fields["displayname"] { user.name = try optionalText(value, field: "displayName", maximum: 255) }
         if let name = fields["name"] {
             guard let parts = name.objectValue.map(caseInsensitive) else { throw .invalidValue("name must be an object") }
             if let formatted = parts["formatted"] {
@@ -90,9 +89,11 @@ enum SCIMResources {
                 let given = try parts["givenname"].flatMap { value throws(SCIMError) in try optionalText(value, field: "name.givenName", maximum: 127) }
                 let family = try parts["familyname"].flatMap { value throws(SCIMError) in try optionalText(value, field: "name.familyName", maximum: 127) }
                 let joined = [given, family].compactMap { $0 }.joined(separator: " ")
-                if !joined.isEmpty, fields["displayname"] == nil { user.name = joined }
+                if !joined.isEmpty { user.name = joined }
             }
         }
+        // Portcullis keeps one name: displayName wins over name when a body sends both.
+        if let value = fields["displayname"] { user.name = try optionalText(value, field: "displayName", maximum: 255) }
         if let enterprise = fields[enterpriseSchema.lowercased()] {
             guard let extensionFields = enterprise.objectValue.map(caseInsensitive) else { throw .invalidValue("the enterprise extension must be an object") }
             if let department = extensionFields["department"] {
