@@ -42,6 +42,8 @@ public final class OpenedStore: Sendable {
             }
             let store = PostgresStore(url: url, logger: logger)
             let task = Task { await store.run() }
+            // Let the pool start before the first lease (postgres-nio warns otherwise).
+            try? await Task.sleep(for: .milliseconds(20))
             do {
                 try await store.migrate()
             } catch {

@@ -23,7 +23,9 @@ enum StoreOpener {
             throw ExitCode(2)
         }
         do {
-            return (configuration, try await open(configuration, logger: Logger(label: "portcullis.cli")))
+            var logger = Logger(label: "portcullis.cli")
+            logger.logLevel = .warning
+            return (configuration, try await open(configuration, logger: logger))
         } catch {
             Console.error("\(error)")
             throw ExitCode(2)
