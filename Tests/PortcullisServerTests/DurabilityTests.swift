@@ -56,7 +56,13 @@ struct DurabilityTests {
         let log = harness.certificates.folder + "/serve.log"
 
         let first = try ServeProcess(config: config, log: log)
-        try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+        do {
+            try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+        } catch {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(3_000) ?? ""
+            Issue.record("portcullis serve did not start (running: \(first.process.isRunning)): \(output)")
+            throw error
+        }
         let browser = try harness.browser()
         defer { Task { await browser.shutdown() } }
         let page = try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com")

@@ -15,9 +15,12 @@ struct PostgresStoreTests {
         private let task: Task<Void, Never>
 
         init(url: String, migrate: Bool = true) async throws {
-            store = PostgresStore(url: try PostgresURL(parsing: url), logger: Logger(label: "test.postgres"))
+            var logger = Logger(label: "test.postgres")
+            logger.logLevel = .error
+            store = PostgresStore(url: try PostgresURL(parsing: url), logger: logger)
             let store = self.store
             task = Task { await store.run() }
+            try await Task.sleep(for: .milliseconds(20))
             if migrate { try await store.migrate() }
         }
 
