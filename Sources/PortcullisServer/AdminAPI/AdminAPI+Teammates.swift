@@ -59,11 +59,18 @@ extension AdminAPI {
     func detail(_ identity: UserIdentity, for actor: Actor) -> AdminAPIModels.TeammateDetail {
         // Group names are for admins only (SPEC §1.5); teammates.view already implies admin.
         let seesGroups = actor.permissions.contains(.groupsView)
+        let options = RoleChangePolicy.options(
+            actor: actor.policyActor,
+            target: RoleChangePolicy.UserState(
+                email: identity.user.email, direct: identity.user.directRoles, groups: identity.groups.map(\.mapping), flags: identity.flags
+            )
+        )
         return AdminAPIModels.TeammateDetail(
             teammate: AdminAPIModels.Teammate(identity),
             directRoles: AdminAPIModels.Roles(identity.user.directRoles),
             effectiveRole: AdminAPIModels.EffectiveRoleBody(identity.effectiveRole, defaults: identity.defaults, withSources: seesGroups),
-            groups: seesGroups ? identity.groups.map(\.name) : []
+            groups: seesGroups ? identity.groups.map(\.name) : [],
+            roleOptions: options.map(AdminAPIModels.RoleOptionBody.init)
         )
     }
 
@@ -107,6 +114,29 @@ extension AdminAPI {
     @Sendable func sessionsOfTeammate(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         try actor.require(.teammatesView)
         let identity = try await teammate(named: try Self.parameter("email", context))
+        return Self.json(try await sessionList(identity, for: actor))
+    }
+
+    /// `GET /me/sessions`: anyone's own sessions.
+    @Sendable func mySessions(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
+        Self.json(try await sessionList(actor.identity, for: actor))
+    }
+
+    /// `POST /me/sessions/sign-out-others`: ends every other session of the caller.
+    @Sendable func signOutMyOtherSessions(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
+        let now = dependencies.now()
+        var revoked = 0
+        for session in try await store.activeSessions(userID: actor.identity.user.id, now: now)
+        where session.idHash.hex != actor.caller.credentialID {
+            if try await dependencies.sessions.revoke(session.idHash, by: actor.email, reason: "signed out by the user from another session", now: now) {
+                revoked += 1
+            }
+        }
+        logger.info("signed out of other sessions", metadata: ["user": "\(actor.email)", "sessions": "\(revoked)"])
+        return Self.json(AdminAPIModels.SignOutOthersResult(revokedSessions: revoked))
+    }
+
+    func sessionList(_ identity: UserIdentity, for actor: Actor) async throws -> AdminAPIModels.SessionList {
         let now = dependencies.now()
         let idle = dependencies.runtime.snapshot.configuration.sessions.idleTimeout
         let notBefore = identity.user.notBefore
@@ -114,7 +144,7 @@ extension AdminAPI {
             .filter { session in
                 session.isActive(at: now, idleTimeout: idle) && (notBefore.map { session.createdAt >= $0 } ?? true)
             }
-        return Self.json(AdminAPIModels.SessionList(email: identity.user.email, sessions: sessions.map { session in
+        return AdminAPIModels.SessionList(email: identity.user.email, sessions: sessions.map { session in
             AdminAPIModels.Session(
                 id: String(session.idHash.hex.prefix(12)), createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
                 expiresAt: session.expiresAt(idleTimeout: idle), ip: session.lastIP.description,
@@ -124,7 +154,7 @@ extension AdminAPI {
                 userAgent: session.userAgent, authMethod: session.authMethod.rawValue, mfa: session.mfa,
                 current: actor.caller.credentialID == session.idHash.hex
             )
-        }))
+        })
     }
 
     /// `POST /teammates/{email}/sessions/sign-out-all {include_api_tokens}`.

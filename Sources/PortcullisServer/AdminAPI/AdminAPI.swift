@@ -68,6 +68,8 @@ public final class AdminAPI: Sendable {
     public func register(on router: Router<ControlPlaneRequestContext>) {
         let api = router.group("_portcullis/api/v1")
         api.get("me") { request, context in await self.respond(request, context, self.me) }
+        api.get("me/sessions") { request, context in await self.respond(request, context, self.mySessions) }
+        api.post("me/sessions/sign-out-others") { request, context in await self.respond(request, context, self.signOutMyOtherSessions) }
         api.get("teammates") { request, context in await self.respond(request, context, self.listTeammates) }
         api.get("teammates/:email") { request, context in await self.respond(request, context, self.teammate) }
         api.put("teammates/:email/roles") { request, context in await self.respond(request, context, self.changeRoles) }

@@ -100,11 +100,35 @@ enum AdminAPIModels {
         }
     }
 
+    struct RoleOptionBody: Encodable, Sendable {
+        var role: String
+        var kind: String
+        var state: String
+        var reason: String?
+        var groups: [String]
+
+        init(_ option: RoleOption) {
+            switch option.role {
+            case .primary(let role):
+                self.role = role.rawValue
+                kind = "primary"
+            case .secondary(let role):
+                self.role = role.rawValue
+                kind = "secondary"
+            }
+            state = option.state.rawValue
+            reason = option.reason
+            groups = option.groups
+        }
+    }
+
     struct TeammateDetail: Encodable, Sendable {
         var teammate: Teammate
         var directRoles: Roles
         var effectiveRole: EffectiveRoleBody
         var groups: [String]
+        /// What the viewer may set, role by role, and why not.
+        var roleOptions: [RoleOptionBody]
 
         func encode(to encoder: any Encoder) throws {
             try teammate.encode(to: encoder)
@@ -112,12 +136,14 @@ enum AdminAPIModels {
             try container.encode(directRoles, forKey: .directRoles)
             try container.encode(effectiveRole, forKey: .effectiveRole)
             try container.encode(groups, forKey: .groups)
+            try container.encode(roleOptions, forKey: .roleOptions)
         }
 
         enum CodingKeys: String, CodingKey {
             case directRoles = "direct_roles"
             case effectiveRole = "effective_role"
             case groups
+            case roleOptions = "role_options"
         }
     }
 
@@ -169,6 +195,10 @@ enum AdminAPIModels {
     struct SignOutRequest: Decodable, Sendable {
         var includeAPITokens: Bool?
         var reason: String?
+    }
+
+    struct SignOutOthersResult: Encodable, Sendable {
+        var revokedSessions: Int
     }
 
     struct SignOutResult: Encodable, Sendable {
