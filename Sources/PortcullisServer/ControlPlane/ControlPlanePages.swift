@@ -12,7 +12,11 @@ enum ControlPlanePages {
         headers[.frameOptions] = "DENY"
     }
 
-    static func page(_ status: HTTPResponse.Status, title: String, body: String, headers extra: HTTPFields = [:]) -> Response {
+    /// `formTargets`: origins a form on the page may end up at (browsers apply `form-action` to
+    /// the redirect that answers a form, such as sign-out's redirect to the IdP).
+    static func page(
+        _ status: HTTPResponse.Status, title: String, body: String, headers extra: HTTPFields = [:], formTargets: [String] = []
+    ) -> Response {
         let html = """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>
         <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -21,7 +25,8 @@ enum ControlPlanePages {
         """
         var headers = extra
         headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        let targets = formTargets.isEmpty ? "" : " " + formTargets.joined(separator: " ")
+        headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'\(targets); frame-ancestors 'none'"
         securityHeaders(&headers)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
@@ -31,6 +36,13 @@ enum ControlPlanePages {
             <p>\(HTMLText.escape(message))</p><p>Reason code: <code>\(HTMLText.escape(reason))</code></p>
             <p><a href="/_portcullis/login">Sign in again</a></p>
             """)
+    }
+
+    /// `https://host:port` of a URL, for CSP source lists.
+    static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host,
+              scheme == "https" || scheme == "http" else { return nil }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
     static func json(_ status: HTTPResponse.Status, error: String, reason: String, message: String) -> Response {

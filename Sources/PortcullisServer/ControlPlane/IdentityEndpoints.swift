@@ -188,7 +188,7 @@ public final class IdentityEndpoints: Sendable {
     func logoutPage() -> Response {
         ControlPlanePages.page(.ok, title: "Sign out", body: """
             <form method="post" action="/_portcullis/logout"><p><button type="submit">Sign out</button></p></form>
-            """)
+            """, formTargets: ControlPlanePages.origin(of: settings.oidc.issuer).map { [$0] } ?? [])
     }
 
     func logout(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {

@@ -310,10 +310,13 @@ public final class DevIdentityProvider: Sendable {
         </head><body><p class="dev" role="note">DEVELOPMENT ONLY — Portcullis's built-in identity provider for <code>portcullis dev</code> and tests. Never use it in production.</p>
         <main><h1>\(HTMLText.escape(title))</h1>\(body)</main></body></html>
         """
+        // Browsers apply form-action to the redirect that answers the sign-in form too: the
+        // registered redirect URIs' origins must be allowed.
+        let targets = Set(directory.client.redirectURIs.compactMap(ControlPlanePages.origin(of:))).sorted().joined(separator: " ")
         return Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                      .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"],
+                      .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' \(targets); frame-ancestors 'none'"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html))
         )
     }

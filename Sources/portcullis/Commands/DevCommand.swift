@@ -70,10 +70,17 @@ struct DevCommand: AsyncParsableCommand {
         Console.out(Self.banner(
             configuration: configuration, directory: directory, workspace: workspace, upstreamPort: upstreamPort, superAdmin: superAdmin
         ))
-        try await launcher.run(extraServices: [
-            try provider.makeApplication(tls: idpTLS),
-            EchoUpstream.makeApplication(port: upstreamPort, logger: Logger(label: "portcullis.dev-upstream")),
-        ])
+        do {
+            try await launcher.run(extraServices: [
+                try provider.makeApplication(tls: idpTLS),
+                EchoUpstream.makeApplication(port: upstreamPort, logger: Logger(label: "portcullis.dev-upstream")),
+            ])
+        } catch {
+            await provider.shutdown()
+            try? FileManager.default.removeItem(atPath: workspace.temporaryFolder)
+            Console.error("portcullis dev: \(error) (is another portcullis dev running? it needs ports 8443, 9443, 8080 and 9090)")
+            throw ExitCode(1)
+        }
         await provider.shutdown()
         try? FileManager.default.removeItem(atPath: workspace.temporaryFolder)
     }

@@ -127,7 +127,15 @@ struct Launcher {
                 logger: logger
             )
         )
-        try await group.run()
+        // Resources are released however the group ends (a listener that cannot bind, too).
+        do {
+            try await group.run()
+        } catch {
+            await assembly.shutdown()
+            await opened.close()
+            BufferedLogSink.standardOutput.drain()
+            throw error
+        }
         await assembly.shutdown()
         await opened.close()
         BufferedLogSink.standardOutput.drain()
