@@ -146,6 +146,7 @@ public final class GatewayAssembly: Sendable {
             refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
             publicOrigin: configuration.server.publicURL.origin, logger: logger
         )).register(on: router)
+        ConsoleEndpoints().register(on: router)
         if configuration.identity.scim != nil {
             guard let token = dependencies.scimToken, token.utf8.count >= 32 else {
                 throw StoreError(operation: "start", reason: "identity.scim needs its token, at least 32 characters long")
