@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 import PortcullisCore
 @testable import PortcullisServer
@@ -39,5 +40,18 @@ struct HeaderHandlingTests {
         #expect(HeaderTokens.split(" keep-alive ,Upgrade,, x ") == ["keep-alive", "Upgrade", "x"])
         #expect(HeaderTokens.contains("gzip, Chunked", token: "chunked"))
         #expect(!HeaderTokens.contains("gzip", token: "chunked"))
+    }
+
+    @Test("JSON text is escaped for log lines, and HTML-safe in response bodies")
+    func jsonText() throws {
+        var line = ""
+        LogText.appendEscaped("a\"b\\c\nd\u{1}<x>&", to: &line)
+        #expect(line == #"a\"b\\c\nd\u0001<x>&"#)
+        #expect(JSONText.escape("a\"b\\c\nd\u{1}<x>&") == #"a\"b\\c\nd\u0001\u003cx\u003e\u0026"#)
+        #expect(JSONText.escape("plain ünïcode") == "plain ünïcode")
+        // Whatever goes in comes back out of a JSON parser unchanged.
+        let hostile = "</script><script>alert(1)</script>\u{0}\u{1f}\"\\\r\t"
+        let decoded = try JSONDecoder().decode(String.self, from: Data(("\"" + JSONText.escape(hostile) + "\"").utf8))
+        #expect(decoded == hostile)
     }
 }

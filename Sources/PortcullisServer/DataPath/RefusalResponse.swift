@@ -137,31 +137,11 @@ enum HTMLText {
     }
 }
 
-/// Escaping for text placed in a JSON string.
+/// Escaping for text placed in a JSON string of a response body: HTML-safe too.
 enum JSONText {
     static func escape(_ text: String) -> String {
         var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar == "<" || scalar == ">" || scalar == "&" {
-                    result += "\\u" + String(scalar.value, radix: 16).leftPadding(to: 4)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
+        LogText.appendEscaped(text, to: &result, htmlSafe: true)
         return result
-    }
-}
-
-extension String {
-    func leftPadding(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

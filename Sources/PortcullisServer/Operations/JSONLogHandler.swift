@@ -69,9 +69,12 @@ enum LogText {
         }
     }
 
-    static func appendEscaped(_ text: String, to line: inout String) {
+    /// Appends `text` escaped for a JSON string. `htmlSafe` also escapes `<`, `>` and `&`, for
+    /// JSON that a browser might be talked into reading as HTML.
+    static func appendEscaped(_ text: String, to line: inout String, htmlSafe: Bool = false) {
         var clean = true
-        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+            || (htmlSafe && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&"))) {
             clean = false
             break
         }
@@ -87,7 +90,7 @@ enum LogText {
             case "\r": line += "\\r"
             case "\t": line += "\\t"
             default:
-                if scalar.value < 0x20 {
+                if scalar.value < 0x20 || (htmlSafe && (scalar == "<" || scalar == ">" || scalar == "&")) {
                     line += "\\u00"
                     line += scalar.value < 0x10 ? "0" : ""
                     line += String(scalar.value, radix: 16)
