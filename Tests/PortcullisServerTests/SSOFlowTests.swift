@@ -44,11 +44,7 @@ struct SSOFlowTests {
         defer { Task { await harness.stop() } }
         let browser = try harness.browser()
         defer { Task { await browser.shutdown() } }
-        let form = try await browser.follow(try await browser.request(harness.url("/")))
-        var fields = TestBrowser.hiddenFields(form.body)
-        fields["email"] = "ada@example.com"
-        fields["password"] = "portcullis"
-        let posted = try await browser.request(TestBrowser.resolve("/authorize", against: form.url), method: .POST, form: fields)
+        let posted = try await browser.postSignInForm(from: harness.url("/"), email: "ada@example.com")
         let callback = try await browser.request(try #require(posted.location))
         let setCookie = try #require(callback.setCookies.first { $0.hasPrefix("__Host-portcullis=") })
         for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -94,11 +90,7 @@ struct SSOFlowTests {
         let browser = try harness.browser()
         defer { Task { await browser.shutdown() } }
         let encoded = rd.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        let form = try await browser.follow(try await browser.request(harness.url("/_portcullis/login?rd=\(encoded)")))
-        var fields = TestBrowser.hiddenFields(form.body)
-        fields["email"] = "sam@example.com"
-        fields["password"] = "portcullis"
-        let posted = try await browser.request(TestBrowser.resolve("/authorize", against: form.url), method: .POST, form: fields)
+        let posted = try await browser.postSignInForm(from: harness.url("/_portcullis/login?rd=\(encoded)"), email: "sam@example.com")
         let callback = try await browser.request(try #require(posted.location))
         #expect(callback.status == .found)
         #expect(callback.location == "/")
@@ -110,11 +102,7 @@ struct SSOFlowTests {
         defer { Task { await harness.stop() } }
         let browser = try harness.browser()
         defer { Task { await browser.shutdown() } }
-        let form = try await browser.follow(try await browser.request(harness.url("/")))
-        var fields = TestBrowser.hiddenFields(form.body)
-        fields["email"] = "sam@example.com"
-        fields["password"] = "portcullis"
-        let posted = try await browser.request(TestBrowser.resolve("/authorize", against: form.url), method: .POST, form: fields)
+        let posted = try await browser.postSignInForm(from: harness.url("/"), email: "sam@example.com")
         let callbackURL = try #require(posted.location)
 
         // Wrong state.

@@ -104,9 +104,9 @@ final class TestBrowser: Sendable {
         return current
     }
 
-    /// Signs in through the development IdP's form: opens `start`, follows to the IdP, posts
-    /// the form, follows back. Answers the final page.
-    func signIn(at start: String, email: String, password: String = "portcullis", accept: String = "text/html") async throws -> Page {
+    /// Opens `start`, follows to the development IdP's sign-in form and posts it; answers the
+    /// IdP's reply (the redirect to the callback), not yet followed.
+    func postSignInForm(from start: String, email: String, password: String = "portcullis", accept: String = "text/html") async throws -> Page {
         let form = try await follow(try await request(start, accept: accept))
         guard form.status == .ok, form.body.contains("<form method=\"post\" action=\"/authorize\">") else {
             throw TestFailure("expected the IdP's sign-in form, got \(form.status) at \(form.url): \(form.body.prefix(300))")
@@ -114,8 +114,13 @@ final class TestBrowser: Sendable {
         var fields = Self.hiddenFields(form.body)
         fields["email"] = email
         fields["password"] = password
-        let posted = try await request(Self.resolve("/authorize", against: form.url), method: .POST, form: fields)
-        return try await follow(posted, accept: accept)
+        return try await request(Self.resolve("/authorize", against: form.url), method: .POST, form: fields)
+    }
+
+    /// Signs in through the development IdP's form: opens `start`, follows to the IdP, posts
+    /// the form, follows back. Answers the final page.
+    func signIn(at start: String, email: String, password: String = "portcullis", accept: String = "text/html") async throws -> Page {
+        try await follow(try await postSignInForm(from: start, email: email, password: password, accept: accept), accept: accept)
     }
 
     static func hiddenFields(_ html: String) -> [String: String] {
