@@ -1,6 +1,7 @@
 """Drives the admin console of a running `portcullis dev` with a real headless Chromium
 (Selenium): sign-in through the development IdP, teammates search and filters, role changes
-and refusals, sign-out-all, default member permissions, the greenlist dry run. Saves
+and refusals, sign-out-all, default member permissions, the greenlist dry run, a member's
+own sessions. Saves
 screenshots of the teammates page and the sessions dialog.
 
     python3 console_browser_check.py https://localhost:8443 SCREENSHOT_FOLDER
@@ -69,6 +70,7 @@ def notice(driver, contains):
 
 
 grace, ada, sam = browser(), browser(), browser()
+extra = []
 try:
     # Everyone signs in once through the development IdP.
     sign_in(grace, "grace@example.com")
@@ -161,9 +163,29 @@ try:
     notice(grace, "Greenlist office saved")
     wait(grace, lambda d: "198.51.100.0/24" in text_of(d, "#main"))
     step("edited the greenlist after the dry-run warning")
+
+    # A member: only their own sessions, and they can end their other ones.
+    sam_elsewhere = browser()
+    extra.append(sam_elsewhere)
+    sign_in(sam_elsewhere, "sam@example.com")
+    wait(sam_elsewhere, ready.presence_of_element_located((By.ID, "my-sessions")))
+    console(sam, "")
+    wait(sam, ready.presence_of_element_located((By.ID, "my-sessions")))
+    links = [link.text for link in sam.find_elements(By.CSS_SELECTOR, "#nav a")]
+    assert links == ["My sessions"], links
+    wait(sam, lambda d: "2 active sessions" in text_of(d, "#my-sessions caption"))
+    console(sam, "#/teammates")
+    notice(sam, "permission_required")
+    console(sam, "#/me")
+    sam.find_element(By.ID, "sign-out-others").click()
+    notice(sam, "1 other session(s) ended")
+    assert "1 active session" in text_of(sam, "#my-sessions caption"), text_of(sam, "#my-sessions caption")
+    sam_elsewhere.get(CONSOLE)
+    wait(sam_elsewhere, lambda d: ":9443/authorize" in d.current_url)
+    step("a member sees only their own sessions and signed out their other one")
     print("console browser check passed", flush=True)
 except Exception:
-    for name, driver in (("grace", grace), ("ada", ada), ("sam", sam)):
+    for name, driver in [("grace", grace), ("ada", ada), ("sam", sam)] + [("sam-elsewhere", d) for d in extra]:
         try:
             driver.save_screenshot(os.path.join(SHOTS, "failure-" + name + ".png"))
             print("---", name, driver.current_url, "\n", driver.find_element(By.TAG_NAME, "body").text[:3000], flush=True)
@@ -171,5 +193,5 @@ except Exception:
             print("---", name, "no page:", error, flush=True)
     raise
 finally:
-    for driver in (grace, ada, sam):
+    for driver in [grace, ada, sam] + extra:
         driver.quit()

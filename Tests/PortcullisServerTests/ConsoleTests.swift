@@ -65,7 +65,7 @@ struct ConsoleTests {
         (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()) != nil
     }
 
-    @Test("a headless Chromium signs in, finds, edits, signs out, switches a permission and edits the greenlist", .timeLimit(.minutes(5)))
+    @Test("a headless Chromium signs in, finds, edits, signs out, switches a permission, edits the greenlist; a member sees only their sessions", .timeLimit(.minutes(5)))
     func headlessChromium() async throws {
         try #require(Self.browserIsInstalled, "apt-get install chromium chromium-driver; pip install selenium (scripts/setup-debian does)")
         try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
@@ -109,6 +109,7 @@ struct ConsoleTests {
                 "signed a teammate out of all sessions; their next request went to login",
                 "turned a default member permission off and saw the next request refused",
                 "edited the greenlist after the dry-run warning",
+                "a member sees only their own sessions and signed out their other one",
             ] {
                 #expect(result.output.contains("ok: " + step), "missing step: \(step)")
             }
