@@ -183,6 +183,38 @@ try:
     sam_elsewhere.get(CONSOLE)
     wait(sam_elsewhere, lambda d: ":9443/authorize" in d.current_url)
     step("a member sees only their own sessions and signed out their other one")
+
+    # Group mappings, API tokens and the audit log.
+    console(grace, "#/groups")
+    wait(grace, ready.presence_of_element_located((By.ID, "groups-table")))
+    assert "of 1000 groups carry role mappings" in text_of(grace, "#mapping-cap"), text_of(grace, "#mapping-cap")
+    grace.find_element(By.ID, "group-search").send_keys("Sal")
+    wait(grace, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#groups-table tbody tr")) == 1)
+    grace.find_element(By.XPATH, "//tr[th[text()='Sales']]//button").click()
+    grace.find_element(By.ID, "map-answers_moderator").click()
+    grace.find_element(By.XPATH, "//button[text()='Save mapping']").click()
+    notice(grace, "Mapping saved for Sales")
+    console(grace, "#/teammates/sam%40example.com")
+    wait(grace, lambda d: "Sales" in text_of(d, "#main") and "Answers moderator" in text_of(d, "#main"))
+    step("mapped a group to a role and saw it in a teammate's effective role")
+
+    console(grace, "#/api-tokens")
+    grace.find_element(By.ID, "token-name").send_keys("ci")
+    grace.find_element(By.XPATH, "//button[text()='Create token']").click()
+    wait(grace, lambda d: "pct_" in text_of(d, "#token-secret"))
+    grace.find_element(By.XPATH, "//tr[th[text()='ci']]//button[text()='Revoke']").click()
+    notice(grace, "Token ci revoked")
+    console(grace, "#/audit")
+    wait(grace, lambda d: "The chain verifies" in text_of(d, "#audit-chain"))
+    everyone = len(grace.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr"))
+    grace.find_element(By.ID, "audit-actor").send_keys("grace@example.com")
+    grace.find_element(By.XPATH, "//button[text()='Filter']").click()
+
+    def only_grace(d):
+        actors = [cell.text for cell in d.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr td:nth-child(2)")]
+        return actors and len(actors) < everyone and all(actor.startswith("grace@example.com") for actor in actors)
+    wait(grace, only_grace)
+    step("created and revoked an API token; the audit log verifies and filters by actor")
     print("console browser check passed", flush=True)
 except Exception:
     for name, driver in [("grace", grace), ("ada", ada), ("sam", sam)] + [("sam-elsewhere", d) for d in extra]:

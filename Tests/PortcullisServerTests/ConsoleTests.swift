@@ -110,6 +110,8 @@ struct ConsoleTests {
                 "turned a default member permission off and saw the next request refused",
                 "edited the greenlist after the dry-run warning",
                 "a member sees only their own sessions and signed out their other one",
+                "mapped a group to a role and saw it in a teammate's effective role",
+                "created and revoked an API token; the audit log verifies and filters by actor",
             ] {
                 #expect(result.output.contains("ok: " + step), "missing step: \(step)")
             }
