@@ -164,6 +164,16 @@ try:
     wait(grace, lambda d: "198.51.100.0/24" in text_of(d, "#main"))
     step("edited the greenlist after the dry-run warning")
 
+    # The IP-policy tester.
+    for address, expected in (("203.0.113.7", "Refused (ip_not_greenlisted)"), ("198.51.100.7", "Allowed")):
+        field_ = grace.find_element(By.ID, "test-ip")
+        field_.clear()
+        field_.send_keys(address)
+        grace.find_element(By.XPATH, "//button[text()='Test']").click()
+        wait(grace, lambda d: expected in text_of(d, "#ip-test-result") and "located in" in text_of(d, "#ip-test-result"))
+    assert "office" in text_of(grace, "#ip-test-result"), text_of(grace, "#ip-test-result")
+    step("tested addresses against the IP policy")
+
     # A member: only their own sessions, and they can end their other ones.
     sam_elsewhere = browser()
     extra.append(sam_elsewhere)

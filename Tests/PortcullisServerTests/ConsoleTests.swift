@@ -109,6 +109,7 @@ struct ConsoleTests {
                 "signed a teammate out of all sessions; their next request went to login",
                 "turned a default member permission off and saw the next request refused",
                 "edited the greenlist after the dry-run warning",
+                "tested addresses against the IP policy",
                 "a member sees only their own sessions and signed out their other one",
                 "mapped a group to a role and saw it in a teammate's effective role",
                 "created and revoked an API token; the audit log verifies and filters by actor",
