@@ -102,6 +102,7 @@ struct DevCommand: AsyncParsableCommand {
           Store     \(workspace.temporaryFolder)/portcullis.sqlite (deleted on exit)
           CA        \(workspace.certificatesFolder)/ca.pem  (curl --cacert \(workspace.certificatesFolder)/ca.pem …)
 
+          Console   \(configuration.server.publicURL.origin)/_portcullis/console/
           Admin API \(configuration.server.publicURL.origin)/_portcullis/api/v1/me  (super admin: \(superAdmin ?? "none"))
 
           Sign in as any of these (from \(workspace.usersPath)):
