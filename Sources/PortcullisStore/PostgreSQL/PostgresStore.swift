@@ -72,33 +72,23 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     // MARK: - running queries
 
     func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { connection in try await body(connection) }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as StoreConflict {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, reason: Self.describe(error))
+        try await storeOperation(operation, describe: Self.describe) {
+            try await client.withConnection { connection in try await body(connection) }
         }
     }
 
     /// One transaction.
     func write<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            // The closure's own refusals pass through as they are.
-            if let refusal = error.closureError as? StoreConflict { throw refusal }
-            if let failure = error.closureError as? StoreError { throw failure }
-            let cause = error.closureError ?? error.commitError ?? error.beginError
-            throw StoreError(operation: operation, reason: cause.map(Self.describe) ?? "the transaction failed")
-        } catch let error as StoreError {
-            throw error
-        } catch let error as StoreConflict {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, reason: Self.describe(error))
+        try await storeOperation(operation, describe: Self.describe) {
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                // The closure's own refusals pass through as they are.
+                if let refusal = error.closureError as? StoreConflict { throw refusal }
+                if let failure = error.closureError as? StoreError { throw failure }
+                let cause = error.closureError ?? error.commitError ?? error.beginError
+                throw StoreError(operation: operation, reason: cause.map(Self.describe) ?? "the transaction failed")
+            }
         }
     }
 

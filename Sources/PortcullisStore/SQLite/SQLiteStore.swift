@@ -28,26 +28,10 @@ public final class SQLiteStore: Sendable {
     }
 
     func write<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.write(body)
-        } catch let error as StoreError {
-            throw error
-        } catch let error as StoreConflict {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, reason: "\(error)")
-        }
+        try await storeOperation(operation) { try await pool.write(body) }
     }
 
     func read<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch let error as StoreError {
-            throw error
-        } catch let error as StoreConflict {
-            throw error
-        } catch {
-            throw StoreError(operation: operation, reason: "\(error)")
-        }
+        try await storeOperation(operation) { try await pool.read(body) }
     }
 }
