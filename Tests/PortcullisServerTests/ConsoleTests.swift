@@ -1,6 +1,4 @@
 import Foundation
-import NIOCore
-import NIOPosix
 import PortcullisTestSupport
 import Testing
 
@@ -61,16 +59,12 @@ struct ConsoleTests {
     /// Ports `portcullis dev` always takes.
     static let devPorts = [8443, 9443, 8080, 9090]
 
-    static func isListening(_ port: Int) async -> Bool {
-        (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()) != nil
-    }
-
     @Test("a headless Chromium signs in, finds, edits, signs out, switches a permission, edits the greenlist; a member sees only their sessions", .timeLimit(.minutes(5)))
     func headlessChromium() async throws {
         try #require(Self.browserIsInstalled, "apt-get install chromium chromium-driver; pip install selenium (scripts/setup-debian does)")
         try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
         for port in Self.devPorts {
-            let busy = await Self.isListening(port)
+            let busy = await SSOHarness.isListening(port)
             try #require(!busy, "port \(port) is taken: is another portcullis dev running?")
         }
 
@@ -128,7 +122,7 @@ struct ConsoleTests {
         await Self.stop(process)
         // It let go of its ports: a second `portcullis dev` could start.
         for port in Self.devPorts {
-            let stillListening = await Self.isListening(port)
+            let stillListening = await SSOHarness.isListening(port)
             #expect(!stillListening, "port \(port) still taken after portcullis dev stopped")
         }
     }

@@ -151,11 +151,13 @@ final class SSOHarness: Sendable {
         try await Self.waitForPort(idpPort)
     }
 
+    static func isListening(_ port: Int) async -> Bool {
+        (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()) != nil
+    }
+
     static func waitForPort(_ port: Int, attempts: Int = 200) async throws {
         for _ in 0..<attempts {
-            if (try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get().close()) != nil {
-                return
-            }
+            if await isListening(port) { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw TestFailure("nothing listens on \(port)")
