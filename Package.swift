@@ -72,15 +72,16 @@ let package = Package(
             dependencies: ["PortcullisCore", "Yams"],
             swiftSettings: strict
         ),
-        // The TLS listener, the proxy data path, OIDC, the admin API, SCIM, console, metrics.
+        // The hot path: the TLS listener, HTTP/1.1 and HTTP/2, the per-request state machine,
+        // framing, the authenticators a request needs and the glue to pooled upstreams.
+        // Never Hummingbird.
         .target(
-            name: "PortcullisServer",
+            name: "PortcullisDataPath",
             dependencies: [
                 "PortcullisCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -88,17 +89,68 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Login, callback, logout, back-channel logout, the admin API, SCIM and the console: a
+        // Hummingbird application the data path reaches for `/_portcullis/`.
+        .target(
+            name: "PortcullisControlPlane",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisDataPath",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // Development only: the built-in IdP, the echo upstream, development certificates.
+        // Only the executable and the tests depend on it.
+        .target(
+            name: "PortcullisDevelopment",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisDataPath",
+                "PortcullisControlPlane",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        // Assembly: wiring, reload, the change listener and the internal listener (health, metrics).
+        .target(
+            name: "PortcullisServer",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisDataPath",
+                "PortcullisControlPlane",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -118,6 +170,9 @@ let package = Package(
                 "PortcullisGeoIP",
                 "PortcullisStore",
                 "PortcullisConfigFile",
+                "PortcullisDataPath",
+                "PortcullisControlPlane",
+                "PortcullisDevelopment",
                 "PortcullisServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -150,6 +205,9 @@ let package = Package(
             name: "PortcullisServerTests",
             dependencies: [
                 "PortcullisServer",
+                "PortcullisDataPath",
+                "PortcullisControlPlane",
+                "PortcullisDevelopment",
                 "PortcullisCore",
                 "PortcullisConfigFile",
                 "PortcullisTestSupport",

@@ -6,6 +6,9 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisStore
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// What an upstream checks in `X-Portcullis-Assertion`, with jwt-kit as an upstream would.
 struct UpstreamAssertion: JWTPayload {

@@ -5,6 +5,9 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisStore
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Admin API, end to end over HTTPS")

@@ -5,6 +5,9 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisTestSupport
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 /// The real `portcullis` binary working on the store of a running gateway.

@@ -1,6 +1,9 @@
 import NIOCore
 @testable import PortcullisServer
 import Testing
+@testable import PortcullisDataPath
+@testable import PortcullisControlPlane
+@testable import PortcullisDevelopment
 
 @Suite("HTTP/1.1 connection deadlines")
 struct ConnectionTimeoutStateMachineTests {

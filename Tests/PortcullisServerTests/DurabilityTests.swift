@@ -8,6 +8,9 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 #endif
 
 extension ServerTests {

@@ -3,6 +3,9 @@ import NIOHTTP1
 import PortcullisCore
 @testable import PortcullisServer
 import Testing
+@testable import PortcullisDataPath
+@testable import PortcullisControlPlane
+@testable import PortcullisDevelopment
 
 @Suite("Header rules")
 struct HeaderHandlingTests {

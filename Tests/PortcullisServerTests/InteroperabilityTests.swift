@@ -2,6 +2,9 @@ import Foundation
 import PortcullisCore
 import PortcullisServer
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Interoperability with a third-party OpenID Provider")

@@ -14,6 +14,9 @@ import Prometheus
 import ServiceLifecycle
 import Testing
 import X509
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Operations")

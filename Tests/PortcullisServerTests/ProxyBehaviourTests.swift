@@ -5,6 +5,9 @@ import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Proxy behaviour")

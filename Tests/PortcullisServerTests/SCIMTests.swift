@@ -3,6 +3,9 @@ import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 /// SCIM 2.0 over HTTPS through the gateway (RFC 7643/7644).

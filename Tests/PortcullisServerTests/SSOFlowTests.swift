@@ -6,6 +6,9 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisTestSupport
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Single sign-on over real HTTP")

@@ -6,6 +6,9 @@ import NIOHTTP1
 import NIOPosix
 import PortcullisServer
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Streaming bodies")

@@ -7,6 +7,9 @@ import PortcullisCore
 import PortcullisServer
 import Testing
 import X509
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("TLS listener")

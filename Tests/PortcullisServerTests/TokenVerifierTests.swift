@@ -4,6 +4,9 @@ import PortcullisServer
 import PortcullisTestSupport
 import Synchronization
 import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 @Suite("JOSE: what tokens are refused")
 struct TokenVerifierTests {

@@ -63,6 +63,13 @@ public struct AuthenticatedUser: Hashable, Sendable {
     public func isValid(at now: Date) -> Bool {
         revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
     }
+
+    /// Why this credential does not count at `now`: revoked comes before expired, and the code
+    /// names the kind of credential (`session_revoked`, `token_expired`, …).
+    public func invalidityReason(at now: Date) -> ReasonCode {
+        if revokedAt != nil { return method == .oidc ? .sessionRevoked : .tokenRevoked }
+        return method == .oidc ? .sessionExpired : .tokenExpired
+    }
 }
 
 /// Who the request is, as far as the adapters could tell.

@@ -3,11 +3,13 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// The internal listener (SPEC §6): `/healthz`, `/readyz` and `/metrics`, never on the public
 /// listener. Plain HTTP: bind it to loopback or a management network.
-public enum InternalServer {
-    public static func makeApplication(
+package enum InternalServer {
+    package static func makeApplication(
         host: String,
         port: Int,
         readiness: Readiness,

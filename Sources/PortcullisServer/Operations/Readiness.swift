@@ -1,26 +1,28 @@
 import Synchronization
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// What `/readyz` reports: each named check is ready or says why not.
-public final class Readiness: Sendable {
+package final class Readiness: Sendable {
     private let checks: Mutex<[String: String?]> = Mutex([:])
 
-    public init() {}
+    package init() {}
 
     /// Declares a check that is not ready yet.
-    public func register(_ name: String, waitingFor reason: String) {
+    package func register(_ name: String, waitingFor reason: String) {
         checks.withLock { $0[name] = .some(reason) }
     }
 
-    public func markReady(_ name: String) {
+    package func markReady(_ name: String) {
         checks.withLock { $0[name] = .some(nil) }
     }
 
-    public func markNotReady(_ name: String, reason: String) {
+    package func markNotReady(_ name: String, reason: String) {
         checks.withLock { $0[name] = .some(reason) }
     }
 
     /// Ready when every check is; otherwise the reasons, by check.
-    public var status: (ready: Bool, problems: [String: String]) {
+    package var status: (ready: Bool, problems: [String: String]) {
         let current = checks.withLock { $0 }
         var problems: [String: String] = [:]
         for (name, reason) in current {

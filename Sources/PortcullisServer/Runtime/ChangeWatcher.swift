@@ -2,12 +2,14 @@ import Logging
 import PortcullisCore
 import ServiceLifecycle
 import Synchronization
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// Notices administrative changes this process did not make (the CLI on the same SQLite file,
 /// or another instance whose broadcast was lost) by watching the audit log's newest sequence
 /// number: every administrative change is audited. On a change, every cached identity is read
 /// again and the stored greenlists are reloaded. Costs one indexed read per interval.
-public final class ChangeWatcher: Service, Sendable {
+package final class ChangeWatcher: Service, Sendable {
     private let store: any GatewayStore
     private let version: PolicyVersion
     private let network: StoredNetworkPolicy
@@ -16,7 +18,7 @@ public final class ChangeWatcher: Service, Sendable {
     private let logger: Logger
     private let reachable = Atomic<Bool>(true)
 
-    public init(
+    package init(
         store: any GatewayStore, version: PolicyVersion, network: StoredNetworkPolicy,
         refreshPolicy: @escaping @Sendable () throws -> Void, interval: Duration = .milliseconds(500), logger: Logger
     ) {
@@ -29,9 +31,9 @@ public final class ChangeWatcher: Service, Sendable {
     }
 
     /// Whether the last poll reached the store (for `/readyz`).
-    public var isStoreReachable: Bool { reachable.load(ordering: .relaxed) }
+    package var isStoreReachable: Bool { reachable.load(ordering: .relaxed) }
 
-    public func run() async throws {
+    package func run() async throws {
         var seen = try? await store.latestAuditSequence()
         while !Task.isCancelled {
             let interval = self.interval
@@ -57,7 +59,7 @@ public final class ChangeWatcher: Service, Sendable {
     }
 
     /// Drops cached identities and reloads the network policy.
-    public func apply() async throws {
+    package func apply() async throws {
         version.bump()
         if try await network.reload(from: store) {
             try refreshPolicy()

@@ -2,18 +2,20 @@ import UnixSignals
 import Logging
 import PortcullisCore
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// Reloads on SIGHUP: the configuration file (a bad one keeps the old configuration and logs
 /// every problem), certificates and GeoIP. Also watches the certificate files and reloads them
 /// when they change.
-public struct ConfigurationReloader: Service {
+package struct ConfigurationReloader: Service {
     private let load: @Sendable () -> Result<GatewayConfiguration, ConfigurationError>
     private let apply: @Sendable (GatewayConfiguration) throws -> Void
     private let tls: TLSContextStore
     private let logger: Logger
     private let pollInterval: Duration
 
-    public init(
+    package init(
         load: @escaping @Sendable () -> Result<GatewayConfiguration, ConfigurationError>,
         apply: @escaping @Sendable (GatewayConfiguration) throws -> Void,
         tls: TLSContextStore,
@@ -27,7 +29,7 @@ public struct ConfigurationReloader: Service {
         self.pollInterval = pollInterval
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -50,7 +52,7 @@ public struct ConfigurationReloader: Service {
     }
 
     /// One reload, as SIGHUP does it.
-    public func reloadNow() {
+    package func reloadNow() {
         logger.info("reloading configuration")
         switch load() {
         case .failure(let error):

@@ -6,46 +6,48 @@ import Metrics
 import NIOCore
 import PortcullisCore
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// Everything `portcullis serve` runs, assembled from a configuration and a store: the data
 /// path, the authenticator and session cache, the OIDC relying party and the control plane on a
 /// loopback listener that the data path reaches for `/_portcullis/`. The executable, `dev` and
 /// the integration tests all start the gateway through this.
-public final class GatewayAssembly: Sendable {
-    public let configuration: GatewayConfiguration
-    public let store: any GatewayStore
-    public let gateway: Gateway
-    public let sessions: SessionService
-    public let authenticator: GatewayAuthenticator
-    public let provider: OIDCProviderClient?
+package final class GatewayAssembly: Sendable {
+    package let configuration: GatewayConfiguration
+    package let store: any GatewayStore
+    package let gateway: Gateway
+    package let sessions: SessionService
+    package let authenticator: GatewayAuthenticator
+    package let provider: OIDCProviderClient?
     /// Bumped on every policy change (here or, by broadcast, elsewhere).
-    public let policyVersion: PolicyVersion
+    package let policyVersion: PolicyVersion
     /// Greenlists and the tenant greenlist managed through the admin API.
-    public let network: StoredNetworkPolicy
+    package let network: StoredNetworkPolicy
     /// The keys of `X-Portcullis-Assertion`.
-    public let assertionKeys: AssertionKeyRing
+    package let assertionKeys: AssertionKeyRing
     /// Notices changes made elsewhere (the CLI, another instance) by polling the audit head.
-    public let changeWatcher: ChangeWatcher
+    package let changeWatcher: ChangeWatcher
     /// Applies changes the store announces (PostgreSQL), when it does.
-    public let changeListener: StoreChangeListener?
+    package let changeListener: StoreChangeListener?
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
-    public let logger: Logger
+    package let logger: Logger
 
-    public struct Dependencies: Sendable {
-        public var store: any GatewayStore
+    package struct Dependencies: Sendable {
+        package var store: any GatewayStore
         /// The store's change feed (PostgreSQL); `nil` for SQLite.
-        public var changeFeed: (any StoreChangeFeed)?
-        public var geoIP: any GeoIPResolver
+        package var changeFeed: (any StoreChangeFeed)?
+        package var geoIP: any GeoIPResolver
         /// The OIDC client secret, read by the caller from its file or environment variable.
-        public var clientSecret: String?
+        package var clientSecret: String?
         /// The SCIM bearer token (`identity.scim`), read likewise.
-        public var scimToken: String?
-        public var metricsFactory: any MetricsFactory
-        public var accessLog: AccessLog
-        public var logger: Logger
-        public var group: any EventLoopGroup
+        package var scimToken: String?
+        package var metricsFactory: any MetricsFactory
+        package var accessLog: AccessLog
+        package var logger: Logger
+        package var group: any EventLoopGroup
 
-        public init(
+        package init(
             store: any GatewayStore, changeFeed: (any StoreChangeFeed)? = nil, geoIP: any GeoIPResolver, clientSecret: String?,
             scimToken: String? = nil, metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
         ) {
@@ -61,7 +63,7 @@ public final class GatewayAssembly: Sendable {
         }
     }
 
-    public init(configuration: GatewayConfiguration, dependencies: Dependencies) async throws {
+    package init(configuration: GatewayConfiguration, dependencies: Dependencies) async throws {
         self.configuration = configuration
         self.store = dependencies.store
         self.logger = dependencies.logger
@@ -160,7 +162,7 @@ public final class GatewayAssembly: Sendable {
     }
 
     /// The control plane on a loopback port of its own; the data path learns the port.
-    public func makeControlPlane() -> some ApplicationProtocol {
+    package func makeControlPlane() -> some ApplicationProtocol {
         let runtime = gateway.runtime
         return Application(
             responder: controlPlaneResponder,
@@ -176,11 +178,11 @@ public final class GatewayAssembly: Sendable {
 
     /// Services that run beside the listeners: the signing-key refresher, the change watcher and
     /// (PostgreSQL) the change listener.
-    public var backgroundServices: [any Service] {
+    package var backgroundServices: [any Service] {
         [assertionKeys, changeWatcher] + (changeListener.map { [$0] } ?? [])
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await provider?.shutdown()
     }
 }

@@ -1,11 +1,13 @@
 import Logging
 import PortcullisCore
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
 
 /// Applies changes announced by the store (PostgreSQL NOTIFY, from any instance) to this
 /// instance's caches: revoked sessions are dropped, cached identities are read again, the
 /// access policy is rebuilt. After a lost connection everything cached is dropped.
-public final class StoreChangeListener: Service, Sendable {
+package final class StoreChangeListener: Service, Sendable {
     private let feed: any StoreChangeFeed
     private let cache: SessionCache
     private let network: StoredNetworkPolicy
@@ -13,7 +15,7 @@ public final class StoreChangeListener: Service, Sendable {
     private let refreshPolicy: @Sendable () throws -> Void
     private let logger: Logger
 
-    public init(
+    package init(
         feed: any StoreChangeFeed, cache: SessionCache, network: StoredNetworkPolicy, store: any GatewayStore,
         refreshPolicy: @escaping @Sendable () throws -> Void, logger: Logger
     ) {
@@ -25,7 +27,7 @@ public final class StoreChangeListener: Service, Sendable {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let changes = feed.changes()
         // Cancelling the iteration ends it: on shutdown the store stops after this service.
         try? await cancelWhenGracefulShutdown {
@@ -35,7 +37,7 @@ public final class StoreChangeListener: Service, Sendable {
         }
     }
 
-    public func apply(_ change: StoreChange) async {
+    package func apply(_ change: StoreChange) async {
         switch change {
         case .sessionsRevoked(let sessions, let users):
             for hash in sessions { cache.evict(hash) }

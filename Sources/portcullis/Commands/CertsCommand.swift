@@ -1,5 +1,8 @@
 import ArgumentParser
 import PortcullisServer
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// `portcullis certs dev`: a development CA and server certificate in `certs/dev/`.
 struct CertsCommand: AsyncParsableCommand {

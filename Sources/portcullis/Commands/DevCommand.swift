@@ -7,6 +7,9 @@ import PortcullisConfigFile
 import PortcullisCore
 import PortcullisServer
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// `portcullis dev`: everything on one machine for a first look: the gateway on
 /// https://localhost:8443, a development identity provider on https://localhost:9443 with the

@@ -3,6 +3,9 @@ import Logging
 import PortcullisConfigFile
 import PortcullisCore
 import PortcullisServer
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// `portcullis serve`: the gateway on the configured listeners until SIGTERM.
 struct ServeCommand: AsyncParsableCommand {

@@ -10,6 +10,9 @@ import PortcullisServer
 import PortcullisStore
 import Prometheus
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// Wires a configuration into running services: the data path, the control plane, the
 /// internal listener and the reloader, in one service group until SIGTERM or SIGINT.

@@ -10,6 +10,9 @@ import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// The whole gateway as `serve` assembles it, in process, with the development IdP over TLS
 /// on loopback, SQLite in a temporary folder, and a real upstream.

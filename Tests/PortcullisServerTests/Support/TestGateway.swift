@@ -11,6 +11,9 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisTestSupport
 import ServiceLifecycle
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
 
 /// A gateway on a loopback port, in process, in front of a real ``TestUpstream``, with an
 /// HTTPS client that trusts the test CA. Logs and metrics are recorded in memory.

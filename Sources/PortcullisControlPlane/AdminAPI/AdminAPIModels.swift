@@ -1,0 +1,340 @@
+import Foundation
+import PortcullisCore
+import PortcullisDataPath
+
+/// The JSON bodies of the admin API (`/_portcullis/api/v1/`), snake_case on the wire.
+enum AdminAPIModels {
+    struct Roles: Codable, Sendable {
+        var primary: String?
+        var secondary: [String]
+
+        init(primary: String?, secondary: [String]) {
+            self.primary = primary
+            self.secondary = secondary
+        }
+
+        init(_ assignment: RoleAssignment) {
+            primary = assignment.primary?.rawValue
+            secondary = assignment.secondary.map(\.rawValue).sorted()
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            primary = try container.decodeIfPresent(String.self, forKey: .primary)
+            secondary = try container.decodeIfPresent([String].self, forKey: .secondary) ?? []
+        }
+
+        /// Role names checked against the model; the first unknown name is the error.
+        func assignment() throws(AdminAPIError) -> RoleAssignment {
+            var result = RoleAssignment()
+            if let primary {
+                guard let role = PrimaryRole(rawValue: primary) else { throw .unknownRole(primary) }
+                result.primary = role
+            }
+            guard secondary.count <= SecondaryRole.allCases.count * 2 else { throw .badRequest("too many secondary roles") }
+            for name in secondary {
+                guard let role = SecondaryRole(rawValue: name) else { throw .unknownRole(name) }
+                result.secondary.insert(role)
+            }
+            return result
+        }
+    }
+
+    struct Teammate: Encodable, Sendable {
+        var email: String
+        var name: String?
+        var department: String?
+        var active: Bool
+        var primaryRole: String
+        var secondaryRoles: [String]
+        var signedUpAt: Date
+        var lastSeenAt: Date?
+
+        init(_ identity: UserIdentity) {
+            let role = identity.effectiveRole
+            email = identity.user.email
+            name = identity.user.name
+            department = identity.user.department
+            active = identity.user.active
+            primaryRole = role.primary.rawValue
+            secondaryRoles = role.secondary.map(\.rawValue).sorted()
+            signedUpAt = identity.user.createdAt
+            lastSeenAt = identity.user.lastSeenAt
+        }
+    }
+
+    struct TeammatePage: Encodable, Sendable {
+        var teammates: [Teammate]
+        var page: Int
+        var pageSize: Int
+        var total: Int
+    }
+
+    struct Source: Encodable, Sendable {
+        var kind: String
+        var name: String
+        var primary: String?
+        var secondary: [String]
+
+        init(_ source: RoleSource) {
+            kind = source.kind.rawValue
+            name = source.name
+            primary = source.assignment.primary?.rawValue
+            secondary = source.assignment.secondary.map(\.rawValue).sorted()
+        }
+    }
+
+    struct EffectiveRoleBody: Encodable, Sendable {
+        var primary: String
+        var secondary: [String]
+        var permissions: [String]
+        var sources: [Source]?
+        /// Group sources set aside because `group_based_permissions` is off.
+        var ignoredSources: [Source]?
+
+        init(_ role: EffectiveRole, defaults: DefaultMemberPermissions, withSources: Bool) {
+            primary = role.primary.rawValue
+            secondary = role.secondary.map(\.rawValue).sorted()
+            permissions = role.permissions(defaults: defaults).sorted.map(\.rawValue)
+            sources = withSources ? role.sources.map(Source.init) : nil
+            ignoredSources = withSources && !role.ignoredSources.isEmpty ? role.ignoredSources.map(Source.init) : nil
+        }
+    }
+
+    struct RoleOptionBody: Encodable, Sendable {
+        var role: String
+        var kind: String
+        var state: String
+        var reason: String?
+        var groups: [String]
+
+        init(_ option: RoleOption) {
+            switch option.role {
+            case .primary(let role):
+                self.role = role.rawValue
+                kind = "primary"
+            case .secondary(let role):
+                self.role = role.rawValue
+                kind = "secondary"
+            }
+            state = option.state.rawValue
+            reason = option.reason
+            groups = option.groups
+        }
+    }
+
+    struct TeammateDetail: Encodable, Sendable {
+        var teammate: Teammate
+        var directRoles: Roles
+        var effectiveRole: EffectiveRoleBody
+        var groups: [String]
+        /// What the viewer may set, role by role, and why not.
+        var roleOptions: [RoleOptionBody]
+
+        func encode(to encoder: any Encoder) throws {
+            try teammate.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(directRoles, forKey: .directRoles)
+            try container.encode(effectiveRole, forKey: .effectiveRole)
+            try container.encode(groups, forKey: .groups)
+            try container.encode(roleOptions, forKey: .roleOptions)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case directRoles = "direct_roles"
+            case effectiveRole = "effective_role"
+            case groups
+            case roleOptions = "role_options"
+        }
+    }
+
+    struct Location: Encodable, Sendable {
+        var countryCode: String?
+        var country: String?
+        var city: String?
+        var asn: UInt32?
+        var organization: String?
+
+        init(_ location: GeoLocation) {
+            countryCode = location.countryCode
+            country = location.countryName
+            city = location.city
+            asn = location.asn
+            organization = location.organization
+        }
+    }
+
+    struct Device: Encodable, Sendable {
+        var browser: String
+        var os: String
+        var type: String
+    }
+
+    struct Session: Encodable, Sendable {
+        /// The first 12 hex digits of the session id's hash: enough to tell sessions apart,
+        /// useless to sign in with.
+        var id: String
+        var createdAt: Date
+        var lastSeenAt: Date
+        var expiresAt: Date
+        var ip: String
+        var location: Location
+        var createdIP: String
+        var createdLocation: Location
+        var device: Device
+        var userAgent: String
+        var authMethod: String
+        var mfa: Bool
+        var current: Bool
+    }
+
+    struct SessionList: Encodable, Sendable {
+        var email: String
+        var sessions: [Session]
+    }
+
+    struct SignOutRequest: Decodable, Sendable {
+        var includeAPITokens: Bool?
+        var reason: String?
+    }
+
+    struct SignOutOthersResult: Encodable, Sendable {
+        var revokedSessions: Int
+    }
+
+    struct SignOutResult: Encodable, Sendable {
+        var revokedSessions: Int
+        var revokedTokens: Int
+    }
+
+    struct Group: Encodable, Sendable {
+        var name: String
+        var displayName: String?
+        var members: Int
+        var roles: Roles?
+
+        init(_ summary: GroupSummary) {
+            name = summary.group.name
+            displayName = summary.group.displayName
+            members = summary.memberCount
+            roles = summary.group.roles.map(Roles.init)
+        }
+    }
+
+    struct GroupList: Encodable, Sendable {
+        var groups: [Group]
+        var mappedGroups: Int
+        var mappingLimit: Int
+    }
+
+    struct Me: Encodable, Sendable {
+        var email: String
+        var name: String?
+        var primaryRole: String
+        var secondaryRoles: [String]
+        var permissions: [String]
+        var authMethod: String
+        var mfa: Bool
+        /// Send as `X-CSRF-Token` with every state-changing request made with the
+        /// session cookie.
+        var csrfToken: String?
+    }
+
+    struct CreateToken: Decodable, Sendable {
+        var name: String
+        var scope: String?
+        var expiresInDays: Int?
+        /// Admins with `api_tokens.create_global` may create a token for someone else.
+        var owner: String?
+    }
+
+    struct Token: Encodable, Sendable {
+        var id: String
+        var name: String
+        var owner: String
+        var scope: String
+        var prefix: String
+        var createdAt: Date
+        var createdBy: String
+        var expiresAt: Date?
+        var lastUsedAt: Date?
+        var revokedAt: Date?
+
+        init(_ record: APITokenRecord, owner: String) {
+            id = record.id
+            name = record.name
+            self.owner = owner
+            scope = record.scope.rawValue
+            prefix = record.displayPrefix
+            createdAt = record.createdAt
+            createdBy = record.createdBy
+            expiresAt = record.expiresAt
+            lastUsedAt = record.lastUsedAt
+            revokedAt = record.revokedAt
+        }
+    }
+
+    struct CreatedToken: Encodable, Sendable {
+        var token: Token
+        /// Shown once; only its hash is kept.
+        var secret: String
+    }
+
+    struct TokenList: Encodable, Sendable {
+        var tokens: [Token]
+    }
+
+    struct AuditList: Encodable, Sendable {
+        var entries: [AuditEntry]
+    }
+
+    struct GreenlistBody: Codable, Sendable {
+        var name: String?
+        var source: String?
+        var tenant: Bool?
+        var entries: [Greenlist.Entry]
+        var force: Bool?
+    }
+
+    struct GreenlistList: Encodable, Sendable {
+        var greenlists: [GreenlistBody]
+        var tenantGreenlist: String?
+        /// `config` when the configuration file sets it (then it cannot be changed here).
+        var tenantGreenlistSource: String?
+    }
+
+    struct TenantGreenlistRequest: Decodable, Sendable {
+        var greenlist: String?
+        var force: Bool?
+    }
+
+    struct IPTestRequest: Decodable, Sendable {
+        var ip: String
+        var user: String?
+        var route: String?
+    }
+
+    struct DryRunRequest: Decodable, Sendable {
+        var greenlist: GreenlistBody
+    }
+
+    struct CutOffSession: Encodable, Sendable {
+        var email: String
+        var session: String
+        var ip: String
+        var location: Location
+        var lastSeenAt: Date
+    }
+
+    struct DryRunResult: Encodable, Sendable {
+        var sessionsCutOff: [CutOffSession]
+        var adminsCutOff: [String]
+        var wouldLockOutSelf: Bool
+        var yourAddress: String
+    }
+
+    struct RotatedKey: Encodable, Sendable {
+        var kid: String
+        var published: [String]
+    }
+}

@@ -1,0 +1,318 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PortcullisCore
+import PortcullisDataPath
+
+/// Sign-in and sign-out (SPEC §2): `/_portcullis/login`, `/callback`, `/logout` and
+/// `/backchannel-logout`.
+package final class IdentityEndpoints: Sendable {
+    package struct Settings: Sendable {
+        package var publicURL: PublicURL
+        package var oidc: OIDCConfiguration
+        package var clientSecret: String
+
+        package init(publicURL: PublicURL, oidc: OIDCConfiguration, clientSecret: String) {
+            self.publicURL = publicURL
+            self.oidc = oidc
+            self.clientSecret = clientSecret
+        }
+    }
+
+    private let settings: Settings
+    private let provider: OIDCProviderClient
+    private let verifier: TokenVerifier
+    private let sessions: SessionService
+    private let stateKey: SymmetricKey
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+
+    package init(
+        settings: Settings,
+        provider: OIDCProviderClient,
+        verifier: TokenVerifier,
+        sessions: SessionService,
+        stateKey: SymmetricKey,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.settings = settings
+        self.provider = provider
+        self.verifier = verifier
+        self.sessions = sessions
+        self.stateKey = stateKey
+        self.logger = logger
+        self.now = now
+    }
+
+    package func register(on router: Router<ControlPlaneRequestContext>) {
+        let group = router.group("_portcullis")
+        group.get("login") { request, context in try await self.login(request, context) }
+        group.get("callback") { request, context in try await self.callback(request, context) }
+        group.get("logout") { _, _ in self.logoutPage() }
+        group.post("logout") { request, context in try await self.logout(request, context) }
+        group.get("signed-out") { _, _ in
+            ControlPlanePages.page(.ok, title: "Signed out", body: "<p>You are signed out.</p><p><a href=\"/\">Sign in again</a></p>")
+        }
+        group.post("backchannel-logout") { request, context in try await self.backchannelLogout(request, context) }
+    }
+
+    // MARK: login
+
+    func login(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let returnPath = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
+        let stepUp = request.uri.queryParameters["mfa"] == "1"
+        let metadata: OIDCProviderMetadata
+        do {
+            metadata = try await provider.metadata()
+        } catch {
+            logger.error("sign-in impossible: the identity provider cannot be reached", metadata: ["error": "\(error)"])
+            return ControlPlanePages.problem(.serviceUnavailable, title: "Sign-in unavailable", reason: "idp_unreachable",
+                                             message: "The identity provider cannot be reached. Try again shortly.")
+        }
+        let state = LoginStateCookie(
+            state: SessionToken.random(), nonce: SessionToken.random(), verifier: SessionToken.random(bytes: 48),
+            returnPath: returnPath, issuedAt: now(), stepUp: stepUp
+        )
+        var parameters = [
+            ("response_type", "code"), ("client_id", settings.oidc.clientID), ("redirect_uri", settings.publicURL.callbackURL),
+            ("scope", settings.oidc.scopes.joined(separator: " ")), ("state", state.state), ("nonce", state.nonce),
+            ("code_challenge", SessionToken.pkceChallenge(for: state.verifier)), ("code_challenge_method", "S256"),
+        ]
+        if stepUp {
+            // Ask for a fresh sign-in with a second factor.
+            parameters += [("prompt", "login"), ("max_age", "0")]
+            if let acr = settings.oidc.mfaACRValues.sorted().first { parameters.append(("acr_values", acr)) }
+        }
+        let separator = metadata.authorizationEndpoint.contains("?") ? "&" : "?"
+        let location = metadata.authorizationEndpoint + separator + FormBody.encode(parameters)
+        return ControlPlanePages.redirect(to: location, cookies: [
+            CookieText.set(SessionCookie.loginStateName, state.sealed(with: stateKey), maxAge: Int(LoginStateCookie.lifetime)),
+        ])
+    }
+
+    // MARK: callback
+
+    func callback(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let clearState = CookieText.clear(SessionCookie.loginStateName)
+        if let error = query["error"] {
+            return withCookies(ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: "idp_refused",
+                                                         message: "The identity provider refused the sign-in: \(error.prefix(100))"), [clearState])
+        }
+        let now = now()
+        guard let code = query["code"], !code.isEmpty, code.utf8.count <= 4_096,
+              let stateParameter = query["state"], !stateParameter.isEmpty else {
+            return withCookies(failure("login_malformed", "The sign-in response is incomplete."), [clearState])
+        }
+        guard let cookieText = cookie(SessionCookie.loginStateName, in: request),
+              let state = LoginStateCookie.open(cookieText, key: stateKey, now: now) else {
+            return withCookies(failure("login_state_missing", "This sign-in was not started in this browser, or took too long."), [clearState])
+        }
+        guard ConstantTime.equal(state.state, String(stateParameter)) else {
+            return withCookies(failure("state_mismatch", "The sign-in response does not belong to this sign-in."), [clearState])
+        }
+        do {
+            guard try await sessions.store.consumeOnce(
+                kind: "login-state", value: state.state,
+                expiresAt: Date(timeIntervalSince1970: state.issuedAt + LoginStateCookie.lifetime), now: now
+            ) else {
+                return withCookies(failure("login_replayed", "This sign-in response was already used."), [clearState])
+            }
+        } catch {
+            return withCookies(unavailable(error), [clearState])
+        }
+
+        let tokens: OIDCTokenResponse
+        do {
+            tokens = try await provider.exchange(
+                code: String(code), verifier: state.verifier, redirectURI: settings.publicURL.callbackURL,
+                clientID: settings.oidc.clientID, clientSecret: settings.clientSecret
+            )
+        } catch {
+            logger.warning("authorization code exchange failed", metadata: ["error": "\(error)", "client": "\(context.clientAddress)"])
+            return withCookies(ControlPlanePages.problem(.badGateway, title: "Sign-in failed", reason: "code_exchange_failed",
+                                                         message: "The identity provider did not accept the sign-in."), [clearState])
+        }
+        guard let idToken = tokens.idToken else {
+            return withCookies(failure("no_id_token", "The identity provider sent no ID token."), [clearState])
+        }
+        let claims: [String: JSONValue]
+        do {
+            let validator = TokenClaimsValidator(
+                issuer: settings.oidc.issuer, audiences: [settings.oidc.clientID], authorizedParty: settings.oidc.clientID,
+                clockSkew: settings.oidc.clockSkew.secondsValue
+            )
+            claims = try await verifier.verify(idToken, validator: validator, now: now, nonce: state.nonce)
+        } catch {
+            logger.warning("ID token refused", metadata: ["reason": "\(error)", "client": "\(context.clientAddress)"])
+            return withCookies(failure("invalid_id_token", "The identity provider's token could not be verified."), [clearState])
+        }
+        guard let profile = TokenClaims.profile(claims, names: settings.oidc.claims) else {
+            return withCookies(failure("invalid_id_token", "The token names no subject."), [clearState])
+        }
+        let mfa = TokenClaims.provesMFA(claims, mfaMethods: settings.oidc.mfaMethods, mfaACRValues: settings.oidc.mfaACRValues)
+        if state.stepUp, !mfa {
+            return withCookies(ControlPlanePages.problem(.forbidden, title: "Multi-factor sign-in required", reason: "mfa_required",
+                                                         message: "This page needs a multi-factor sign-in, and the identity provider did not report one."),
+                               [clearState])
+        }
+        do {
+            let user = try await sessions.store.recordLogin(profile, at: now)
+            guard user.active else {
+                return withCookies(ControlPlanePages.problem(.forbidden, title: "Account deactivated", reason: "user_deactivated",
+                                                             message: "This account is deactivated."), [clearState])
+            }
+            // A login replaces any session this browser had.
+            if let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
+                _ = try? await sessions.revoke(old, by: "login", reason: "replaced by a new login", now: now)
+            }
+            let session = try await sessions.create(
+                user: user, client: context.clientAddress, userAgent: request.headers[.userAgent], method: .oidc,
+                idpSessionID: claims["sid"]?.stringValue, amr: claims["amr"]?.stringList ?? [],
+                acr: claims["acr"]?.stringValue, mfa: mfa, now: now
+            )
+            let maxAge = Int(session.record.absoluteExpiresAt.timeIntervalSince(now))
+            return ControlPlanePages.redirect(to: state.returnPath, cookies: [
+                clearState, CookieText.set(SessionCookie.name, session.token, maxAge: maxAge),
+            ])
+        } catch {
+            logger.error("sign-in could not be recorded", metadata: ["error": "\(error)"])
+            return withCookies(unavailable(error), [clearState])
+        }
+    }
+
+    // MARK: logout
+
+    func logoutPage() -> Response {
+        ControlPlanePages.page(.ok, title: "Sign out", body: """
+            <form method="post" action="/_portcullis/logout"><p><button type="submit">Sign out</button></p></form>
+            """, formTargets: ControlPlanePages.origin(of: settings.oidc.issuer).map { [$0] } ?? [])
+    }
+
+    func logout(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        guard isSameOrigin(request) else {
+            return ControlPlanePages.json(.forbidden, error: "forbidden", reason: "csrf",
+                                          message: "sign-out must come from this site")
+        }
+        if let hash = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
+            do {
+                try await sessions.revoke(hash, by: "user", reason: "logout", now: now())
+            } catch {
+                logger.error("logout could not be recorded", metadata: ["error": "\(error)"])
+                return unavailable(error)
+            }
+        }
+        var location = "/_portcullis/signed-out"
+        if let endSession = try? await provider.metadata().endSessionEndpoint {
+            let separator = endSession.contains("?") ? "&" : "?"
+            location = endSession + separator + FormBody.encode([
+                ("client_id", settings.oidc.clientID),
+                ("post_logout_redirect_uri", settings.publicURL.origin + "/_portcullis/signed-out"),
+            ])
+        }
+        return ControlPlanePages.redirect(to: location, status: .seeOther, cookies: [CookieText.clear(SessionCookie.name)])
+    }
+
+    /// CSRF defence for state-changing requests from browsers: the `Origin` is ours, or (for
+    /// browsers that omit it) `Sec-Fetch-Site` says same-origin. SameSite=Lax cookies are the
+    /// second line.
+    func isSameOrigin(_ request: Request) -> Bool {
+        if let origin = request.headers[.origin] { return origin == settings.publicURL.origin }
+        if let site = request.headers[.secFetchSite] { return site == "same-origin" || site == "none" }
+        return false
+    }
+
+    // MARK: back-channel logout
+
+    func backchannelLogout(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 65_536)
+        guard let token = FormBody.parse(String(buffer: body))["logout_token"] else {
+            return backchannelError("no logout_token")
+        }
+        let now = now()
+        let claims: [String: JSONValue]
+        do {
+            let validator = TokenClaimsValidator(
+                issuer: settings.oidc.issuer, audiences: [settings.oidc.clientID],
+                clockSkew: settings.oidc.clockSkew.secondsValue, maximumAge: 300, requireExpiry: false
+            )
+            claims = try await verifier.verify(token, validator: validator, now: now)
+        } catch {
+            logger.warning("logout token refused", metadata: ["reason": "\(error)"])
+            return backchannelError("logout token refused: \(error)")
+        }
+        let event: (jti: String, sid: String?, sub: String?)
+        switch TokenClaims.validateLogoutEvent(claims) {
+        case .failure(let failure): return backchannelError("logout token refused: \(failure)")
+        case .success(let value): event = value
+        }
+        do {
+            guard try await sessions.store.consumeOnce(kind: "logout-jti", value: event.jti, expiresAt: now.addingTimeInterval(86_400), now: now) else {
+                logger.warning("logout token replayed", metadata: ["jti": "\(event.jti.prefix(64))"])
+                return backchannelError("logout token replayed")
+            }
+            let user = try await event.sub.asyncMap { try await sessions.store.user(subject: $0) } ?? nil
+            var revoked: [SessionIDHash] = []
+            if let sid = event.sid {
+                revoked = try await sessions.revoke(idpSessionID: sid, userID: user?.id, reason: "back-channel logout", now: now)
+            } else if let user {
+                revoked = try await sessions.signOutEverywhere(
+                    userID: user.id, includeAPITokens: false, reason: "back-channel logout",
+                    audit: AuditContext(actor: "idp", actorIsSuperAdmin: false, sourceIP: context.clientAddress.description, at: now)
+                ).sessions
+            }
+            logger.info("back-channel logout", metadata: ["sessions": "\(revoked.count)", "by_sid": "\(event.sid != nil)"])
+            var headers: HTTPFields = [:]
+            ControlPlanePages.securityHeaders(&headers)
+            return Response(status: .ok, headers: headers)
+        } catch {
+            return unavailable(error)
+        }
+    }
+
+    private func backchannelError(_ description: String) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        ControlPlanePages.securityHeaders(&headers)
+        let body = "{\"error\":\"invalid_request\",\"error_description\":\"\(JSONText.escape(description))\"}"
+        return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    // MARK: helpers
+
+    private func failure(_ reason: String, _ message: String) -> Response {
+        ControlPlanePages.problem(.badRequest, title: "Sign-in failed", reason: reason, message: message)
+    }
+
+    private func unavailable(_ error: any Error) -> Response {
+        logger.error("store unavailable during sign-in", metadata: ["error": "\(error)"])
+        return ControlPlanePages.problem(.serviceUnavailable, title: "Temporarily unavailable", reason: "store_unavailable",
+                                         message: "Sign-in cannot be completed right now. Try again shortly.")
+    }
+
+    private func withCookies(_ response: Response, _ cookies: [String]) -> Response {
+        var response = response
+        for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
+    func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " }
+                guard let equals = trimmed.firstIndex(of: "=") else { continue }
+                if trimmed[..<equals] == name { return String(trimmed[trimmed.index(after: equals)...]) }
+            }
+        }
+        return nil
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PortcullisCore
+import Synchronization
+import PortcullisDataPath
+
+/// Talks to the IdP over HTTPS (AsyncHTTPClient): discovery, the token endpoint and the JWKS.
+/// Redirects are refused and responses are not decompressed (both set explicitly), bodies are
+/// bounded, and the IdP's certificate is verified against the system roots plus an optional
+/// extra CA.
+package final class OIDCProviderClient: Sendable {
+    package struct Failure: Error, CustomStringConvertible, Sendable {
+        package let step: String
+        package let reason: String
+        package var description: String { "\(step): \(reason)" }
+    }
+
+    package let issuer: String
+    private let http: HTTPClient
+    private let cached = Mutex<OIDCProviderMetadata?>(nil)
+    private let logger: Logger
+    static let maximumBody = 1_048_576
+
+    package init(issuer: String, caFile: String?, logger: Logger) throws {
+        self.issuer = issuer
+        self.logger = logger
+        var tls = NIOSSL.TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .fullVerification
+        if let caFile {
+            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+        }
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(10)),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .automatic
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    package func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// The discovery document, fetched once and kept. Its `issuer` must be the configured one.
+    package func metadata() async throws -> OIDCProviderMetadata {
+        if let known = cached.withLock({ $0 }) { return known }
+        let url = issuer + "/.well-known/openid-configuration"
+        let data = try await get(url, step: "discovery")
+        let metadata: OIDCProviderMetadata
+        do {
+            metadata = try JSONDecoder().decode(OIDCProviderMetadata.self, from: data)
+        } catch {
+            throw Failure(step: "discovery", reason: "the discovery document cannot be read: \(error)")
+        }
+        guard metadata.issuer == issuer || metadata.issuer == issuer + "/" else {
+            throw Failure(step: "discovery", reason: "the document names issuer \(metadata.issuer), not \(issuer)")
+        }
+        cached.withLock { $0 = metadata }
+        logger.info("OIDC discovery loaded", metadata: ["issuer": "\(issuer)"])
+        return metadata
+    }
+
+    package func jwks() async throws -> Data {
+        try await get(try await metadata().jwksURI, step: "jwks")
+    }
+
+    /// Exchanges an authorization code (with its PKCE verifier) for tokens, authenticating with
+    /// the client secret (`client_secret_basic`).
+    package func exchange(code: String, verifier: String, redirectURI: String, clientID: String, clientSecret: String) async throws -> OIDCTokenResponse {
+        let metadata = try await metadata()
+        var request = HTTPClientRequest(url: metadata.tokenEndpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        let credentials = Data("\(Self.formEncode(clientID)):\(Self.formEncode(clientSecret))".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        let form = [
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+            ("code_verifier", verifier), ("client_id", clientID),
+        ].map { "\($0)=\(Self.formEncode($1))" }.joined(separator: "&")
+        request.body = .bytes(ByteBuffer(string: form))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            throw Failure(step: "token", reason: "the token endpoint cannot be reached: \(error)")
+        }
+        let body = try await response.body.collect(upTo: Self.maximumBody)
+        guard response.status == .ok else {
+            let error = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: body)))?["error"] ?? "status \(response.status.code)"
+            throw Failure(step: "token", reason: "the token endpoint refused the code: \(error)")
+        }
+        do {
+            return try JSONDecoder().decode(OIDCTokenResponse.self, from: Data(buffer: body))
+        } catch {
+            throw Failure(step: "token", reason: "the token response cannot be read")
+        }
+    }
+
+    private func get(_ url: String, step: String) async throws -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            throw Failure(step: step, reason: "\(url) cannot be reached: \(error)")
+        }
+        guard response.status == .ok else {
+            throw Failure(step: step, reason: "\(url) answered \(response.status.code)")
+        }
+        return Data(buffer: try await response.body.collect(upTo: Self.maximumBody))
+    }
+
+    /// `application/x-www-form-urlencoded` value encoding.
+    package static func formEncode(_ value: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}

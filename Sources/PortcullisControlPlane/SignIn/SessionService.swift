@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import PortcullisCore
+import PortcullisDataPath
+
+/// Creates and ends sessions: the store write, the local cache, and (through `onRevoked`) the
+/// broadcast to other instances.
+package final class SessionService: Sendable {
+    package let store: any GatewayStore
+    package let cache: SessionCache
+    private let settings: SessionConfiguration
+    private let geoIP: any GeoIPResolver
+    private let logger: Logger
+    /// Called with revoked sessions and users, for broadcasting to other instances.
+    private let onRevoked: @Sendable (_ sessions: [SessionIDHash], _ userIDs: [String]) async -> Void
+
+    package init(
+        store: any GatewayStore,
+        cache: SessionCache,
+        settings: SessionConfiguration,
+        geoIP: any GeoIPResolver,
+        logger: Logger,
+        onRevoked: @escaping @Sendable ([SessionIDHash], [String]) async -> Void = { _, _ in }
+    ) {
+        self.store = store
+        self.cache = cache
+        self.settings = settings
+        self.geoIP = geoIP
+        self.logger = logger
+        self.onRevoked = onRevoked
+    }
+
+    /// A new session for a login: a fresh 256-bit id every time (no fixation).
+    package func create(
+        user: UserRecord, client: IPAddress, userAgent: String?, method: AuthenticationMethod,
+        idpSessionID: String?, amr: [String], acr: String?, mfa: Bool, now: Date
+    ) async throws -> (token: String, record: SessionRecord) {
+        let (token, hash) = SessionToken.make()
+        let location = geoIP.locate(client)
+        let agent = String((userAgent ?? "").prefix(UserAgentParser.maximumLength))
+        let record = SessionRecord(
+            idHash: hash, userID: user.id, createdAt: now, lastSeenAt: now,
+            absoluteExpiresAt: now.addingTimeInterval(settings.absoluteTimeout.secondsValue),
+            createdIP: client, lastIP: client, createdLocation: location, lastLocation: location,
+            userAgent: agent, device: UserAgentParser.parse(agent), authMethod: method,
+            idpSessionID: idpSessionID.map { String($0.prefix(255)) }, amr: Array(amr.prefix(16)), acr: acr, mfa: mfa
+        )
+        try await store.insertSession(record)
+        logger.info("session created", metadata: [
+            "user": "\(user.email)", "session": "\(hash)", "client": "\(client)", "location": "\(location.summary)",
+            "device": "\(record.device.browser) on \(record.device.os)",
+        ])
+        return (token, record)
+    }
+
+    @discardableResult
+    package func revoke(_ hash: SessionIDHash, by actor: String, reason: String, now: Date) async throws -> Bool {
+        let revoked = try await store.revokeSession(hash, at: now, by: actor, reason: reason)
+        cache.evict(hash)
+        if revoked { await onRevoked([hash], []) }
+        return revoked
+    }
+
+    /// "Sign out of all sessions": every session, every bearer JWT issued before now and, when
+    /// asked, every API token; written with its audit entry, then dropped from this instance's
+    /// caches and broadcast to the others.
+    package func signOutEverywhere(
+        userID: String, includeAPITokens: Bool, reason: String, audit: AuditContext
+    ) async throws -> (sessions: [SessionIDHash], tokens: Int) {
+        let result = try await store.signOutEverywhere(userID: userID, includeAPITokens: includeAPITokens, reason: reason, audit: audit)
+        cache.evict(userID: userID)
+        for hash in result.sessions { cache.evict(hash) }
+        // Cached bearer JWTs and API tokens are read again (their not-before and revocation).
+        cache.version.bump()
+        await onRevoked(result.sessions, [userID])
+        logger.info("all sessions of a user revoked", metadata: [
+            "user_id": "\(userID)", "sessions": "\(result.sessions.count)", "tokens": "\(result.tokens)", "by": "\(audit.actor)",
+        ])
+        return result
+    }
+
+    package func revoke(idpSessionID: String, userID: String?, reason: String, now: Date) async throws -> [SessionIDHash] {
+        let revoked = try await store.revokeSessions(idpSessionID: idpSessionID, userID: userID, at: now, reason: reason)
+        for hash in revoked { cache.evict(hash) }
+        if !revoked.isEmpty { await onRevoked(revoked, []) }
+        return revoked
+    }
+}

@@ -1,0 +1,137 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PortcullisCore
+import Synchronization
+
+/// Bearer JWTs from the same IdP, for API clients on routes with `allow_bearer` (SPEC §2).
+/// A verified token is remembered by its hash until it expires (bounded), so a busy client
+/// costs one signature check, not one per request; its user is re-read at `max_staleness`.
+package final class BearerTokenAuthenticator: Sendable {
+    struct Verified: Sendable {
+        var claims: [String: JSONValue]
+        var expiresAt: Date
+        var issuedAt: Date
+        var identity: UserIdentity
+        var fetchedAt: ContinuousClock.Instant
+        var version: UInt64
+    }
+
+    private let verifier: TokenVerifier
+    private let validator: TokenClaimsValidator
+    private let store: any GatewayStore
+    private let claimNames: ClaimNames
+    private let mfaMethods: Set<String>
+    private let mfaACRValues: Set<String>
+    private let maxStaleness: Duration
+    private let version: PolicyVersion
+    private let logger: Logger
+    private let verified = Mutex<[Data: Verified]>([:])
+    static let capacity = 10_000
+
+    package init(
+        verifier: TokenVerifier,
+        issuer: String,
+        audiences: [String],
+        clockSkew: Duration,
+        store: any GatewayStore,
+        oidc: OIDCConfiguration,
+        maxStaleness: Duration,
+        version: PolicyVersion,
+        logger: Logger
+    ) {
+        self.verifier = verifier
+        self.validator = TokenClaimsValidator(issuer: issuer, audiences: audiences, clockSkew: clockSkew.secondsValue)
+        self.store = store
+        self.claimNames = oidc.claims
+        self.mfaMethods = oidc.mfaMethods
+        self.mfaACRValues = oidc.mfaACRValues
+        self.maxStaleness = maxStaleness
+        self.version = version
+        self.logger = logger
+    }
+
+    func authenticate(
+        _ token: String,
+        request: AuthenticationRequest,
+        on eventLoop: any EventLoop,
+        headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+    ) -> AuthenticationOutcome {
+        let key = Data(SHA256.hash(data: Data(token.utf8)))
+        let currentVersion = version.current
+        if let known = verified.withLock({ $0[key] }), known.version == currentVersion,
+           ContinuousClock.now - known.fetchedAt < maxStaleness {
+            return .resolved(authentication(known, now: request.now, headers: headers))
+        }
+        return .pending(eventLoop.makeFutureWithTask { [self] in
+            let claims: [String: JSONValue]
+            do {
+                claims = try await verifier.verify(token, validator: validator, now: request.now)
+            } catch {
+                logger.info("bearer token refused", metadata: ["reason": "\(error)", "client": "\(request.client)"])
+                return Authentication(identity: .rejected((error as? TokenRejection)?.reason ?? .invalidToken))
+            }
+            guard let profile = TokenClaims.profile(claims, names: claimNames) else {
+                return Authentication(identity: .rejected(.invalidToken))
+            }
+            let identity: UserIdentity
+            do {
+                if let known = try await StoreDeadline.run({ [store] in try await store.userIdentity(subject: profile.subject) }) {
+                    identity = known
+                } else {
+                    // An API client seen for the first time: known from now on.
+                    _ = try await store.recordLogin(profile, at: request.now)
+                    guard let created = try await store.userIdentity(subject: profile.subject) else {
+                        return Authentication(identity: .rejected(.invalidToken))
+                    }
+                    identity = created
+                }
+            } catch {
+                logger.warning("bearer token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
+                return Authentication(identity: .rejected(.sessionUnverifiable))
+            }
+            let record = Verified(
+                claims: claims,
+                expiresAt: Date(timeIntervalSince1970: claims["exp"]?.numberValue ?? request.now.timeIntervalSince1970),
+                issuedAt: Date(timeIntervalSince1970: claims["iat"]?.numberValue ?? 0),
+                identity: identity,
+                fetchedAt: ContinuousClock.now,
+                version: currentVersion
+            )
+            remember(record, key: key, now: request.now)
+            return authentication(record, now: request.now, headers: headers)
+        })
+    }
+
+    private func remember(_ record: Verified, key: Data, now: Date) {
+        verified.withLock { entries in
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value.expiresAt > now }
+                if entries.count >= Self.capacity { entries.removeAll() }
+            }
+            entries[key] = record
+        }
+    }
+
+    private func authentication(_ record: Verified, now: Date, headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]) -> Authentication {
+        let user = record.identity.user
+        guard user.active else { return Authentication(identity: .rejected(.userDeactivated), consumedAuthorization: true) }
+        // "Sign out of all sessions" sets not-before: tokens issued earlier are refused.
+        var revokedAt: Date?
+        if let notBefore = user.notBefore, record.issuedAt < notBefore { revokedAt = notBefore }
+        let role = record.identity.effectiveRole
+        let authenticated = AuthenticatedUser(
+            userID: user.id, email: user.email, displayName: user.name, role: role,
+            permissions: role.permissions(defaults: record.identity.defaults), method: .bearer,
+            hasMFA: TokenClaims.provesMFA(record.claims, mfaMethods: mfaMethods, mfaACRValues: mfaACRValues),
+            expiresAt: record.expiresAt, revokedAt: revokedAt
+        )
+        return Authentication(identity: .user(authenticated), consumedAuthorization: true, upstreamHeaders: { headers(authenticated, $0) })
+    }
+
+    /// Forgets cached verifications (after a revocation or a role change).
+    package func forgetAll() {
+        verified.withLock { $0.removeAll() }
+    }
+}

@@ -1,0 +1,140 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PortcullisCore
+import Synchronization
+
+/// Who a request is (SPEC §2, §3): the session cookie, or a bearer JWT from the IdP. Cached
+/// sessions answer at once; a miss (or an entry older than `max_staleness`) reads the store.
+/// When the store cannot be read, a session that cannot be re-checked is refused
+/// (`session_unverifiable`): fail closed.
+package final class GatewayAuthenticator: RequestAuthenticator {
+    package let store: any GatewayStore
+    package let cache: SessionCache
+    private let settings: SessionConfiguration
+    private let geoIP: any GeoIPResolver
+    private let bearer: BearerTokenAuthenticator?
+    private let apiTokens: APITokenAuthenticator?
+    private let logger: Logger
+    private let upstreamHeaders: @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+    /// Activity (last seen, last IP) is written at most this often per session.
+    package static let activityInterval: TimeInterval = 60
+
+    package init(
+        store: any GatewayStore,
+        cache: SessionCache,
+        settings: SessionConfiguration,
+        geoIP: any GeoIPResolver,
+        bearer: BearerTokenAuthenticator?,
+        apiTokens: APITokenAuthenticator? = nil,
+        logger: Logger,
+        upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) }
+    ) {
+        self.store = store
+        self.cache = cache
+        self.settings = settings
+        self.geoIP = geoIP
+        self.bearer = bearer
+        self.apiTokens = apiTokens
+        self.logger = logger
+        self.upstreamHeaders = upstreamHeaders
+    }
+
+    package func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
+        if let cookie = CookieText.value(of: SessionCookie.name, in: request.headers) {
+            return authenticateSession(cookie, request: request, on: eventLoop)
+        }
+        if let authorization = request.headers.first(name: "authorization") {
+            guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+                return .resolved(Authentication(identity: .rejected(.invalidToken)))
+            }
+            let token = String(authorization.dropFirst(7).drop { $0 == " " })
+            if token.hasPrefix(APITokenRecord.secretPrefix) {
+                guard let apiTokens else { return .resolved(Authentication(identity: .rejected(.invalidToken))) }
+                return apiTokens.authenticate(token, request: request, on: eventLoop, headers: upstreamHeaders)
+            }
+            guard let bearer else { return .resolved(Authentication(identity: .rejected(.invalidToken))) }
+            return bearer.authenticate(token, request: request, on: eventLoop, headers: upstreamHeaders)
+        }
+        return .resolved(.anonymous)
+    }
+
+    // MARK: sessions
+
+    private func authenticateSession(_ cookie: String, request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
+        guard let hash = SessionToken.hash(of: cookie) else {
+            return .resolved(Authentication(identity: .rejected(.sessionExpired)))
+        }
+        if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: ContinuousClock.now) {
+            return .resolved(authentication(for: entry.identity, hash: hash, request: request))
+        }
+        let store = self.store
+        let cache = self.cache
+        let logger = self.logger
+        return .pending(eventLoop.makeFutureWithTask { [self] in
+            let version = cache.version.current
+            let identity: SessionIdentity?
+            do {
+                identity = try await StoreDeadline.run { try await store.sessionIdentity(hash) }
+            } catch {
+                logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
+                    "session": "\(hash)", "error": "\(error)",
+                ])
+                return Authentication(identity: .rejected(.sessionUnverifiable))
+            }
+            guard let identity else {
+                cache.evict(hash)
+                return Authentication(identity: .rejected(.sessionExpired))
+            }
+            let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
+            cache.store(SessionCache.Entry(identity: identity, fetchedAt: ContinuousClock.now, activityWrittenAt: written, version: version), for: hash)
+            return self.authentication(for: identity, hash: hash, request: request)
+        })
+    }
+
+    func authentication(for identity: SessionIdentity, hash: SessionIDHash, request: AuthenticationRequest) -> Authentication {
+        let user = identity.user
+        guard user.active else { return Authentication(identity: .rejected(.userDeactivated)) }
+        var revokedAt = identity.session.revokedAt
+        if revokedAt == nil, let notBefore = user.notBefore, identity.session.createdAt < notBefore {
+            revokedAt = notBefore
+        }
+        let role = identity.effectiveRole
+        let authenticated = AuthenticatedUser(
+            userID: user.id,
+            email: user.email,
+            displayName: user.name,
+            role: role,
+            permissions: role.permissions(defaults: identity.defaults),
+            method: .oidc,
+            hasMFA: identity.session.mfa,
+            expiresAt: identity.session.expiresAt(idleTimeout: settings.idleTimeout),
+            revokedAt: revokedAt,
+            credentialID: hash.hex
+        )
+        if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true {
+            recordActivityIfDue(hash, identity: identity, request: request)
+        }
+        let headers = upstreamHeaders
+        return Authentication(identity: .user(authenticated), upstreamHeaders: { route in headers(authenticated, route) })
+    }
+
+    /// Last seen and last IP, written at most once a minute per session, off the request path.
+    private func recordActivityIfDue(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) {
+        guard cache.claimActivityWrite(hash, now: request.now, interval: Self.activityInterval) else { return }
+        let store = self.store
+        let logger = self.logger
+        let location = geoIP.locate(request.client)
+        let client = request.client
+        let now = request.now
+        Task {
+            do {
+                try await store.recordSessionActivity(hash, at: now, ip: client, location: location)
+            } catch {
+                logger.notice("could not record session activity", metadata: ["session": "\(hash)", "error": "\(error)"])
+            }
+        }
+    }
+}
