@@ -129,6 +129,7 @@ struct ConfigurationReader {
     func readLimits(_ value: ConfigValue) -> ServerLimits? {
         guard let map = value.mapping(keys: [
             "max_header_bytes", "header_timeout", "idle_timeout", "max_body_bytes", "max_token_bytes", "max_connections",
+            "body_timeout", "send_timeout", "stream_idle_timeout",
         ]) else { return nil }
         let defaults = ServerLimits.defaults
         let header = map["max_header_bytes"].map { $0.byteCount(in: 1_024 ... 1_048_576) } ?? defaults.maxHeaderBytes
@@ -138,10 +139,19 @@ struct ConfigurationReader {
         let body = map["max_body_bytes"].map { $0.byteCount(in: 1_024 ... 1_073_741_824) } ?? defaults.maxBodyBytes
         let token = map["max_token_bytes"].map { $0.byteCount(in: 1_024 ... 262_144) } ?? defaults.maxTokenBytes
         let connections = map["max_connections"].map { $0.integer(in: 1 ... 1_000_000) } ?? defaults.maxConnections
-        guard let header, let headerTimeout, let idle, let body, let token, let connections else { return nil }
+        let bodyTimeout = map["body_timeout"].map { $0.duration(within: .milliseconds(100) ... .seconds(3_600)) }
+            ?? defaults.bodyTimeout
+        let sendTimeout = map["send_timeout"].map { $0.duration(within: .milliseconds(100) ... .seconds(3_600)) }
+            ?? defaults.sendTimeout
+        let streamIdle = map["stream_idle_timeout"].map { $0.duration(within: .milliseconds(100) ... .seconds(86_400)) }
+            ?? defaults.streamIdleTimeout
+        guard let header, let headerTimeout, let idle, let body, let token, let connections, let bodyTimeout, let sendTimeout,
+              let streamIdle
+        else { return nil }
         return ServerLimits(
             maxHeaderBytes: header, headerTimeout: headerTimeout, idleTimeout: idle,
-            maxBodyBytes: body, maxTokenBytes: token, maxConnections: connections
+            maxBodyBytes: body, maxTokenBytes: token, maxConnections: connections,
+            bodyTimeout: bodyTimeout, sendTimeout: sendTimeout, streamIdleTimeout: streamIdle
         )
     }
 
@@ -407,9 +417,11 @@ struct ConfigurationReader {
             } else {
                 names[route.name] = index
             }
-            let key = "\(route.host?.value ?? "*") \(route.prefixDescription)"
+            // Prefixes match without regard to ASCII case unless a route says otherwise, so two
+            // prefixes that differ only in case would compete for the same requests.
+            let key = "\(route.host?.value ?? "*") \(route.prefixDescription.lowercased())"
             if let earlier = matches[key] {
-                item.problem("\(value.path)[\(earlier)] already has host \(route.host?.value ?? "(any)") and path \(route.prefixDescription)")
+                item.problem("\(value.path)[\(earlier)] already has host \(route.host?.value ?? "(any)") and path \(route.prefixDescription) (paths differing only in letter case count as the same)")
             } else {
                 matches[key] = index
             }
@@ -420,7 +432,7 @@ struct ConfigurationReader {
 
     static let routeKeys = [
         "name", "host", "path", "methods", "upstream", "require", "allow_bearer", "mfa", "greenlist", "countries",
-        "connect_timeout", "response_timeout", "upstream_ca_file",
+        "connect_timeout", "response_timeout", "upstream_ca_file", "case_sensitive",
     ]
 
     func readRoute(_ value: ConfigValue, network: NetworkConfiguration?) -> Route? {
@@ -451,6 +463,7 @@ struct ConfigurationReader {
         let requirement = map.required("require", "public, authenticated, { permission: … } or { role: … }")
             .flatMap(readRequirement)
         let allowBearer = map["allow_bearer"].map { $0.bool() } ?? false
+        let caseSensitive = map["case_sensitive"].map { $0.bool() } ?? false
         let mfa = map["mfa"].map { value -> Bool? in
             switch value.string() {
             case "required": return true
@@ -487,7 +500,8 @@ struct ConfigurationReader {
             map["mfa"]?.problem("mfa: required needs a route that requires sign-in, not public")
             return nil
         }
-        guard let name, let prefix, let upstream, let requirement, let allowBearer, let mfa, let connect, let response
+        guard let name, let prefix, let upstream, let requirement, let allowBearer, let caseSensitive, let mfa, let connect,
+              let response
         else { return nil }
         if case .some(.none) = host { return nil }
         if case .some(.none) = methods { return nil }
@@ -498,7 +512,7 @@ struct ConfigurationReader {
             name: name, host: host ?? nil, prefix: prefix, methods: methods ?? nil, target: .upstream(upstream),
             requirement: requirement, allowBearer: allowBearer, mfaRequired: mfa, greenlist: greenlist ?? nil,
             countries: countries ?? nil, timeouts: UpstreamTimeouts(connect: connect, response: response),
-            upstreamCAFile: caFile ?? nil
+            upstreamCAFile: caFile ?? nil, caseSensitive: caseSensitive
         )
     }
 

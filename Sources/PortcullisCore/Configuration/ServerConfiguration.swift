@@ -109,6 +109,13 @@ public struct ServerLimits: Hashable, Sendable {
     public var maxTokenBytes: Int
     /// Open client connections, across all event loops.
     public var maxConnections: Int
+    /// The longest gap between two reads of a request body (nginx's `client_body_timeout`).
+    public var bodyTimeout: Duration
+    /// How long a client may leave a response unread before it is closed (nginx's `send_timeout`).
+    public var sendTimeout: Duration
+    /// An HTTP/2 stream with no bytes either way for this long is reset (Envoy's
+    /// `stream_idle_timeout`).
+    public var streamIdleTimeout: Duration
 
     public init(
         maxHeaderBytes: Int = 32 * 1_024,
@@ -116,7 +123,10 @@ public struct ServerLimits: Hashable, Sendable {
         idleTimeout: Duration = .seconds(75),
         maxBodyBytes: Int = 1_048_576,
         maxTokenBytes: Int = 16 * 1_024,
-        maxConnections: Int = 10_000
+        maxConnections: Int = 10_000,
+        bodyTimeout: Duration = .seconds(60),
+        sendTimeout: Duration = .seconds(60),
+        streamIdleTimeout: Duration = .seconds(300)
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.headerTimeout = headerTimeout
@@ -124,6 +134,9 @@ public struct ServerLimits: Hashable, Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.maxTokenBytes = maxTokenBytes
         self.maxConnections = maxConnections
+        self.bodyTimeout = bodyTimeout
+        self.sendTimeout = sendTimeout
+        self.streamIdleTimeout = streamIdleTimeout
     }
 
     public static let defaults = ServerLimits()

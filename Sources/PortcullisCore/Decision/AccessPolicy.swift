@@ -94,7 +94,10 @@ public struct AccessPolicy: Sendable {
         }
 
         if route.requirement == .public {
-            if case .user(let user) = request.identity {
+            // A credential that would be refused on a protected route (revoked, expired, a
+            // bearer where bearers are not allowed) makes the request anonymous: the upstream
+            // learns nothing about who it was.
+            if case .user(let user) = request.identity, user.isValid(at: now), route.allowBearer || !user.method.isBearerCredential {
                 return decide(.allow, .publicRoute, location: location, user: user)
             }
             return decide(.allow, .publicRoute, location: location)
@@ -112,11 +115,8 @@ public struct AccessPolicy: Sendable {
         if user.method.isBearerCredential, !route.allowBearer {
             return decide(.unauthenticated, .bearerNotAllowed, location: location)
         }
-        if user.revokedAt != nil {
-            return decide(.unauthenticated, user.method == .oidc ? .sessionRevoked : .tokenRevoked, location: location)
-        }
-        if let expiry = user.expiresAt, expiry <= now {
-            return decide(.unauthenticated, user.method == .oidc ? .sessionExpired : .tokenExpired, location: location)
+        if !user.isValid(at: now) {
+            return decide(.unauthenticated, user.invalidityReason(at: now), location: location)
         }
         if route.mfaRequired, !user.hasMFA {
             return decide(.unauthenticated, .mfaRequired, location: location, user: user)

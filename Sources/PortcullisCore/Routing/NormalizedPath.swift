@@ -21,11 +21,27 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         "/" + segments.map(Self.encodeSegment).joined(separator: "/") + (hasTrailingSlash ? "/" : "")
     }
 
-    /// True when `prefix` is a leading run of whole segments of this path.
-    public func hasPrefix(_ prefix: [String]) -> Bool {
+    /// True when `prefix` is a leading run of whole segments of this path. Without
+    /// `caseSensitive`, ASCII letters match either case (and nothing else is folded: no Unicode
+    /// case mapping, so `K` never matches U+212A KELVIN SIGN).
+    public func hasPrefix(_ prefix: [String], caseSensitive: Bool = true) -> Bool {
         guard prefix.count <= segments.count else { return false }
-        for index in prefix.indices where segments[index] != prefix[index] {
-            return false
+        for index in prefix.indices {
+            let matches = caseSensitive
+                ? segments[index] == prefix[index]
+                : Self.equalIgnoringASCIICase(segments[index], prefix[index])
+            if !matches { return false }
+        }
+        return true
+    }
+
+    static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
+        let a = lhs.utf8, b = rhs.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let foldedX = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
+            let foldedY = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
+            if foldedX != foldedY { return false }
         }
         return true
     }

@@ -25,6 +25,10 @@ public final class Route: Hashable, Sendable {
     public let timeouts: UpstreamTimeouts
     /// Extra trust root (PEM) for an https upstream; `nil` uses the system's roots.
     public let upstreamCAFile: String?
+    /// Match the prefix byte for byte. By default prefixes match without regard to ASCII case, so
+    /// `/ADMIN/teammates` cannot slip past a `/admin/teammates` route to a case-insensitive
+    /// upstream.
+    public let caseSensitive: Bool
 
     public init(
         name: String,
@@ -38,7 +42,8 @@ public final class Route: Hashable, Sendable {
         greenlist: String? = nil,
         countries: CountryRule? = nil,
         timeouts: UpstreamTimeouts = .defaults,
-        upstreamCAFile: String? = nil
+        upstreamCAFile: String? = nil,
+        caseSensitive: Bool = false
     ) {
         self.name = name
         self.host = host
@@ -52,6 +57,7 @@ public final class Route: Hashable, Sendable {
         self.countries = countries
         self.timeouts = timeouts
         self.upstreamCAFile = upstreamCAFile
+        self.caseSensitive = caseSensitive
     }
 
     /// The reserved prefix for Portcullis's own endpoints.
@@ -80,7 +86,7 @@ public final class Route: Hashable, Sendable {
             && lhs.methods == rhs.methods && lhs.target == rhs.target && lhs.requirement == rhs.requirement
             && lhs.allowBearer == rhs.allowBearer && lhs.mfaRequired == rhs.mfaRequired
             && lhs.greenlist == rhs.greenlist && lhs.countries == rhs.countries && lhs.timeouts == rhs.timeouts
-            && lhs.upstreamCAFile == rhs.upstreamCAFile)
+            && lhs.upstreamCAFile == rhs.upstreamCAFile && lhs.caseSensitive == rhs.caseSensitive)
     }
 
     public func hash(into hasher: inout Hasher) {

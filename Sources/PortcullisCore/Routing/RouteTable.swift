@@ -30,7 +30,7 @@ public struct RouteTable: Hashable, Sendable {
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
         for route in routes {
             if let wanted = route.host, wanted != host { continue }
-            guard path.hasPrefix(route.prefix) else { continue }
+            guard path.hasPrefix(route.prefix, caseSensitive: route.caseSensitive) else { continue }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
             }

@@ -2,12 +2,19 @@ import NIOCore
 import NIOHTTP1
 import PortcullisCore
 
-/// Builds the request head the upstream receives (SPEC §5): the normalised path, hop-by-hop
-/// and client-supplied identity and forwarding headers removed, `X-Forwarded-*` set by us,
-/// and the identity headers Portcullis vouches for.
+/// Builds the request head the upstream receives (SPEC §5, RFC 9112):
+/// - the normalised path, and the client's headers without hop-by-hop ones, without anything
+///   listed in `Connection`, without client-supplied identity and forwarding headers;
+/// - no client header that is, or merely resembles, `Content-Length` or `Transfer-Encoding`;
+/// - then the headers the gateway sets: `Host`, `X-Forwarded-*`, `X-Real-IP`, the identity
+///   headers, and exactly one framing, chosen from what the parser saw (``RequestFraming``).
+///
+/// Because the gateway's own headers are added after the client's are filtered, a `Connection`
+/// header can never remove framing, `Host` or identity headers.
 enum UpstreamRequestBuilder {
     struct Input {
         var head: HTTPRequestHead
+        var framing: RequestFraming
         var target: RequestTarget
         var upstream: Upstream
         var client: IPAddress
@@ -30,24 +37,22 @@ enum UpstreamRequestBuilder {
         let incoming = input.head.headers
         // Names listed in Connection are hop-by-hop for this message too.
         var connectionListed: [String] = []
-        for value in incoming[canonicalForm: "connection"] {
-            for token in HeaderTokens.split(String(value)) {
-                connectionListed.append(token.lowercased())
+        for (name, value) in incoming where RequestFraming.isExactly(name, "connection") {
+            for token in HeaderTokens.split(value) {
+                connectionListed.append(String(token.lowercased().map { $0 == "_" ? "-" : $0 }))
             }
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(incoming.count + 8)
         var forwardedFor: [String] = []
-        var sawContentLength = false
-        var sawChunked = false
         for (name, value) in incoming {
+            if isFramingLookalike(name) { continue }
             switch HeaderRules.disposition(ofRequestHeader: name) {
             case .forward:
                 if !connectionListed.isEmpty, connectionListed.contains(where: { HeaderRules.name(name, equals: $0) }) {
                     continue
                 }
-                if HeaderRules.name(name, equals: "host") { continue }
-                if HeaderRules.name(name, equals: "content-length") { sawContentLength = true }
+                if HeaderRules.name(name, equals: "host") || HeaderRules.name(name, equals: "expect") { continue }
                 if input.stripAuthorization, HeaderRules.name(name, equals: "authorization") { continue }
                 if !input.ownCookieNames.isEmpty, HeaderRules.name(name, equals: "cookie") {
                     if let kept = CookieHeader.removing(input.ownCookieNames, from: value) {
@@ -57,14 +62,10 @@ enum UpstreamRequestBuilder {
                 }
                 headers.add(name: name, value: value)
             case .forwarding:
-                if input.peerIsTrustedProxy, HeaderRules.name(name, equals: "x-forwarded-for") {
+                if input.peerIsTrustedProxy, RequestFraming.isExactly(name, "x-forwarded-for") {
                     forwardedFor.append(value)
                 }
-            case .hopByHop:
-                if HeaderRules.name(name, equals: "transfer-encoding"), HeaderTokens.contains(value, token: "chunked") {
-                    sawChunked = true
-                }
-            case .identity:
+            case .hopByHop, .identity:
                 continue
             }
         }
@@ -80,12 +81,35 @@ enum UpstreamRequestBuilder {
         if input.isWebSocketUpgrade {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: "websocket")
-        } else if sawChunked, !sawContentLength {
-            headers.add(name: "Transfer-Encoding", value: "chunked")
         }
-        var head = HTTPRequestHead(version: .http1_1, method: input.head.method, uri: input.target.encoded, headers: headers)
-        head.headers = headers
-        return head
+        switch input.framing {
+        case .length(let length):
+            headers.add(name: "Content-Length", value: String(length))
+        case .chunked:
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        case .none:
+            if RequestFraming.expectsBody(input.head.method) { headers.add(name: "Content-Length", value: "0") }
+        }
+        return HTTPRequestHead(version: .http1_1, method: input.head.method, uri: input.target.encoded, headers: headers)
+    }
+
+    /// A name that is, or normalises to, `Content-Length` or `Transfer-Encoding`: letter case,
+    /// `_` for `-`, surrounding spaces and tabs.
+    static func isFramingLookalike(_ name: String) -> Bool {
+        var bytes = name.utf8[...]
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        return normalizedEquals(bytes, "content-length") || normalizedEquals(bytes, "transfer-encoding")
+    }
+
+    private static func normalizedEquals(_ bytes: Substring.UTF8View.SubSequence, _ canonical: String) -> Bool {
+        guard bytes.count == canonical.utf8.count else { return false }
+        for (byte, expected) in zip(bytes, canonical.utf8) {
+            var folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            if folded == UInt8(ascii: "_") { folded = UInt8(ascii: "-") }
+            if folded != expected { return false }
+        }
+        return true
     }
 }
 

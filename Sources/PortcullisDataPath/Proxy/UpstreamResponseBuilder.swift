@@ -1,10 +1,13 @@
 import NIOHTTP1
 import PortcullisCore
 
-/// The response head the client receives: the upstream's, without hop-by-hop headers, with
-/// `Strict-Transport-Security` set. Most responses only lose `Connection: keep-alive`.
+/// The response head the client receives: the upstream's, without hop-by-hop headers or
+/// anything its `Connection` header lists, with `Strict-Transport-Security` set and any cookie
+/// the gateway must clear. `Content-Length` is never removed by a `Connection` header: it
+/// describes the body the upstream's decoder delimited; without it the client's encoder
+/// frames the body itself (chunked on HTTP/1.1, DATA frames on HTTP/2).
 enum UpstreamResponseBuilder {
-    static func build(_ upstream: HTTPResponseHead, hsts: String?, isUpgrade: Bool) -> HTTPResponseHead {
+    static func build(_ upstream: HTTPResponseHead, hsts: String?, isUpgrade: Bool, extraHeaders: [(String, String)] = []) -> HTTPResponseHead {
         var connectionListed: [Substring] = []
         var needsRewrite = false
         for (name, value) in upstream.headers {
@@ -14,9 +17,11 @@ enum UpstreamResponseBuilder {
                 if HeaderRules.name(name, equals: "connection") {
                     needsRewrite = true
                     connectionListed.append(contentsOf: HeaderTokens.split(value))
+                } else if UpstreamRequestBuilder.isFramingLookalike(name), !RequestFraming.isExactly(name, "content-length") {
+                    needsRewrite = true
                 }
             case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"):
-                if HeaderRules.isHopByHopResponseHeader(name) { needsRewrite = true }
+                if HeaderRules.isHopByHopResponseHeader(name) || UpstreamRequestBuilder.isFramingLookalike(name) { needsRewrite = true }
             case UInt8(ascii: "s"):
                 if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") { needsRewrite = true }
             default:
@@ -29,9 +34,12 @@ enum UpstreamResponseBuilder {
             var headers = HTTPHeaders()
             headers.reserveCapacity(upstream.headers.count + 1)
             for (name, value) in upstream.headers {
+                let isLength = RequestFraming.isExactly(name, "content-length")
+                if !isLength, UpstreamRequestBuilder.isFramingLookalike(name) { continue }
                 if HeaderRules.isHopByHopResponseHeader(name) { continue }
                 if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") { continue }
-                if !connectionListed.isEmpty, connectionListed.contains(where: { HeaderRules.name(name, equals: $0.lowercased()) }) {
+                if !isLength, !connectionListed.isEmpty,
+                   connectionListed.contains(where: { HeaderRules.name(name, equals: $0.lowercased()) }) {
                     continue
                 }
                 headers.add(name: name, value: value)
@@ -39,10 +47,29 @@ enum UpstreamResponseBuilder {
             head.headers = headers
         }
         if let hsts { head.headers.add(name: "Strict-Transport-Security", value: hsts) }
+        for (name, value) in extraHeaders { head.headers.add(name: name, value: value) }
         if isUpgrade {
             head.headers.add(name: "Connection", value: "Upgrade")
             head.headers.add(name: "Upgrade", value: "websocket")
         }
         return head
+    }
+
+    /// Whether the upstream delimited this response so that the connection can carry another
+    /// exchange: a length, chunked, or a status or method that has no body. A response that
+    /// ends when the connection closes leaves nothing to reuse.
+    static func hasDefiniteFraming(_ head: HTTPResponseHead, requestMethod: HTTPMethod) -> Bool {
+        if requestMethod == .HEAD { return true }
+        switch head.status.code {
+        case 100..<200, 204, 304: return true
+        default: break
+        }
+        for (name, value) in head.headers {
+            if RequestFraming.isExactly(name, "content-length") { return true }
+            if RequestFraming.isExactly(name, "transfer-encoding"), HeaderTokens.split(value).last.map({ HeaderTokens.equalIgnoringCase($0, "chunked") }) == true {
+                return true
+            }
+        }
+        return false
     }
 }
