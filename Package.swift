@@ -85,6 +85,7 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -154,6 +155,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The data path without sockets (like NIOEmbedded for NIO): embedded client channels with
+        // the real HTTP/1.1 pipeline, in-memory upstreams, an upstream-side parser of its own and
+        // the invariants the differential tests and the fuzzer check.
+        .target(
+            name: "PortcullisDataPathTesting",
+            dependencies: [
+                "PortcullisDataPath",
+                "PortcullisCore",
+                "PortcullisTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Fakes, a manual clock and the store conformance suite.
         .target(
             name: "PortcullisTestSupport",
@@ -201,11 +219,31 @@ let package = Package(
             dependencies: ["PortcullisConfigFile", "PortcullisCore", "PortcullisTestSupport"],
             swiftSettings: strict
         ),
+        // The data path without sockets: the state machine transition by transition, framing,
+        // header rules, the HTTP/2 stream codec and the handlers on NIOEmbedded channels.
+        .testTarget(
+            name: "PortcullisDataPathTests",
+            dependencies: [
+                "PortcullisDataPath",
+                "PortcullisDataPathTesting",
+                "PortcullisCore",
+                "PortcullisTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PortcullisServerTests",
             dependencies: [
                 "PortcullisServer",
                 "PortcullisDataPath",
+                "PortcullisDataPathTesting",
                 "PortcullisControlPlane",
                 "PortcullisDevelopment",
                 "PortcullisCore",

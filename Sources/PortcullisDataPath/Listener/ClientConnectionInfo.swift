@@ -4,13 +4,13 @@ import PortcullisCore
 /// What is known about a client connection before any request: the TCP peer (or the source
 /// a PROXY protocol header gave for it) and the protocol spoken. Shared by the HTTP/2 streams
 /// of one connection; read and written only on the connection's event loop.
-final class ClientConnectionInfo {
-    var peer: IPAddress
-    let httpVersion: String
+package final class ClientConnectionInfo {
+    package var peer: IPAddress
+    package let httpVersion: String
 
     var isHTTP1: Bool { httpVersion != "2" }
 
-    init(peer: IPAddress, httpVersion: String) {
+    package init(peer: IPAddress, httpVersion: String) {
         self.peer = peer
         self.httpVersion = httpVersion
     }

@@ -169,20 +169,22 @@ package final class GatewayServer: Service, Sendable {
                     }
                 default:
                     return channel.eventLoop.makeCompletedFuture {
-                        try Self.configureHTTP1(channel, runtime: shared, limits: limits, info: info, pool: pool)
+                        try Self.configureHTTP1(channel, runtime: shared, info: info, connector: pool)
                     }
                 }
             })
         }
     }
 
-    static func configureHTTP1(
+    /// An HTTP/1.1 connection's pipeline after TLS: the byte observer (head deadline), NIO's
+    /// decoder (llhttp) and encoder, and the proxy handler.
+    package static func configureHTTP1(
         _ channel: any Channel,
         runtime: GatewayRuntime,
-        limits: ServerLimits,
         info: ClientConnectionInfo,
-        pool: UpstreamPool
+        connector: any UpstreamConnector
     ) throws {
+        let limits = runtime.snapshot.configuration.server.limits
         let sync = channel.pipeline.syncOperations
         let observer = InboundByteObserver()
         try sync.addHandler(observer)
@@ -198,7 +200,10 @@ package final class GatewayServer: Service, Sendable {
             withEncoderConfiguration: HTTPResponseEncoder.Configuration(),
             withDecoderLimitConfiguration: decoderLimits
         )
-        let proxy = ProxyHandler(runtime: runtime, connection: info, pool: pool, limits: limits)
+        let proxy = ProxyHandler(
+            runtime: runtime, connection: info, connector: connector,
+            configuration: ProxyHandler.configuration(for: runtime.snapshot, isHTTP1: true), now: channel.eventLoop.now
+        )
         observer.target = proxy
         try sync.addHandler(proxy)
     }
@@ -241,12 +246,25 @@ package final class GatewayServer: Service, Sendable {
             streamDelegate: management.http2StreamDelegate
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
-                let streamSync = streamChannel.pipeline.syncOperations
-                try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 let (streamInfo, streamPool) = perConnection.value
-                try streamSync.addHandler(ProxyHandler(runtime: runtime, connection: streamInfo, pool: streamPool, limits: nil))
+                try configureHTTP2Stream(streamChannel, runtime: runtime, info: streamInfo, connector: streamPool)
             }
         }
         try sync.addHandler(management, position: .after(try sync.handler(type: NIOHTTP2Handler.self)))
+    }
+
+    /// One HTTP/2 stream's pipeline: the stream codec and the proxy handler.
+    package static func configureHTTP2Stream(
+        _ channel: any Channel,
+        runtime: GatewayRuntime,
+        info: ClientConnectionInfo,
+        connector: any UpstreamConnector
+    ) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTP2StreamCodec())
+        try sync.addHandler(ProxyHandler(
+            runtime: runtime, connection: info, connector: connector,
+            configuration: ProxyHandler.configuration(for: runtime.snapshot, isHTTP1: false), now: channel.eventLoop.now
+        ))
     }
 }

@@ -13,6 +13,8 @@ enum RefusalResponse {
         case notFound = "not_found"
         case methodNotAllowed = "method_not_allowed"
         case badRequest = "bad_request"
+        case requestTimeout = "request_timeout"
+        case headersTooLarge = "headers_too_large"
         case badGateway = "bad_gateway"
         case gatewayTimeout = "gateway_timeout"
         case unavailable = "service_unavailable"
@@ -27,6 +29,22 @@ enum RefusalResponse {
             }
         }
 
+        /// The kind of the gateway's own error responses, by status.
+        init(status: HTTPResponseStatus) {
+            switch status {
+            case .unauthorized: self = .unauthenticated
+            case .forbidden: self = .forbidden
+            case .notFound: self = .notFound
+            case .methodNotAllowed: self = .methodNotAllowed
+            case .requestTimeout: self = .requestTimeout
+            case .requestHeaderFieldsTooLarge: self = .headersTooLarge
+            case .badGateway: self = .badGateway
+            case .gatewayTimeout: self = .gatewayTimeout
+            case .serviceUnavailable: self = .unavailable
+            default: self = .badRequest
+            }
+        }
+
         var status: HTTPResponseStatus {
             switch self {
             case .unauthenticated: .unauthorized
@@ -34,6 +52,8 @@ enum RefusalResponse {
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .badRequest: .badRequest
+            case .requestTimeout: .requestTimeout
+            case .headersTooLarge: .requestHeaderFieldsTooLarge
             case .badGateway: .badGateway
             case .gatewayTimeout: .gatewayTimeout
             case .unavailable: .serviceUnavailable
@@ -47,6 +67,8 @@ enum RefusalResponse {
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .badRequest: "Bad request"
+            case .requestTimeout: "Request timed out"
+            case .headersTooLarge: "Request headers too large"
             case .badGateway: "Upstream unavailable"
             case .gatewayTimeout: "Upstream timed out"
             case .unavailable: "Temporarily unavailable"

@@ -13,10 +13,10 @@ protocol UpstreamResponseReceiver: AnyObject {
 /// The handler at the end of an upstream channel's pipeline: passes response parts to the
 /// current receiver and holds reads while the receiver's client cannot take more (backpressure,
 /// like the `GlueHandler` of swift-nio-examples).
-final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+package final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPClientResponsePart
+    package typealias OutboundIn = HTTPClientRequestPart
+    package typealias OutboundOut = HTTPClientRequestPart
 
     weak var receiver: (any UpstreamResponseReceiver)?
     private var context: ChannelHandlerContext?
@@ -25,28 +25,30 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Set while the connection sits idle in a pool, so that a close removes it.
     weak var idlePool: UpstreamPool?
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    package init() {}
+
+    package func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    package func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         receiver?.upstreamDidReceive(unwrapInboundIn(data))
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    package func channelReadComplete(context: ChannelHandlerContext) {
         receiver?.upstreamDidReadComplete()
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
         receiver?.upstreamWritabilityDidChange(isWritable: context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         if let receiver {
             self.receiver = nil
             receiver.upstreamDidClose(error: nil)
@@ -57,7 +59,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let receiver {
             self.receiver = nil
             receiver.upstreamDidClose(error: error)
@@ -65,7 +67,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         context.close(promise: nil)
     }
 
-    func read(context: ChannelHandlerContext) {
+    package func read(context: ChannelHandlerContext) {
         if readsAllowed {
             context.read()
         } else {
@@ -74,7 +76,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     /// Holds or resumes reading from the upstream.
-    func setReadsAllowed(_ allowed: Bool) {
+    package func setReadsAllowed(_ allowed: Bool) {
         readsAllowed = allowed
         if allowed, readPending, let context {
             readPending = false
@@ -96,20 +98,20 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
 }
 
 /// One keep-alive connection to an upstream, owned by one request at a time.
-final class UpstreamConnection {
-    let key: UpstreamPool.Key
-    let channel: any Channel
-    let handler: UpstreamConnectionHandler
+package final class UpstreamConnection {
+    package let key: UpstreamPool.Key
+    package let channel: any Channel
+    package let handler: UpstreamConnectionHandler
     /// Requests served so far; a reused connection may have been closed by the upstream.
     var requestCount = 0
     var idleSince: NIODeadline = .now()
 
-    init(key: UpstreamPool.Key, channel: any Channel, handler: UpstreamConnectionHandler) {
+    package init(key: UpstreamPool.Key, channel: any Channel, handler: UpstreamConnectionHandler) {
         self.key = key
         self.channel = channel
         self.handler = handler
     }
 
     var isWritable: Bool { channel.isWritable }
-    var isActive: Bool { channel.isActive }
+    package var isActive: Bool { channel.isActive }
 }

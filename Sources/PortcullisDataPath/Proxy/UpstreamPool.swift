@@ -4,17 +4,32 @@ import NIOPosix
 import NIOSSL
 import PortcullisCore
 
+/// Where the proxy gets its upstream connections (a pool on its event loop, or a test's
+/// in-memory channels). Called on the client's event loop; completions run there too.
+package protocol UpstreamConnector: AnyObject {
+    /// An idle connection (unless `fresh`), or a new one. `reused` says it served before.
+    func acquire(
+        _ target: UpstreamTarget, fresh: Bool, completion: @escaping (Result<UpstreamConnection, any Error>, _ reused: Bool) -> Void
+    )
+    /// Returns a connection after a complete exchange; closes it if it cannot be reused.
+    func release(_ connection: UpstreamConnection, reusable: Bool)
+}
+
 /// Keep-alive connections to upstreams, one pool per event loop so a request and its upstream
 /// connection share a thread and nothing is locked. Used only on its event loop.
-final class UpstreamPool {
-    struct Key: Hashable {
-        let upstream: Upstream
+package final class UpstreamPool: UpstreamConnector {
+    package struct Key: Hashable {
+        package let upstream: Upstream
         /// The TLS trust for https upstreams, by identity; `nil` for http.
         let tlsIdentity: ObjectIdentifier?
 
-        init(upstream: Upstream, tls: NIOSSLContext?) {
+        package init(upstream: Upstream, tls: NIOSSLContext?) {
             self.upstream = upstream
             self.tlsIdentity = tls.map(ObjectIdentifier.init)
+        }
+
+        package init(_ target: UpstreamTarget) {
+            self.init(upstream: target.upstream, tls: target.tls)
         }
     }
 
@@ -38,17 +53,15 @@ final class UpstreamPool {
         self.idleTimeout = idleTimeout
     }
 
-    /// An idle connection, or a new one; `completion` runs on this pool's event loop.
-    func acquire(
-        _ upstream: Upstream,
-        tls: NIOSSLContext?,
-        connectTimeout: TimeAmount,
-        completion: @escaping (Result<UpstreamConnection, any Error>, _ reused: Bool) -> Void
+    /// An idle connection (unless `fresh`), or a new one; `completion` runs on this pool's
+    /// event loop.
+    package func acquire(
+        _ target: UpstreamTarget, fresh: Bool, completion: @escaping (Result<UpstreamConnection, any Error>, _ reused: Bool) -> Void
     ) {
         eventLoop.preconditionInEventLoop()
-        let key = Key(upstream: upstream, tls: tls)
+        let key = Key(target)
         let now = NIODeadline.now()
-        while let connection = idle[key]?.popLast() {
+        while !fresh, let connection = idle[key]?.popLast() {
             if connection.isActive, now - connection.idleSince < idleTimeout {
                 connection.handler.idlePool = nil
                 completion(.success(connection), true)
@@ -56,11 +69,11 @@ final class UpstreamPool {
             }
             connection.channel.close(promise: nil)
         }
-        connect(key: key, tls: tls, connectTimeout: connectTimeout) { completion($0, false) }
+        connect(key: key, tls: target.tls, connectTimeout: target.connectTimeout) { completion($0, false) }
     }
 
     /// Returns a connection after a complete exchange; closes it if it cannot be reused.
-    func release(_ connection: UpstreamConnection, reusable: Bool) {
+    package func release(_ connection: UpstreamConnection, reusable: Bool) {
         eventLoop.preconditionInEventLoop()
         connection.handler.receiver = nil
         connection.handler.setReadsAllowed(true)

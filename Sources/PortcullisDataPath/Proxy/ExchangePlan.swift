@@ -1,0 +1,80 @@
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import PortcullisCore
+
+/// What the gateway decided to do with one request, made by ``RequestPlanner`` from the
+/// request head, the caller and the policy, and carried out by ``ProxyStateMachine``.
+enum ExchangePlan {
+    case forward(ForwardPlan)
+    case refuse(RefusalPlan)
+}
+
+/// An allowed request: where it goes and exactly what is sent.
+struct ForwardPlan {
+    /// The head the upstream receives, with the one framing the gateway chose.
+    var upstreamHead: HTTPRequestHead
+    var target: UpstreamTarget
+    /// From the end of the request to the response head.
+    var responseTimeout: TimeAmount
+    var isWebSocketUpgrade: Bool
+    /// Headers added to the response the client receives (a cookie to clear).
+    var responseHeaders: [(String, String)]
+    /// The user whose identity went upstream, if any: a long response or a tunnel is checked
+    /// again while it lasts and ends when that credential stops being valid.
+    var identityUserID: String?
+    var log: ExchangeLog
+}
+
+/// A refused request: the complete response.
+struct RefusalPlan {
+    var head: HTTPResponseHead
+    var body: ByteBuffer
+    var log: ExchangeLog
+}
+
+/// Where an upstream connection goes, and how to open one.
+package struct UpstreamTarget {
+    package var upstream: Upstream
+    /// The client TLS context for an https upstream.
+    package var tls: NIOSSLContext?
+    package var connectTimeout: TimeAmount
+    /// For upstream-error metrics.
+    package var routeName: String
+}
+
+/// What the access log says about an exchange, filled in as it goes.
+struct ExchangeLog {
+    var client: IPAddress
+    var method: String
+    var host: String?
+    var path: String
+    var route: String
+    /// The decision's outcome (`allow`, `forbidden`, …) or what ended the exchange (`aborted`).
+    var outcome: String
+    var reason: String
+    var user: String?
+
+    /// For a request refused before any decision (a framing error, an unparsable head).
+    static func undecided(_ head: HTTPRequestHead?, client: IPAddress, reason: String) -> ExchangeLog {
+        ExchangeLog(
+            client: client,
+            method: head?.method.rawValue ?? "-",
+            host: head?.headers.first(name: "host"),
+            path: head.map { RequestPlanner.pathForLog($0.uri) } ?? "-",
+            route: "-",
+            outcome: "bad_request",
+            reason: reason,
+            user: nil
+        )
+    }
+}
+
+/// One finished exchange, for the access log and metrics.
+struct ExchangeRecord {
+    var log: ExchangeLog
+    var status: UInt
+    var bytesIn: Int
+    var bytesOut: Int
+    var duration: TimeAmount
+}

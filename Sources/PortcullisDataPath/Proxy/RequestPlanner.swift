@@ -1,0 +1,190 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PortcullisCore
+
+/// Turns a request head and its caller into an ``ExchangePlan``: `AccessPolicy.evaluate`
+/// decides, then either the refusal in the client's language or exactly what goes upstream.
+/// Pure: everything it reads comes in as a parameter.
+enum RequestPlanner {
+    struct Input {
+        var head: HTTPRequestHead
+        var framing: RequestFraming
+        /// The client address (the TCP peer, or from `X-Forwarded-For` via trusted proxies).
+        var client: IPAddress
+        /// The TCP peer.
+        var peer: IPAddress
+        var authentication: Authentication
+        var snapshot: GatewaySnapshot
+        /// The control plane's loopback listener, once it runs.
+        var controlPlane: Upstream?
+        var controlPlaneToken: String
+        var now: Date
+    }
+
+    /// The client address of a request: the TCP peer, unless the peer is a trusted proxy, then
+    /// from `X-Forwarded-For` walked from the right. `nil` for a malformed `X-Forwarded-For`
+    /// from a trusted proxy.
+    static func clientAddress(of head: HTTPRequestHead, peer: IPAddress, snapshot: GatewaySnapshot) -> IPAddress? {
+        guard snapshot.clientAddresses.hasTrustedProxies else { return peer }
+        switch snapshot.clientAddresses.resolve(peer: peer, forwardedFor: head.headers[canonicalForm: "x-forwarded-for"].map(String.init)) {
+        case .address(let address): return address
+        case .malformed: return nil
+        }
+    }
+
+    /// The refusal for a malformed `X-Forwarded-For` from a trusted proxy.
+    static func badForwardedFor(_ head: HTTPRequestHead, peer: IPAddress, snapshot: GatewaySnapshot) -> ExchangePlan {
+        var log = ExchangeLog.undecided(head, client: peer, reason: ReasonCode.badForwardedFor.rawValue)
+        log.outcome = AccessDecision.Outcome.badRequest.rawValue
+        return refusal(head, kind: .badRequest, reason: ReasonCode.badForwardedFor.rawValue,
+                       message: ReasonCode.badForwardedFor.explanation, snapshot: snapshot, log: log)
+    }
+
+    static func plan(_ input: Input) -> ExchangePlan {
+        let head = input.head
+        let identity = input.authentication.identity
+        let host = head.headers.first(name: "host")
+        let decision = input.snapshot.policy.evaluate(
+            AccessRequest(method: head.method.rawValue, host: host, target: head.uri, client: input.client, identity: identity),
+            now: input.now
+        )
+        var log = ExchangeLog(
+            client: input.client,
+            method: head.method.rawValue,
+            host: host,
+            path: decision.target?.path.description ?? pathForLog(head.uri),
+            route: decision.route?.name ?? "-",
+            outcome: decision.outcome.rawValue,
+            reason: decision.reason.rawValue,
+            user: decision.user?.email
+        )
+        let clearCookie = sessionCookieToClear(head.headers, identity: identity, now: input.now)
+        let responseHeaders = clearCookie.map { [("Set-Cookie", $0)] } ?? []
+
+        guard decision.isAllowed, let route = decision.route, let target = decision.target else {
+            var message = decision.reason.explanation
+            if case .permission(let permission) = decision.requirement { message += " (\(permission.rawValue))" }
+            if case .role(let role) = decision.requirement { message += " (\(role))" }
+            if let list = decision.refusingGreenlist, decision.reason == .ipNotGreenlisted {
+                message += " (\(input.client) is not in \(list))"
+            }
+            return refusal(head, kind: RefusalResponse.Kind(decision.outcome), reason: decision.reason.rawValue, message: message,
+                           snapshot: input.snapshot, log: log, extraHeaders: responseHeaders)
+        }
+        func refuse(_ kind: RefusalResponse.Kind, _ reason: String, _ message: String) -> ExchangePlan {
+            log.outcome = kind.rawValue
+            log.reason = reason
+            return refusal(head, kind: kind, reason: reason, message: message, snapshot: input.snapshot, log: log)
+        }
+        if head.method == .CONNECT {
+            return refuse(.methodNotAllowed, ReasonCode.methodNotAllowed.rawValue, "CONNECT is not proxied")
+        }
+        if head.method == .TRACE, input.framing != .none {
+            return refuse(.badRequest, "body_not_allowed", "this method does not take a request body")
+        }
+        let upstream: Upstream
+        switch route.target {
+        case .upstream(let configured):
+            upstream = configured
+        case .controlPlane:
+            guard let controlPlane = input.controlPlane else {
+                return refuse(.notFound, ReasonCode.noRoute.rawValue, ReasonCode.noRoute.explanation)
+            }
+            upstream = controlPlane
+        }
+        let tls = upstream.scheme == .https ? input.snapshot.upstreamTLS[route.name] : nil
+        if upstream.scheme == .https, tls == nil {
+            return refuse(.badGateway, "upstream_unavailable", "no TLS settings for this upstream")
+        }
+        let isUpgrade = isWebSocketUpgrade(head)
+        if isUpgrade, input.framing != .none {
+            return refuse(.badRequest, "body_not_allowed", "a WebSocket upgrade does not take a request body")
+        }
+
+        // Only a user the decision vouches for reaches the upstream: on a public route, a
+        // revoked, expired or not-allowed credential leaves the request anonymous.
+        var identityHeaders = decision.user != nil ? input.authentication.upstreamHeaders(route) : []
+        let isControlPlane = route.target == .controlPlane
+        if isControlPlane {
+            identityHeaders.append(contentsOf: ControlPlaneHandOff.headers(
+                token: input.controlPlaneToken, client: input.client, identity: identity, now: input.now
+            ))
+        }
+        let snapshot = input.snapshot
+        let upstreamHead = UpstreamRequestBuilder.build(UpstreamRequestBuilder.Input(
+            head: head,
+            framing: input.framing,
+            target: target,
+            upstream: upstream,
+            client: input.client,
+            peer: input.peer,
+            peerIsTrustedProxy: snapshot.clientAddresses.hasTrustedProxies && snapshot.clientAddresses.isTrusted(input.peer),
+            originalHost: host,
+            isWebSocketUpgrade: isUpgrade,
+            identityHeaders: identityHeaders,
+            ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
+            stripAuthorization: input.authentication.consumedAuthorization && !isControlPlane
+        ))
+        return .forward(ForwardPlan(
+            upstreamHead: upstreamHead,
+            target: UpstreamTarget(upstream: upstream, tls: tls, connectTimeout: TimeAmount(route.timeouts.connect), routeName: route.name),
+            responseTimeout: TimeAmount(route.timeouts.response),
+            isWebSocketUpgrade: isUpgrade,
+            responseHeaders: isControlPlane ? [] : responseHeaders,
+            identityUserID: isControlPlane ? nil : decision.user?.userID,
+            log: log
+        ))
+    }
+
+    static func refusal(
+        _ head: HTTPRequestHead, kind: RefusalResponse.Kind, reason: String, message: String, snapshot: GatewaySnapshot,
+        log: ExchangeLog, extraHeaders: [(String, String)] = []
+    ) -> ExchangePlan {
+        let method = head.method
+        let html = RefusalResponse.prefersHTML(head.headers) && (method == .GET || method == .HEAD)
+        let login = kind == .unauthenticated ? LoginRedirect.location(returningTo: head.uri, reason: reason) : nil
+        var (response, body) = RefusalResponse.make(
+            kind: kind, reason: reason, message: message, html: html, loginLocation: login,
+            hsts: snapshot.hsts, allocator: ByteBufferAllocator()
+        )
+        for (name, value) in extraHeaders { response.headers.add(name: name, value: value) }
+        return .refuse(RefusalPlan(head: response, body: body, log: log))
+    }
+
+    /// A session cookie that no longer counts (revoked, expired, unknown, its user deactivated)
+    /// is cleared in the response, so the browser stops sending it.
+    static func sessionCookieToClear(_ headers: HTTPHeaders, identity: RequestIdentity, now: Date) -> String? {
+        guard headers.contains(name: "cookie"), CookieText.value(of: SessionCookie.name, in: headers) != nil else { return nil }
+        switch identity {
+        case .rejected(let reason):
+            switch reason {
+            case .sessionExpired, .sessionRevoked, .userDeactivated: return CookieText.clear(SessionCookie.name)
+            default: return nil
+            }
+        case .user(let user):
+            return user.method == .oidc && !user.isValid(at: now) ? CookieText.clear(SessionCookie.name) : nil
+        case .anonymous:
+            return nil
+        }
+    }
+
+    /// `GET` with `Connection: upgrade` and `Upgrade: websocket`, over HTTP/1.1.
+    static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
+        guard head.method == .GET, head.version == .http1_1 else { return false }
+        let upgrade = head.headers[canonicalForm: "upgrade"].contains { HeaderTokens.equalIgnoringCase($0, "websocket") }
+        let connection = head.headers[canonicalForm: "connection"].contains { HeaderTokens.equalIgnoringCase($0, "upgrade") }
+        return upgrade && connection
+    }
+
+    /// Whether a request carries anything an authenticator reads.
+    static func carriesCredentials(_ headers: HTTPHeaders) -> Bool {
+        headers.contains(name: "cookie") || headers.contains(name: "authorization")
+    }
+
+    /// The raw path without its query (which may carry tokens), bounded.
+    static func pathForLog(_ uri: String) -> String {
+        let path = uri.prefix { $0 != "?" && $0 != "#" }
+        return String(path.prefix(256))
+    }
+}
