@@ -100,6 +100,47 @@ struct TokenVerifierTests {
         #expect(counter.value.load(ordering: .relaxed) <= 2)
     }
 
+    @Test("before keys were ever loaded, refetches are rate-limited too: an IdP that is down is not hammered")
+    func rateLimitedBeforeLoaded() async throws {
+        let fetches = Atomic<Int>(0)
+        let available = Atomic<Bool>(false)
+        let start = ContinuousClock.now
+        let offset = Mutex<Duration>(.zero)
+        let jwks = issuer.jwks()
+        let keys = SigningKeySet(
+            refreshInterval: .seconds(30), retryInterval: .seconds(5), clock: { start + offset.withLock { $0 } },
+            logger: LogRecorder().logger()
+        ) {
+            fetches.wrappingAdd(1, ordering: .relaxed)
+            guard available.load(ordering: .relaxed) else { throw TestFailure("the IdP is down") }
+            return jwks
+        }
+        let shared = TokenVerifier(keys: keys, maximumBytes: 16_384)
+        let token = try issuer.valid(claims: claims)
+        for _ in 0..<50 {
+            #expect(await rejection(token, using: shared) == .keysUnavailable)
+        }
+        #expect(fetches.load(ordering: .relaxed) == 1)
+        // The IdP is back, but the next attempt waits for the retry interval.
+        available.store(true, ordering: .relaxed)
+        offset.withLock { $0 = .seconds(4) }
+        #expect(await rejection(token, using: shared) == .keysUnavailable)
+        #expect(fetches.load(ordering: .relaxed) == 1)
+        offset.withLock { $0 = .seconds(5) }
+        #expect(await rejection(token, using: shared) == nil)
+        #expect(fetches.load(ordering: .relaxed) == 2)
+        // Loaded: an unknown kid refetches at most once per refresh interval.
+        for index in 0..<20 {
+            let other = try issuer.token(header: ["alg": .string("RS256"), "kid": .string("k\(index)")], claims: claims, signing: .rs256)
+            #expect(await rejection(other, using: shared) == .unknownKey)
+        }
+        #expect(fetches.load(ordering: .relaxed) == 2)
+        offset.withLock { $0 = .seconds(35) }
+        #expect(await rejection(try issuer.token(header: ["alg": .string("RS256"), "kid": .string("new")], claims: claims, signing: .rs256),
+                                using: shared) == .unknownKey)
+        #expect(fetches.load(ordering: .relaxed) == 3)
+    }
+
     @Test("keys in the header are refused", arguments: ["jwk", "jku", "x5u", "x5c"])
     func embeddedKeys(_ field: String) async throws {
         let value: JSONValue = field == "jwk" ? .object(issuer.rsaJWK) : field == "x5c" ? .array([.string("MIIB")]) : .string("https://evil.example/keys")

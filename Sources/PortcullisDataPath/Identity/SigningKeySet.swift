@@ -5,7 +5,7 @@ import PortcullisCore
 import Synchronization
 
 /// The IdP's signing keys (its JWKS), cached, refreshed when a token names a key we do not
-/// have (at most once per `refreshInterval`), and guarded against two jwt-kit behaviours:
+/// have, and guarded against two jwt-kit behaviours:
 /// every key is added with `isDefault: false` (an unknown `kid` must not fall back to a default
 /// key), and every key's `alg` is pinned before it is added (so one junk token cannot fix the
 /// algorithm of a key for everyone). Keys whose algorithm cannot be pinned are refused.
@@ -20,22 +20,42 @@ package final class SigningKeySet: Sendable {
     private let state = Mutex(State())
     private let fetch: @Sendable () async throws -> Data
     private let refreshInterval: Duration
+    private let retryInterval: Duration
+    private let clock: @Sendable () -> ContinuousClock.Instant
     private let logger: Logger
 
-    package init(refreshInterval: Duration = .seconds(30), logger: Logger, fetch: @escaping @Sendable () async throws -> Data) {
+    /// Fetches are rate-limited at all times, so that tokens naming unknown keys, or any tokens
+    /// while the IdP is down, cannot make the gateway hammer it:
+    /// - Parameters:
+    ///   - refreshInterval: at least this long between fetches once keys are loaded (a token
+    ///     naming a key we do not have may mean the IdP rotated);
+    ///   - retryInterval: at least this long between fetches while no keys could be loaded yet.
+    ///   - clock: the time, for tests.
+    package init(
+        refreshInterval: Duration = .seconds(30),
+        retryInterval: Duration = .seconds(5),
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        logger: Logger,
+        fetch: @escaping @Sendable () async throws -> Data
+    ) {
         self.fetch = fetch
         self.refreshInterval = refreshInterval
+        self.retryInterval = retryInterval
+        self.clock = clock
         self.logger = logger
     }
 
     /// The claims of a token whose header passed ``CompactJWS`` and whose signature verifies
     /// with the key its `kid` names. Claims are not checked here.
     package func verify(_ jws: CompactJWS) async throws(TokenRejection) -> [String: JSONValue] {
-        if !state.withLock({ $0.loaded }) { try await refresh(force: true) }
+        if !state.withLock({ $0.loaded }) {
+            try await refresh()
+            guard state.withLock({ $0.loaded }) else { throw TokenRejection(.keysUnavailable) }
+        }
         var (keys, algorithm) = lookup(jws.keyID)
         if algorithm == nil {
             // A key we have not seen: the IdP may have rotated. Refetch, rate-limited.
-            try await refresh(force: false)
+            try await refresh()
             (keys, algorithm) = lookup(jws.keyID)
         }
         guard let algorithm else { throw TokenRejection(.unknownKey, String((jws.keyID ?? "(none)").prefix(64))) }
@@ -60,11 +80,12 @@ package final class SigningKeySet: Sendable {
         }
     }
 
-    /// Fetches the JWKS. Without `force`, at most once per refresh interval.
-    package func refresh(force: Bool) async throws(TokenRejection) {
-        let now = ContinuousClock.now
+    /// Fetches the JWKS, unless the last attempt was too recent (``init(refreshInterval:retryInterval:clock:logger:fetch:)``).
+    package func refresh() async throws(TokenRejection) {
+        let now = clock()
         let allowed = state.withLock { state -> Bool in
-            if !force, let last = state.lastFetch, now - last < refreshInterval { return false }
+            let interval = state.loaded ? refreshInterval : retryInterval
+            if let last = state.lastFetch, now - last < interval { return false }
             state.lastFetch = now
             return true
         }
