@@ -273,3 +273,40 @@ struct ConfigurationFileTests {
         #expect(ConfigPaths.directory(of: "/p.yaml") == "/")
     }
 }
+
+@Suite("Configuration: the data path's limits and route case rule")
+struct DataPathConfigurationTests {
+    @Test("body, send and stream-idle timeouts are read, defaulted and bounded")
+    func limits() throws {
+        let configured = valid.replacingOccurrences(
+            of: "  tls:\n", with: "  limits: { body_timeout: 15s, send_timeout: 20s, stream_idle_timeout: 2m }\n  tls:\n"
+        )
+        let limits = try decode(configured).get().server.limits
+        #expect(limits.bodyTimeout == .seconds(15))
+        #expect(limits.sendTimeout == .seconds(20))
+        #expect(limits.streamIdleTimeout == .seconds(120))
+        let defaults = try decode(valid).get().server.limits
+        #expect(defaults.bodyTimeout == .seconds(60))
+        #expect(defaults.sendTimeout == .seconds(60))
+        #expect(defaults.streamIdleTimeout == .seconds(300))
+        let zero = valid.replacingOccurrences(of: "  tls:\n", with: "  limits: { body_timeout: 0s }\n  tls:\n")
+        #expect(problems(zero).contains { $0.path == "server.limits.body_timeout" })
+    }
+
+    @Test("two routes whose prefixes differ only in letter case are refused; case_sensitive is read")
+    func caseRule() throws {
+        let clash = valid + """
+
+          - { name: upper, path: /Admin, upstream: "http://127.0.0.1:8080", require: authenticated }
+          - { name: lower, path: /admin, upstream: "http://127.0.0.1:8080", require: authenticated, case_sensitive: true }
+        """
+        #expect(problems(clash).contains { $0.path == "routes[2]" && $0.message.contains("letter case") })
+        let sensitive = valid + """
+
+          - { name: exact, path: /Exact, upstream: "http://127.0.0.1:8080", require: authenticated, case_sensitive: true }
+        """
+        let routes = try decode(sensitive).get().routes
+        #expect(routes.first { $0.name == "exact" }?.caseSensitive == true)
+        #expect(routes.first { $0.name == "app" }?.caseSensitive == false)
+    }
+}

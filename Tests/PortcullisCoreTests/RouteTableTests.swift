@@ -29,6 +29,32 @@ struct RouteTableTests {
         }
     }
 
+    @Test("a prefix matches without regard to ASCII case: /ADMIN/teammates cannot slip past its route", arguments: [
+        ("/ADMIN/teammates", "teammates"),
+        ("/Admin/TeamMates/42", "teammates"),
+        ("/%41dmin", "admin"),
+        ("/PUBLIC", "public"),
+    ])
+    func caseInsensitive(_ target: String, _ expected: String) throws {
+        #expect(try name(nil, target) == expected)
+    }
+
+    @Test("a case-sensitive route matches its own spelling only; Unicode letters are never folded")
+    func caseSensitive() throws {
+        let exact = Route(name: "exact", prefix: ["Exact"], target: .upstream(app), requirement: .authenticated, caseSensitive: true)
+        let kit = Route(name: "kit", prefix: ["kit"], target: .upstream(app), requirement: .authenticated)
+        let table = RouteTable(routes: [route("app", "/"), exact, kit])
+        func match(_ target: String) throws -> String? {
+            if case .route(let route) = table.match(host: nil, path: try RequestTarget(parsing: target).path, method: "GET") { return route.name }
+            return nil
+        }
+        #expect(try match("/Exact/x") == "exact")
+        #expect(try match("/exact/x") == "app")
+        #expect(try match("/KIT") == "kit")
+        // U+212A KELVIN SIGN lower-cases to k in Unicode, never in an ASCII comparison.
+        #expect(try match("/%E2%84%AAit") == "app")
+    }
+
     @Test("longest prefix wins", arguments: [
         ("/", "app"),
         ("/anything", "app"),

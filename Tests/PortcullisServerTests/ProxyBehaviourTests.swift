@@ -140,6 +140,25 @@ struct ProxyBehaviourTests {
         #expect(gateway.upstream.received.withLock { $0 }.allSatisfy { !$0.contains("admin") })
     }
 
+    @Test("a path that differs from a route prefix only in letter case is governed by that route")
+    func caseInsensitivePrefixes() async throws {
+        // The stricter routes admit only an office network the test client is not on.
+        let gateway = try await TestGateway.start(routes: """
+              - { name: teammates, path: /admin/teammates, upstream: "{UPSTREAM}", require: public, greenlist: office }
+              - { name: exact, path: /Exact, upstream: "{UPSTREAM}", require: public, greenlist: office, case_sensitive: true }
+              - { name: app, path: /, upstream: "{UPSTREAM}", require: public }
+            """, extra: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]")
+        defer { Task { await gateway.stop() } }
+        for path in ["/admin/teammates", "/ADMIN/teammates", "/Admin/TeamMates/list", "/%41DMIN/teammates"] {
+            let (response, body) = try await gateway.fetch(path, headers: [("Accept", "application/json")])
+            #expect(response.status == .forbidden, "\(path): \(String(buffer: body))")
+        }
+        #expect(gateway.upstream.received.withLock { $0 }.isEmpty)
+        // A case-sensitive route matches its own spelling only.
+        #expect(try await gateway.fetch("/Exact/x", headers: [("Accept", "application/json")]).0.status == .forbidden)
+        #expect(try await gateway.fetch("/exact/x").0.status == .ok)
+    }
+
     @Test("refusals answer JSON to API clients and HTML to browsers, with the reason code")
     func refusalLanguages() async throws {
         let gateway = try await TestGateway.start(routes: """

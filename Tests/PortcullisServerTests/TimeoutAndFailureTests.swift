@@ -26,6 +26,69 @@ struct TimeoutAndFailureTests {
         #expect(!client.text.contains("bodySHA256"))
     }
 
+    @Test("a stalled body on a route that refuses the request: the refusal is sent and the connection closes soon after")
+    func stalledBodyRefused() async throws {
+        let gateway = try await TestGateway.start(routes: """
+              - { name: app, path: /, upstream: "{UPSTREAM}", require: public, greenlist: office }
+            """, extra: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        let start = ContinuousClock.now
+        try await client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n0123456789")
+        let answer = await client.wait { $0.contains("\r\n\r\n") }
+        #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
+        #expect(answer.lowercased().contains("connection: close"))
+        // nginx keeps such a connection for client_body_timeout (60 s); a refusal only lingers briefly.
+        #expect(await client.waitForClose(timeout: .seconds(10)))
+        #expect(ContinuousClock.now - start < .seconds(7))
+        #expect(gateway.upstream.received.withLock { $0 }.isEmpty)
+    }
+
+    @Test("a stalled body on a public route: 408 after body_timeout, and the connection closes")
+    func stalledBodyForwarded() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { body_timeout: 1s }")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        let start = ContinuousClock.now
+        try await client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n0123456789")
+        let answer = await client.wait { $0.contains("\r\n\r\n") }
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+        #expect(answer.contains("body_timeout"))
+        #expect(await client.waitForClose(timeout: .seconds(5)))
+        #expect(ContinuousClock.now - start < .seconds(4))
+    }
+
+    @Test("a body that keeps trickling is not cut off: body_timeout is the gap between reads")
+    func tricklingBody() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { body_timeout: 1s }")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        try await client.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 6\r\n\r\n")
+        for byte in "abcdef" {
+            try await Task.sleep(for: .milliseconds(400))
+            try await client.send(String(byte))
+        }
+        let answer = await client.wait { $0.contains("bodySHA256") }
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+    }
+
+    @Test("a client that leaves its response unread is closed after send_timeout")
+    func sendTimeout() async throws {
+        let gateway = try await TestGateway.start(serverExtra: "  limits: { send_timeout: 1s }")
+        defer { Task { await gateway.stop() } }
+        let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
+        try await client.stopReading()
+        try await client.send("GET /download?bytes=200000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let deadline = ContinuousClock.now + .seconds(10)
+        var aborted = false
+        while ContinuousClock.now < deadline, !aborted {
+            try await Task.sleep(for: .milliseconds(100))
+            aborted = gateway.logs.all.contains { $0.metadata["reason"] == "send_timeout" }
+        }
+        #expect(aborted, "the access log shows the exchange aborted by send_timeout")
+        await client.close()
+    }
+
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() async throws {
         let gateway = try await TestGateway.start(serverExtra: "  limits: { header_timeout: 1s, idle_timeout: 2s }")

@@ -76,6 +76,11 @@ final class RawTLSClient: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
+    /// Stops reading from the socket, like a client that leaves a response unread.
+    func stopReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
     var text: String { String(decoding: collector.received.withLock { $0 }, as: UTF8.self) }
     var bytes: [UInt8] { collector.received.withLock { $0 } }
     var isClosed: Bool { collector.closed.withLock { $0 } }

@@ -11,6 +11,7 @@ import Synchronization
 ///   headers, body size and SHA-256);
 /// - `/download?bytes=N`: N bytes streamed with backpressure;
 /// - `/slow?ms=N`: answers after N milliseconds;
+/// - `/drip`: a chunked response that sends 256 bytes every 50 ms until the connection closes;
 /// - `/hang`: never answers; `/close`: closes the connection without answering;
 /// - `/ws`: a WebSocket echo.
 final class TestUpstream: Sendable {
@@ -143,6 +144,11 @@ private final class UpstreamRequestHandler: ChannelInboundHandler, RemovableChan
             downloadRemaining = number
             downloading = true
             pump(context: context)
+        case "/drip":
+            var headers = HTTPHeaders()
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            drip(context: context)
         case "/status":
             var headers = HTTPHeaders()
             headers.add(name: "Content-Length", value: "0")
@@ -173,6 +179,16 @@ private final class UpstreamRequestHandler: ChannelInboundHandler, RemovableChan
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    private func drip(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: UInt8(ascii: "."), count: 256)))), promise: nil)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(50)) {
+            let (handler, context) = loopBound.value
+            handler.drip(context: context)
+        }
     }
 
     private func pump(context: ChannelHandlerContext) {
