@@ -209,6 +209,12 @@ let package = Package(
             dependencies: ["PortcullisCore", "PortcullisGeoIP"],
             swiftSettings: strict
         ),
+        // The data path's fuzz target (libFuzzer through fuzz/run); built normally it replays inputs.
+        .executableTarget(
+            name: "portcullis-fuzz",
+            dependencies: ["PortcullisDataPathTesting"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "PortcullisCoreTests",
             dependencies: ["PortcullisCore", "PortcullisTestSupport"],
@@ -258,6 +264,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
