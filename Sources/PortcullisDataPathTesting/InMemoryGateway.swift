@@ -102,6 +102,17 @@ package final class InMemoryGateway {
         return Client(channel: channel)
     }
 
+    /// A new HTTP/2 stream, as the multiplexer would create it: the stream codec and the proxy
+    /// handler on an embedded channel that takes and gives HTTP/2 frame payloads.
+    package func openStream(from peer: IPAddress = IPAddress(ipv4: 192, 0, 2, 10)) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(loop: loop)
+        try GatewayServer.configureHTTP2Stream(
+            channel, runtime: runtime, info: ClientConnectionInfo(peer: peer, httpVersion: "2"), connector: upstreams
+        )
+        channel.connect(to: try SocketAddress(ipAddress: "192.0.2.10", port: 40_001), promise: nil)
+        return channel
+    }
+
     /// Lets everything that is due run: pending tasks, and the upstreams' answers.
     package func settle(answering: Bool = true) {
         for _ in 0..<8 {

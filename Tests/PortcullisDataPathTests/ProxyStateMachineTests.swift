@@ -119,6 +119,16 @@ struct ProxyStateMachineTests {
         #expect(h.machine.state == .idle(deadline: h.now + .seconds(75)))
     }
 
+    @Test("a request without a body refused before the decoder's end marker keeps the connection")
+    func refusalBeforeEndMarker() {
+        var h = MachineHarness()
+        h.head()
+        #expect(h.refuse() == ["client head 401", "client body 2", "client end", "flush client", "log 401 unauthenticated login_required"])
+        #expect(h.end() == [])
+        #expect(h.machine.state == .idle(deadline: h.now + .seconds(75)))
+        #expect(h.head() == ["decide #2 GET none"])
+    }
+
     @Test("a refusal before the body ended closes after it, reading only a little more")
     func refusalLingers() {
         var h = MachineHarness()

@@ -31,6 +31,9 @@ struct RefusalPlan {
     var head: HTTPResponseHead
     var body: ByteBuffer
     var log: ExchangeLog
+    /// Close the connection after the refusal: a request the gateway could not make sense of
+    /// (400), and `CONNECT`, after which a parser may read the rest of the stream as a tunnel.
+    var closesConnection = false
 }
 
 /// Where an upstream connection goes, and how to open one.

@@ -96,6 +96,10 @@ struct ProxyStateMachine {
         var responseDeadline: NIODeadline?
         var revalidateAt: NIODeadline?
         var revalidating = false
+
+        /// Body bytes the client may still send. A request framed without a body has none,
+        /// even before the decoder's end-of-message marker arrives.
+        var bodyOutstanding: Bool { !requestComplete && framing != .none }
     }
 
     let configuration: Configuration
@@ -495,6 +499,7 @@ struct ProxyStateMachine {
         case .refuse(let refusal):
             exchange.log = refusal.log
             self.exchange = exchange
+            if refusal.closesConnection { stopReading() }
             send(refusal.head, body: refusal.body, now: now, into: &actions)
         case .forward(let forward):
             exchange.log = forward.log
@@ -583,7 +588,7 @@ struct ProxyStateMachine {
         exchange.upstreamReusable = head.isKeepAlive
             && UpstreamResponseBuilder.hasDefiniteFraming(head, requestMethod: plan.upstreamHead.method)
         if plan.identityUserID != nil { exchange.revalidateAt = now + configuration.revalidationInterval }
-        if configuration.isHTTP1, !exchange.requestComplete {
+        if configuration.isHTTP1, exchange.bodyOutstanding {
             // Answered before the request body arrived in full: the rest of the body cannot be
             // forwarded, so this connection ends with the response.
             closeAfterResponse = true
@@ -613,9 +618,9 @@ struct ProxyStateMachine {
             actions.append(.startTunnel(head: exchange.head, identityUserID: userID))
         case .busy:
             guard let exchange, exchange.phase == .forwarding, exchange.responseStarted else { return }
-            let reusable = exchange.upstreamReusable && exchange.requestComplete
+            let reusable = exchange.upstreamReusable && !exchange.bodyOutstanding
             actions.append(.releaseUpstream(reusable: reusable))
-            if !exchange.requestComplete { closeAfterResponse = true }
+            if exchange.bodyOutstanding { closeAfterResponse = true }
             endResponse(now: now, into: &actions)
         case .idle, .readingHead, .lingering, .tunnelled, .closed:
             break
@@ -694,7 +699,7 @@ struct ProxyStateMachine {
     /// request body has not been read in full, the connection closes after it.
     private mutating func send(_ head: HTTPResponseHead, body: ByteBuffer, now: NIODeadline, into actions: inout [ProxyAction]) {
         guard var exchange, !exchange.responseStarted else { return }
-        let unreadBody = !exchange.requestComplete
+        let unreadBody = exchange.bodyOutstanding
         if unreadBody { closeAfterResponse = true }
         var head = head
         head.version = .http1_1

@@ -149,7 +149,7 @@ enum RequestPlanner {
             hsts: snapshot.hsts, allocator: ByteBufferAllocator()
         )
         for (name, value) in extraHeaders { response.headers.add(name: name, value: value) }
-        return .refuse(RefusalPlan(head: response, body: body, log: log))
+        return .refuse(RefusalPlan(head: response, body: body, log: log, closesConnection: kind == .badRequest || method == .CONNECT))
     }
 
     /// A session cookie that no longer counts (revoked, expired, unknown, its user deactivated)
