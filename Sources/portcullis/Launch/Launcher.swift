@@ -45,7 +45,7 @@ struct Launcher {
         self.configPath = configPath
         self.logger = logger
         registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(PrometheusMetricsSetup.factory(registry: registry))
 
         let (resolver, notices) = try MaxMindGeoIPResolver.open(
             cityPath: configuration.geoIP.database, asnPath: configuration.geoIP.asnDatabase
@@ -61,7 +61,7 @@ struct Launcher {
 
         let opened: OpenedStore
         do {
-            opened = try await StoreOpener.open(configuration, logger: logger)
+            opened = try await StoreOpener.open(configuration, logger: logger, observer: StoreOperationMetrics(factory: MetricsSystem.factory))
         } catch {
             throw StartupError(description: "\(error)")
         }
