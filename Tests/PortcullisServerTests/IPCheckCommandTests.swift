@@ -77,7 +77,7 @@ struct IPCheckCommandTests {
         #expect(dryRunAPI["admins_cut_off"] as? [String] == ["root@example.com"])
         #expect(dryRunAPI["would_lock_out_self"] as? Bool == true)
         let readable = try await CommandLineTests.portcullis(["ip-check", "127.0.0.1", "--proposed", proposal, "--config", config])
-        #expect(readable.output.contains("127.0.0.1 is OUTSIDE the proposed list (1 entries)"), "\(readable.output)")
+        #expect(readable.output.contains("127.0.0.1 is OUTSIDE the proposed list (1 entry)"), "\(readable.output)")
         #expect(readable.output.contains("2 active session(s) would be cut off"))
         #expect(readable.output.contains("admins cut off (no session from inside the list): root@example.com"))
         // The API's own body and a list as GET /greenlists shows it are read too.

@@ -181,7 +181,8 @@ struct IPCheckCommand: AsyncParsableCommand {
     }
 
     static func describe(_ result: AdminAPIModels.DryRunResult, list: Greenlist) -> String {
-        var lines = ["\(result.yourAddress) is \(result.wouldLockOutSelf ? "OUTSIDE" : "inside") the proposed list (\(list.entries.count) entries)"]
+        let size = list.entries.count == 1 ? "1 entry" : "\(list.entries.count) entries"
+        var lines = ["\(result.yourAddress) is \(result.wouldLockOutSelf ? "OUTSIDE" : "inside") the proposed list (\(size))"]
         if result.sessionsCutOff.isEmpty {
             lines.append("  no active session would be cut off")
         } else {
