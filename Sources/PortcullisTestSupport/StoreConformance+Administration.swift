@@ -207,5 +207,9 @@ extension StoreConformance {
         try await store.insertSession(session(62, user: b.id, at: t0, absolute: 5))
         _ = try await store.revokeSession(hash(60), at: t0, by: "test", reason: "test")
         #expect(try await store.activeSessions(now: t0.addingTimeInterval(20), limit: 10).map(\.idHash) == [hash(61)])
+        // Counted the same way, and idle sessions are not active.
+        #expect(try await store.countActiveSessions(now: t0.addingTimeInterval(20), idleTimeout: .seconds(3_600)) == 1)
+        #expect(try await store.countActiveSessions(now: t0.addingTimeInterval(20), idleTimeout: .seconds(5)) == 0)
+        #expect(try await store.countActiveSessions(now: t0.addingTimeInterval(1), idleTimeout: .seconds(3_600)) == 2)
     }
 }

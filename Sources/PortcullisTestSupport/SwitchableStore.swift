@@ -63,6 +63,11 @@ public final class SwitchableStore: GatewayStore {
         return try await base.activeSessions(userID: userID, now: now)
     }
 
+    public func countActiveSessions(now: Date, idleTimeout: Duration) async throws -> Int {
+        try enter("countActiveSessions")
+        return try await base.countActiveSessions(now: now, idleTimeout: idleTimeout)
+    }
+
     public func purgeSessions(endedBefore: Date) async throws -> Int {
         try enter("purgeSessions")
         return try await base.purgeSessions(endedBefore: endedBefore)

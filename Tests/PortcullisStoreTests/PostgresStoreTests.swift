@@ -91,12 +91,15 @@ struct PostgresStoreTests {
         ))
         let started = ContinuousClock.now
         #expect(try await one.store.revokeSession(hash, at: Date(), by: "test", reason: "test"))
-        var received: StoreChange?
+        var received: AnnouncedChange?
         for await change in changes {
             received = change
             break
         }
-        #expect(received == .sessionsRevoked(sessions: [hash], users: []))
+        #expect(received?.change == .sessionsRevoked(sessions: [hash], users: []))
+        // Stamped by the database as it announced the commit.
+        let committedAt = try #require(received?.committedAt)
+        #expect(abs(committedAt.timeIntervalSinceNow) < 5)
         #expect(ContinuousClock.now - started < .seconds(1))
         await one.stop()
         await two.stop()

@@ -114,12 +114,10 @@ extension AdminAPI {
         }
         var user: AuthenticatedUser?
         if let email = body.user {
-            let identity = try await teammate(named: email)
-            let role = identity.effectiveRole
-            user = AuthenticatedUser(
-                userID: identity.user.id, email: identity.user.email, displayName: identity.user.name, role: role,
-                permissions: role.permissions(defaults: identity.defaults), method: .oidc, hasMFA: true
-            )
+            guard let assumed = try await IPPolicyInquiry.assumedUser(email: email, store: store) else {
+                throw AdminAPIError.notFound("teammate \(email)")
+            }
+            user = assumed
         }
         return Self.json(policy.test(address: address, route: body.route, user: user, now: dependencies.now()))
     }
@@ -133,26 +131,9 @@ extension AdminAPI {
             throw AdminAPIError.badRequest("a greenlist holds at most \(Self.maximumGreenlistEntries) entries", reason: "too_many_entries")
         }
         let list = Greenlist(name: body.greenlist.name ?? "proposed", entries: body.greenlist.entries)
-        let now = dependencies.now()
-        let idle = dependencies.runtime.snapshot.configuration.sessions.idleTimeout
-        let sessions = try await store.activeSessions(now: now, limit: 10_000).filter { $0.isActive(at: now, idleTimeout: idle) }
-        var identities: [String: UserIdentity] = [:]
-        var pairs: [(user: UserIdentity, session: SessionRecord)] = []
-        for session in sessions {
-            if identities[session.userID] == nil {
-                identities[session.userID] = try await store.userIdentity(userID: session.userID)
-            }
-            if let identity = identities[session.userID] { pairs.append((identity, session)) }
-        }
-        let impact = GreenlistImpact.assess(list, sessions: pairs, actorAddress: actor.address)
-        return Self.json(AdminAPIModels.DryRunResult(
-            sessionsCutOff: impact.sessionsCutOff.map {
-                AdminAPIModels.CutOffSession(email: $0.email, session: String($0.session.idHash.hex.prefix(12)), ip: $0.session.lastIP.description,
-                                             location: AdminAPIModels.Location($0.session.lastLocation), lastSeenAt: $0.session.lastSeenAt)
-            },
-            adminsCutOff: impact.adminsCutOff,
-            wouldLockOutSelf: impact.locksOutActor,
-            yourAddress: actor.address.description
+        return Self.json(try await IPPolicyInquiry.dryRun(
+            list, store: store, idleTimeout: dependencies.runtime.snapshot.configuration.sessions.idleTimeout,
+            now: dependencies.now(), from: actor.address
         ))
     }
 

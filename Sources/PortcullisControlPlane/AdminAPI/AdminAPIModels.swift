@@ -3,7 +3,7 @@ import PortcullisCore
 import PortcullisDataPath
 
 /// The JSON bodies of the admin API (`/_portcullis/api/v1/`), snake_case on the wire.
-enum AdminAPIModels {
+package enum AdminAPIModels {
     struct Roles: Codable, Sendable {
         var primary: String?
         var secondary: [String]
@@ -148,12 +148,12 @@ enum AdminAPIModels {
         }
     }
 
-    struct Location: Encodable, Sendable {
-        var countryCode: String?
-        var country: String?
-        var city: String?
-        var asn: UInt32?
-        var organization: String?
+    package struct Location: Encodable, Sendable {
+        package var countryCode: String?
+        package var country: String?
+        package var city: String?
+        package var asn: UInt32?
+        package var organization: String?
 
         init(_ location: GeoLocation) {
             countryCode = location.countryCode
@@ -318,19 +318,26 @@ enum AdminAPIModels {
         var greenlist: GreenlistBody
     }
 
-    struct CutOffSession: Encodable, Sendable {
-        var email: String
-        var session: String
-        var ip: String
-        var location: Location
-        var lastSeenAt: Date
+    package struct CutOffSession: Encodable, Sendable {
+        package var email: String
+        package var session: String
+        package var ip: String
+        package var location: Location
+        package var lastSeenAt: Date
     }
 
-    struct DryRunResult: Encodable, Sendable {
-        var sessionsCutOff: [CutOffSession]
-        var adminsCutOff: [String]
-        var wouldLockOutSelf: Bool
-        var yourAddress: String
+    package struct DryRunResult: Encodable, Sendable {
+        package var sessionsCutOff: [CutOffSession]
+        package var adminsCutOff: [String]
+        package var wouldLockOutSelf: Bool
+        package var yourAddress: String
+
+        package init(sessionsCutOff: [CutOffSession], adminsCutOff: [String], wouldLockOutSelf: Bool, yourAddress: String) {
+            self.sessionsCutOff = sessionsCutOff
+            self.adminsCutOff = adminsCutOff
+            self.wouldLockOutSelf = wouldLockOutSelf
+            self.yourAddress = yourAddress
+        }
     }
 
     struct RotatedKey: Encodable, Sendable {

@@ -22,6 +22,10 @@ public protocol SessionStore: Sendable {
     /// Every user's active sessions (as above), newest first, at most `limit`: for greenlist
     /// dry runs.
     func activeSessions(now: Date, limit: Int) async throws -> [SessionRecord]
+    /// How many sessions are active: not revoked, not past their absolute expiry, and seen
+    /// within `idleTimeout` (``SessionRecord/isActive(at:idleTimeout:)``), for the
+    /// active-sessions metric.
+    func countActiveSessions(now: Date, idleTimeout: Duration) async throws -> Int
     /// Deletes sessions that ended (revoked or expired) before the cut-off.
     func purgeSessions(endedBefore: Date) async throws -> Int
 }

@@ -14,19 +14,23 @@ package struct ConfigurationReloader: Service {
     private let tls: TLSContextStore
     private let logger: Logger
     private let pollInterval: Duration
+    /// Told when a SIGHUP reload starts and ends (`Type=notify` under systemd).
+    private let notifier: SystemdNotifier?
 
     package init(
         load: @escaping @Sendable () -> Result<GatewayConfiguration, ConfigurationError>,
         apply: @escaping @Sendable (GatewayConfiguration) throws -> Void,
         tls: TLSContextStore,
         logger: Logger,
-        pollInterval: Duration = .seconds(5)
+        pollInterval: Duration = .seconds(5),
+        notifier: SystemdNotifier? = nil
     ) {
         self.load = load
         self.apply = apply
         self.tls = tls
         self.logger = logger
         self.pollInterval = pollInterval
+        self.notifier = notifier
     }
 
     package func run() async throws {
@@ -35,7 +39,9 @@ package struct ConfigurationReloader: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await _ in signals {
+                        notifier?.reloading()
                         reloadNow()
+                        notifier?.ready()
                     }
                 }
                 group.addTask {

@@ -30,6 +30,10 @@ package final class GatewayAssembly: Sendable {
     package let changeWatcher: ChangeWatcher
     /// Applies changes the store announces (PostgreSQL), when it does.
     package let changeListener: StoreChangeListener?
+    /// Active sessions and revocation propagation.
+    package let sessionMetrics: SessionMetrics
+    /// Counts the active sessions for ``sessionMetrics``.
+    package let activeSessionsSampler: ActiveSessionsSampler
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     package let logger: Logger
 
@@ -120,9 +124,16 @@ package final class GatewayAssembly: Sendable {
         changeWatcher = ChangeWatcher(
             store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
         )
+        let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
+        self.sessionMetrics = sessionMetrics
+        activeSessionsSampler = ActiveSessionsSampler(
+            store: store, metrics: sessionMetrics, idleTimeout: { gateway.runtime.snapshot.configuration.sessions.idleTimeout },
+            logger: logger
+        )
         changeListener = dependencies.changeFeed.map { feed in
             StoreChangeListener(
-                feed: feed, cache: cache, network: network, store: store, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
+                feed: feed, cache: cache, network: network, store: store, refreshPolicy: { try gateway.refreshPolicy() },
+                metrics: sessionMetrics, logger: logger
             )
         }
 
@@ -176,10 +187,10 @@ package final class GatewayAssembly: Sendable {
         )
     }
 
-    /// Services that run beside the listeners: the signing-key refresher, the change watcher and
-    /// (PostgreSQL) the change listener.
+    /// Services that run beside the listeners: the signing-key refresher, the change watcher,
+    /// the active-sessions count and (PostgreSQL) the change listener.
     package var backgroundServices: [any Service] {
-        [assertionKeys, changeWatcher] + (changeListener.map { [$0] } ?? [])
+        [assertionKeys, changeWatcher, activeSessionsSampler] + (changeListener.map { [$0] } ?? [])
     }
 
     package func shutdown() async {

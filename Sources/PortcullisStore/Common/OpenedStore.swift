@@ -22,14 +22,16 @@ public final class OpenedStore: Sendable {
         self.task = task
     }
 
-    /// Opens and migrates. `secret` reads the PostgreSQL URL from its file or variable.
+    /// Opens and migrates. `secret` reads the PostgreSQL URL from its file or variable; the
+    /// observer is told how long each store operation takes.
     public static func open(
-        _ configuration: StoreConfiguration, secret: (SecretSource) throws -> String, logger: Logger
+        _ configuration: StoreConfiguration, secret: (SecretSource) throws -> String, logger: Logger,
+        observer: (any StoreOperationObserver)? = nil
     ) async throws -> OpenedStore {
         switch configuration {
         case .sqlite(let path):
             do {
-                return OpenedStore(store: try SQLiteStore(path: path), changeFeed: nil, kind: "sqlite", task: nil)
+                return OpenedStore(store: try SQLiteStore(path: path, observer: observer), changeFeed: nil, kind: "sqlite", task: nil)
             } catch {
                 throw Failure(description: "store.sqlite.path \(path): cannot open: \(error)")
             }
@@ -40,7 +42,7 @@ public final class OpenedStore: Sendable {
             } catch {
                 throw Failure(description: "store.postgres (\(source)): \(error)")
             }
-            let store = PostgresStore(url: url, logger: logger)
+            let store = PostgresStore(url: url, logger: logger, observer: observer)
             let task = Task { await store.run() }
             // Let the pool start before the first lease (postgres-nio warns otherwise).
             try? await Task.sleep(for: .milliseconds(20))

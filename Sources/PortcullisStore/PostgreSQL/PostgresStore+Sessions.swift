@@ -122,6 +122,21 @@ extension PostgresStore: SessionStore {
         }
     }
 
+    public func countActiveSessions(now: Date, idleTimeout: Duration) async throws -> Int {
+        try await read("count active sessions") { connection in
+            let idleSince = StoreCoding.seconds(now.addingTimeInterval(-idleTimeout.secondsValue))
+            let rows = try await connection.query(
+                """
+                SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND absolute_expires_at > \(StoreCoding.seconds(now))
+                    AND last_seen_at > \(idleSince)
+                """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+            return 0
+        }
+    }
+
     public func purgeSessions(endedBefore cutoff: Date) async throws -> Int {
         try await write("purge sessions") { connection in
             let seconds = StoreCoding.seconds(cutoff)

@@ -19,17 +19,23 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     let client: PostgresClient
     public let url: PostgresURL
     let logger: Logger
+    /// Told how long each operation took (the store latency metric).
+    let observer: (any StoreOperationObserver)?
     private let group: any EventLoopGroup
-    private let subscribers = Mutex<[UUID: AsyncStream<StoreChange>.Continuation]>([:])
+    private let subscribers = Mutex<[UUID: AsyncStream<AnnouncedChange>.Continuation]>([:])
     /// Whether the listening connection is up (for tests and readiness).
     private let listening = Atomic<Bool>(false)
     static let channel = "portcullis_changes"
     /// Serialises audited writes (the hash chain) and role decisions (the last-holder rule).
     static let writeLock: Int64 = 0x706F_7274_6375_6C6C
 
-    public init(url: PostgresURL, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        url: PostgresURL, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        observer: (any StoreOperationObserver)? = nil
+    ) {
         self.url = url
         self.logger = logger
+        self.observer = observer
         self.group = group
         client = PostgresClient(configuration: url.clientConfiguration, eventLoopGroup: group, backgroundLogger: logger)
     }
@@ -72,14 +78,14 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     // MARK: - running queries
 
     func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await storeOperation(operation, describe: Self.describe) {
+        try await storeOperation(operation, observer: observer, describe: Self.describe) {
             try await client.withConnection { connection in try await body(connection) }
         }
     }
 
     /// One transaction.
     func write<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await storeOperation(operation, describe: Self.describe) {
+        try await storeOperation(operation, observer: observer, describe: Self.describe) {
             do {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
             } catch let error as PostgresTransactionError {
@@ -101,16 +107,21 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
         return "\(error)"
     }
 
-    /// Announces a change; it goes out when the transaction commits.
+    /// Announces a change; it goes out when the transaction commits. The database adds its
+    /// clock's time (`"at"`, seconds since 1970) so that receivers can tell how long the change
+    /// took to reach them.
     func notify(_ change: StoreChange, on connection: PostgresConnection) async throws {
-        let payload = ChangeMessage(change).encoded
-        try await connection.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger)
+        let payload = ChangeMessage(change).encodedWithoutClosingBrace
+        try await connection.query(
+            "SELECT pg_notify(\(Self.channel), \(payload) || ',\"at\":' || extract(epoch FROM clock_timestamp())::text || '}')",
+            logger: logger
+        )
     }
 
     // MARK: - the change feed
 
-    public func changes() -> AsyncStream<StoreChange> {
-        let (stream, continuation) = AsyncStream.makeStream(of: StoreChange.self, bufferingPolicy: .bufferingNewest(1_000))
+    public func changes() -> AsyncStream<AnnouncedChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: AnnouncedChange.self, bufferingPolicy: .bufferingNewest(1_000))
         let id = UUID()
         subscribers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in
@@ -119,7 +130,7 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
         return stream
     }
 
-    private func publish(_ change: StoreChange) {
+    private func publish(_ change: AnnouncedChange) {
         for continuation in subscribers.withLock({ Array($0.values) }) {
             continuation.yield(change)
         }
@@ -138,19 +149,23 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
                 )
                 nextID += 1
                 do {
-                    let notifications = try await connection.listen(Self.channel)
-                    listening.store(true, ordering: .releasing)
-                    if connectedBefore {
-                        logger.notice("change listener reconnected; resynchronising")
-                        publish(.resynchronize)
-                    }
-                    connectedBefore = true
-                    delay = .milliseconds(100)
-                    for try await notification in notifications {
-                        if let change = ChangeMessage.decode(notification.payload) { publish(change) }
+                    let reconnected = connectedBefore
+                    try await connection.listen(on: Self.channel) { notifications in
+                        self.listening.store(true, ordering: .releasing)
+                        if reconnected {
+                            self.logger.notice("change listener reconnected; resynchronising")
+                            self.publish(AnnouncedChange(.resynchronize))
+                        }
+                        for try await notification in notifications {
+                            self.publish(ChangeMessage.announced(notification.payload))
+                        }
                     }
                 } catch {
                     if !Task.isCancelled { logger.warning("change listener lost its connection", metadata: ["error": "\(Self.describe(error))"]) }
+                }
+                if listening.load(ordering: .acquiring) {
+                    connectedBefore = true
+                    delay = .milliseconds(100)
                 }
                 listening.store(false, ordering: .releasing)
                 try? await connection.close()
@@ -171,6 +186,8 @@ struct ChangeMessage: Codable {
     var kind: String
     var sessions: [String]?
     var users: [String]?
+    /// Added by the database as it sends the message: its clock, seconds since 1970.
+    var at: Double?
 
     init(_ change: StoreChange) {
         switch change {
@@ -189,11 +206,25 @@ struct ChangeMessage: Codable {
         (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"kind\":\"resynchronize\"}"
     }
 
-    static func decode(_ payload: String) -> StoreChange? {
-        guard let message = try? JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8)) else { return .resynchronize }
-        switch message.kind {
+    /// The JSON object without its final `}`, for the database to append `"at"` to.
+    var encodedWithoutClosingBrace: String {
+        let text = encoded
+        return text.hasSuffix("}") ? String(text.dropLast()) : "{\"kind\":\"resynchronize\""
+    }
+
+    /// The change and, when the message carries it, the database's time of sending. A message
+    /// that cannot be read asks for a resynchronisation.
+    static func announced(_ payload: String) -> AnnouncedChange {
+        guard let message = try? JSONDecoder().decode(ChangeMessage.self, from: Data(payload.utf8)) else {
+            return AnnouncedChange(.resynchronize)
+        }
+        return AnnouncedChange(message.change, committedAt: message.at.map { Date(timeIntervalSince1970: $0) })
+    }
+
+    var change: StoreChange {
+        switch kind {
         case "sessions":
-            guard let sessions = message.sessions, let users = message.users else { return .resynchronize }
+            guard let sessions, let users else { return .resynchronize }
             return .sessionsRevoked(sessions: sessions.compactMap(SessionIDHash.init(hex:)), users: users)
         case "policy": return .policyChanged
         case "network": return .networkChanged

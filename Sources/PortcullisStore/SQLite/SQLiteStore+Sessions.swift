@@ -115,6 +115,16 @@ extension SQLiteStore: SessionStore {
         }
     }
 
+    public func countActiveSessions(now: Date, idleTimeout: Duration) async throws -> Int {
+        try await read("count active sessions") { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL AND absolute_expires_at > ? AND last_seen_at > ?",
+                arguments: [StoreCoding.seconds(now), StoreCoding.seconds(now.addingTimeInterval(-idleTimeout.secondsValue))]
+            ) ?? 0
+        }
+    }
+
     public func purgeSessions(endedBefore cutoff: Date) async throws -> Int {
         try await write("purge sessions") { db in
             try db.execute(

@@ -8,10 +8,13 @@ import PortcullisCore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// Told how long each operation took (the store latency metric).
+    let observer: (any StoreOperationObserver)?
 
     /// Opens (creating if needed) and migrates the database. Blocking file I/O: call at start-up.
-    public init(path: String) throws {
+    public init(path: String, observer: (any StoreOperationObserver)? = nil) throws {
         self.path = path
+        self.observer = observer
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -28,10 +31,10 @@ public final class SQLiteStore: Sendable {
     }
 
     func write<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await storeOperation(operation) { try await pool.write(body) }
+        try await storeOperation(operation, observer: observer) { try await pool.write(body) }
     }
 
     func read<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await storeOperation(operation) { try await pool.read(body) }
+        try await storeOperation(operation, observer: observer) { try await pool.read(body) }
     }
 }

@@ -17,6 +17,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             print("OK")
         case .failure(let error):
             Console.error(error.description)
+            if let command = DevelopmentCertificatesHint.command(forConfigurationAt: options.config) {
+                Console.error("The missing files are development certificates. Make them with: \(command)")
+            }
             throw ExitCode(2)
         }
     }

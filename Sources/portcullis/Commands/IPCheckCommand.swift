@@ -1,11 +1,18 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PortcullisConfigFile
+import PortcullisControlPlane
 import PortcullisCore
 import PortcullisGeoIP
+import PortcullisStore
 
-/// `portcullis ip-check IP [--route NAME] [--json]`: would this address be let in, by which
-/// rule, and where is it? Exit status 0 when allowed, 1 when refused, 2 on a bad configuration.
+/// `portcullis ip-check IP [--route NAME] [--user EMAIL] [--json]`: would this address be let
+/// in, by which rule, and where is it? `--proposed FILE`: which active sessions and admins
+/// would a proposed tenant-wide greenlist cut off? The same answers, in the same JSON, as the
+/// admin API's `/ip-policy/test` and `/ip-policy/dry-run`, from the configuration plus the
+/// greenlists and tenant greenlist managed in the store. Exit status 0 when allowed (inside the
+/// proposed list), 1 when refused (outside it), 2 on a bad configuration, store or file.
 struct IPCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ip-check",
@@ -19,6 +26,15 @@ struct IPCheckCommand: AsyncParsableCommand {
 
     @Option(help: "Also check this route's greenlist and country rule.")
     var route: String?
+
+    @Option(help: "Also check the route's requirement for this user, with their roles in the store (needs --route).")
+    var user: String?
+
+    @Option(help: ArgumentHelp(
+        "Dry-run a proposed tenant greenlist (YAML or JSON: a list of {cidr, label}, or {entries: [...]}): the sessions and admins it would cut off, and whether IP is in it.",
+        valueName: "file"
+    ))
+    var proposed: String?
 
     @Option(help: "Use this .mmdb file instead of geoip.database from the configuration.")
     var geoipDatabase: String?
@@ -47,6 +63,42 @@ struct IPCheckCommand: AsyncParsableCommand {
             Console.error("ip-check: no route named \"\(route)\" in \(options.config); routes: \(names)")
             throw ExitCode(2)
         }
+        if proposed != nil, route != nil || user != nil {
+            Console.error("ip-check: --proposed dry-runs a tenant-wide list; it takes no --route or --user")
+            throw ExitCode(2)
+        }
+        let opened = try await Self.openStoreIfPresent(configuration)
+        do {
+            try await answer(address, configuration: configuration, store: opened?.store)
+        } catch {
+            await opened?.close()
+            throw error
+        }
+        await opened?.close()
+    }
+
+    private func answer(_ address: IPAddress, configuration: GatewayConfiguration, store: (any GatewayStore)?) async throws {
+        if let proposed {
+            try await dryRun(proposed, from: address, configuration: configuration, store: store)
+            return
+        }
+        var stored = (greenlists: [String: Greenlist](), tenant: String?.none)
+        var assumedUser: AuthenticatedUser?
+        if let store {
+            do {
+                stored = (try await store.storedGreenlists(), try await store.tenantGreenlist())
+                if let user { assumedUser = try await IPPolicyInquiry.assumedUser(email: user, store: store) }
+            } catch {
+                Console.error("ip-check: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        if let user, assumedUser == nil {
+            Console.error(store == nil
+                ? "ip-check: --user needs the store, and there is none at \(Self.describe(configuration.store))"
+                : "ip-check: no user \(user) in the store")
+            throw ExitCode(2)
+        }
         let resolver: MaxMindGeoIPResolver
         do {
             let cityPath = geoipDatabase ?? configuration.geoIP.database
@@ -57,16 +109,93 @@ struct IPCheckCommand: AsyncParsableCommand {
             Console.error("ip-check: \(error.description)")
             throw ExitCode(2)
         }
-        let policy = configuration.accessPolicy(geoIP: resolver)
-        let answer = policy.test(address: address, route: route, now: Date())
+        let policy = configuration.accessPolicy(geoIP: resolver, extraGreenlists: stored.greenlists, storedTenantGreenlist: stored.tenant)
+        let answer = policy.test(address: address, route: route, user: assumedUser, now: Date())
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(answer), as: UTF8.self))
+            print(String(decoding: try Self.encoder.encode(answer), as: UTF8.self))
         } else {
             print(Self.describe(answer))
         }
         if !answer.allowed { throw ExitCode(1) }
+    }
+
+    /// `--proposed FILE`: the admin API's dry run.
+    private func dryRun(_ file: String, from address: IPAddress, configuration: GatewayConfiguration, store: (any GatewayStore)?) async throws {
+        let list: Greenlist
+        do {
+            list = try ProposedGreenlist.decode(try ConfigurationFile.parse(text: try ConfigurationFile.read(path: file), file: file), file: file).get()
+        } catch {
+            Console.error("ip-check: \(error)")
+            throw ExitCode(2)
+        }
+        let result: AdminAPIModels.DryRunResult
+        do {
+            if let store {
+                result = try await IPPolicyInquiry.dryRun(
+                    list, store: store, idleTimeout: configuration.sessions.idleTimeout, now: Date(), from: address
+                )
+            } else {
+                Console.error("note: no store at \(Self.describe(configuration.store)) yet; no sessions to cut off")
+                result = AdminAPIModels.DryRunResult(
+                    sessionsCutOff: [], adminsCutOff: [], wouldLockOutSelf: !list.contains(address), yourAddress: address.description
+                )
+            }
+        } catch {
+            Console.error("ip-check: \(error)")
+            throw ExitCode(2)
+        }
+        if json {
+            print(String(decoding: try Self.encoder.encode(result), as: UTF8.self))
+        } else {
+            print(Self.describe(result, list: list))
+        }
+        if result.wouldLockOutSelf { throw ExitCode(1) }
+    }
+
+    /// The admin API's JSON, indented for a terminal.
+    static var encoder: JSONEncoder {
+        let encoder = IPPolicyInquiry.encoder
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return encoder
+    }
+
+    /// The configured store, unless it is an SQLite file that does not exist yet: then nothing
+    /// was ever stored and the configuration alone answers. Never creates a store.
+    static func openStoreIfPresent(_ configuration: GatewayConfiguration) async throws -> OpenedStore? {
+        if case .sqlite(let path) = configuration.store, !FileManager.default.fileExists(atPath: path) { return nil }
+        var logger = Logger(label: "portcullis.cli")
+        logger.logLevel = .warning
+        do {
+            return try await StoreOpener.open(configuration, logger: logger)
+        } catch {
+            Console.error("ip-check: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    static func describe(_ store: StoreConfiguration) -> String {
+        switch store {
+        case .sqlite(let path): path
+        case .postgres(let source): "store.postgres (\(source))"
+        }
+    }
+
+    static func describe(_ result: AdminAPIModels.DryRunResult, list: Greenlist) -> String {
+        let size = list.entries.count == 1 ? "1 entry" : "\(list.entries.count) entries"
+        var lines = ["\(result.yourAddress) is \(result.wouldLockOutSelf ? "OUTSIDE" : "inside") the proposed list (\(size))"]
+        if result.sessionsCutOff.isEmpty {
+            lines.append("  no active session would be cut off")
+        } else {
+            lines.append("  \(result.sessionsCutOff.count) active session(s) would be cut off:")
+            for session in result.sessionsCutOff {
+                let place = [session.location.city, session.location.country].compactMap { $0 }.joined(separator: ", ")
+                lines.append("    \(session.email)  session \(session.session)  from \(session.ip)\(place.isEmpty ? "" : " (\(place))")")
+            }
+        }
+        lines.append(result.adminsCutOff.isEmpty
+            ? "  no admin would be cut off"
+            : "  admins cut off (no session from inside the list): \(result.adminsCutOff.joined(separator: ", "))")
+        return lines.joined(separator: "\n")
     }
 
     static func describe(_ answer: IPPolicyTest) -> String {

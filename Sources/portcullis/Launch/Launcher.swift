@@ -26,6 +26,8 @@ struct Launcher {
     let geoIP: MaxMindGeoIPResolver
     let cachedGeoIP: CachedGeoIPResolver
     let opened: OpenedStore
+    /// systemd's `NOTIFY_SOCKET` (`Type=notify`), when it set one.
+    let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
 
     /// Only `main` bootstraps the logging and metrics systems, once.
     static func bootstrapLogging(level: Logger.Level) {
@@ -43,7 +45,7 @@ struct Launcher {
         self.configPath = configPath
         self.logger = logger
         registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(PrometheusMetricsSetup.factory(registry: registry))
 
         let (resolver, notices) = try MaxMindGeoIPResolver.open(
             cityPath: configuration.geoIP.database, asnPath: configuration.geoIP.asnDatabase
@@ -59,7 +61,7 @@ struct Launcher {
 
         let opened: OpenedStore
         do {
-            opened = try await StoreOpener.open(configuration, logger: logger)
+            opened = try await StoreOpener.open(configuration, logger: logger, observer: StoreOperationMetrics(factory: MetricsSystem.factory))
         } catch {
             throw StartupError(description: "\(error)")
         }
@@ -118,11 +120,16 @@ struct Launcher {
                 }
             },
             tls: gateway.tls,
-            logger: logger
+            logger: logger,
+            notifier: notifier
         )
-        let readinessWatcher = ReadinessWatcher(gateway: gateway, changes: assembly.changeWatcher, readiness: readiness, logger: logger)
-        let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader, readinessWatcher]
-            + assembly.backgroundServices + extraServices
+        let readinessWatcher = ReadinessWatcher(
+            gateway: gateway, changes: assembly.changeWatcher, readiness: readiness, notifier: notifier, logger: logger
+        )
+        // The readiness watcher is last so that it is the first told of a graceful shutdown
+        // (services stop in reverse order) and systemd hears STOPPING=1 at once.
+        let services: [any Service] = [gateway.server, assembly.makeControlPlane(), internalServer, reloader]
+            + assembly.backgroundServices + extraServices + [readinessWatcher]
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services.map { .init(service: $0) },
@@ -146,17 +153,25 @@ struct Launcher {
 }
 
 /// Marks the listener ready once it is bound (and says where it listens), and the store ready
-/// while the change watcher reaches it.
+/// while the change watcher reaches it. Under systemd, sends `READY=1` then and `STOPPING=1`
+/// when graceful shutdown begins.
 struct ReadinessWatcher: Service {
     let gateway: Gateway
     let changes: ChangeWatcher
     let readiness: Readiness
+    let notifier: SystemdNotifier?
     let logger: Logger
 
     func run() async throws {
         let address = try await gateway.server.boundAddress()
+        // `/_portcullis/` needs the control plane's port, known once it is bound.
+        for _ in 0..<1_000 where gateway.runtime.controlPlane == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         readiness.markReady("listener")
         logger.info("ready", metadata: ["address": "\(address)"])
+        notifier?.ready(status: "serving on \(address)")
+        defer { notifier?.stopping() }
         while !Task.isCancelled {
             if changes.isStoreReachable {
                 readiness.markReady("store")

@@ -8,8 +8,10 @@ import PortcullisStore
 /// Opens the store a configuration names, for `serve` and for the commands that work on the
 /// store directly (`admin`, `sessions`, `audit`).
 enum StoreOpener {
-    static func open(_ configuration: GatewayConfiguration, logger: Logger) async throws -> OpenedStore {
-        try await OpenedStore.open(configuration.store, secret: { try SecretReader.read($0) }, logger: logger)
+    static func open(
+        _ configuration: GatewayConfiguration, logger: Logger, observer: (any StoreOperationObserver)? = nil
+    ) async throws -> OpenedStore {
+        try await OpenedStore.open(configuration.store, secret: { try SecretReader.read($0) }, logger: logger, observer: observer)
     }
 
     /// The configuration (network and store only: certificates and secrets other than the

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import MetricsTestKit
@@ -9,6 +10,7 @@ import PortcullisCore
 import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
+import Prometheus
 import ServiceLifecycle
 import PortcullisDataPath
 import PortcullisControlPlane
@@ -30,6 +32,8 @@ final class SSOHarness: Sendable {
     let opened: OpenedStore?
     let logs: LogRecorder
     let configurationPath: String
+    /// The internal listener's port (`/metrics`), when the harness was given a registry.
+    let internalPort: Int?
     private let gatewayGroup: ServiceGroup
     private let gatewayTask: Task<Void, any Error>
     private let idpGroup: ServiceGroup
@@ -53,7 +57,7 @@ final class SSOHarness: Sendable {
     ///   development IdP (which still runs, unused).
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
-        postgresURL: String? = nil, scimToken: String? = nil
+        postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
@@ -91,10 +95,18 @@ final class SSOHarness: Sendable {
         if let scimToken { try certificates.write(scimToken, "scim-token") }
         try certificates.write(yaml, "portcullis.yaml")
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
-        return try await SSOHarness(certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort)
+        return try await SSOHarness(
+            certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort,
+            registry: registry
+        )
     }
 
-    private init(certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int, idpPort: Int) async throws {
+    /// - Parameter registry: Prometheus metrics as `serve` makes them, served on an internal
+    ///   listener; otherwise metrics go to a test factory.
+    private init(
+        certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int, idpPort: Int,
+        registry: PrometheusCollectorRegistry?
+    ) async throws {
         self.certificates = certificates
         self.upstream = upstream
         self.gatewayPort = gatewayPort
@@ -102,13 +114,17 @@ final class SSOHarness: Sendable {
         self.configurationPath = path
         let logs = LogRecorder()
         self.logs = logs
+        let metricsFactory: any MetricsFactory = registry.map { PrometheusMetricsSetup.factory(registry: $0) } ?? TestMetrics()
+        let observer = registry.map { _ in StoreOperationMetrics(factory: metricsFactory) }
         switch configuration.store {
         case .sqlite(let storePath):
-            sqlite = try SQLiteStore(path: storePath)
+            sqlite = try SQLiteStore(path: storePath, observer: observer)
             opened = nil
             store = SwitchableStore(sqlite)
         case .postgres:
-            let opened = try await OpenedStore.open(configuration.store, secret: { try SecretReader.read($0) }, logger: logs.logger("store"))
+            let opened = try await OpenedStore.open(
+                configuration.store, secret: { try SecretReader.read($0) }, logger: logs.logger("store"), observer: observer
+            )
             self.opened = opened
             sqlite = nil
             store = SwitchableStore(opened.store)
@@ -135,18 +151,30 @@ final class SSOHarness: Sendable {
         )
         assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
             store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret,
-            scimToken: scimToken, metricsFactory: TestMetrics(),
+            scimToken: scimToken, metricsFactory: metricsFactory,
             accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
             group: MultiThreadedEventLoopGroup.singleton
         ))
         let idpGroup = ServiceGroup(services: [try idp.makeApplication(tls: idpTLS)], logger: logs.logger("services"))
         self.idpGroup = idpGroup
         idpTask = Task { try await idpGroup.run() }
-        let gatewayGroup = ServiceGroup(
-            services: [assembly.gateway.server, assembly.makeControlPlane()] + assembly.backgroundServices, logger: logs.logger("services")
-        )
+        var services: [any Service] = [assembly.gateway.server, assembly.makeControlPlane()] + assembly.backgroundServices
+        let internalBound = AsyncStream<Int>.makeStream()
+        if let registry {
+            services.append(InternalServer.makeApplication(
+                host: "127.0.0.1", port: 0, readiness: Readiness(), registry: registry, logger: logs.logger("internal"),
+                onRunning: { address in internalBound.continuation.yield(address?.port ?? 0) }
+            ))
+        }
+        let gatewayGroup = ServiceGroup(services: services, logger: logs.logger("services"))
         self.gatewayGroup = gatewayGroup
         gatewayTask = Task { try await gatewayGroup.run() }
+        if registry != nil {
+            var ports = internalBound.stream.makeAsyncIterator()
+            internalPort = await ports.next()
+        } else {
+            internalPort = nil
+        }
         _ = try await assembly.gateway.server.boundAddress()
         for _ in 0..<200 where assembly.gateway.runtime.controlPlane == nil {
             try await Task.sleep(for: .milliseconds(10))
