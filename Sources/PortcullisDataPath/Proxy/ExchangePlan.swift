@@ -6,8 +6,10 @@ import PortcullisCore
 /// What the gateway decided to do with one request, made by ``RequestPlanner`` from the
 /// request head, the caller and the policy, and carried out by ``ProxyStateMachine``.
 enum ExchangePlan {
+    /// Send the request upstream.
     case forward(ForwardPlan)
-    case refuse(RefusalPlan)
+    /// Answer it here: a refusal, or a forward-auth answer.
+    case respond(GatewayResponse)
 }
 
 /// An allowed request: where it goes and exactly what is sent.
@@ -26,12 +28,12 @@ struct ForwardPlan {
     var log: ExchangeLog
 }
 
-/// A refused request: the complete response.
-struct RefusalPlan {
+/// A complete response the gateway gives itself: a refusal, or a forward-auth answer.
+struct GatewayResponse {
     var head: HTTPResponseHead
     var body: ByteBuffer
     var log: ExchangeLog
-    /// Close the connection after the refusal: a request the gateway could not make sense of
+    /// Close the connection after the response: a request the gateway could not make sense of
     /// (400), and `CONNECT`, after which a parser may read the rest of the stream as a tunnel.
     var closesConnection = false
 }

@@ -190,7 +190,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func decide(_ id: ExchangeID, head: HTTPRequestHead, framing: RequestFraming, context: ChannelHandlerContext) {
         let snapshot = runtime.snapshot
-        guard let client = RequestPlanner.clientAddress(of: head, peer: connection.peer, snapshot: snapshot) else {
+        let resolved = ForwardAuth.endpoint(of: head) != nil
+            ? ForwardAuth.client(of: head, peer: connection.peer, snapshot: snapshot)
+            : RequestPlanner.clientAddress(of: head, peer: connection.peer, snapshot: snapshot)
+        guard let client = resolved else {
             let plan = RequestPlanner.badForwardedFor(head, peer: connection.peer, snapshot: snapshot)
             drive { $0.decided(id, plan: plan, now: self.now, into: &$1) }
             return

@@ -496,7 +496,7 @@ struct ProxyStateMachine {
     mutating func decided(_ id: ExchangeID, plan: ExchangePlan, now: NIODeadline, into actions: inout [ProxyAction]) {
         guard var exchange, exchange.id == id, exchange.phase == .deciding, state == .busy else { return }
         switch plan {
-        case .refuse(let refusal):
+        case .respond(let refusal):
             exchange.log = refusal.log
             self.exchange = exchange
             if refusal.closesConnection { stopReading() }

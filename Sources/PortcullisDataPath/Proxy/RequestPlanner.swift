@@ -42,6 +42,9 @@ enum RequestPlanner {
     }
 
     static func plan(_ input: Input) -> ExchangePlan {
+        if let endpoint = ForwardAuth.endpoint(of: input.head) {
+            return ForwardAuth.plan(input, endpoint: endpoint)
+        }
         let head = input.head
         let identity = input.authentication.identity
         let host = head.headers.first(name: "host")
@@ -137,19 +140,21 @@ enum RequestPlanner {
         ))
     }
 
+    /// - Parameter allowLoginRedirect: a browser that must sign in is sent to the login page
+    ///   (a 302); without it, it gets the 401 page.
     static func refusal(
         _ head: HTTPRequestHead, kind: RefusalResponse.Kind, reason: String, message: String, snapshot: GatewaySnapshot,
-        log: ExchangeLog, extraHeaders: [(String, String)] = []
+        log: ExchangeLog, extraHeaders: [(String, String)] = [], allowLoginRedirect: Bool = true
     ) -> ExchangePlan {
         let method = head.method
         let html = RefusalResponse.prefersHTML(head.headers) && (method == .GET || method == .HEAD)
-        let login = kind == .unauthenticated ? LoginRedirect.location(returningTo: head.uri, reason: reason) : nil
+        let login = kind == .unauthenticated && allowLoginRedirect ? LoginRedirect.location(returningTo: head.uri, reason: reason) : nil
         var (response, body) = RefusalResponse.make(
             kind: kind, reason: reason, message: message, html: html, loginLocation: login,
             hsts: snapshot.hsts, allocator: ByteBufferAllocator()
         )
         for (name, value) in extraHeaders { response.headers.add(name: name, value: value) }
-        return .refuse(RefusalPlan(head: response, body: body, log: log, closesConnection: kind == .badRequest || method == .CONNECT))
+        return .respond(GatewayResponse(head: response, body: body, log: log, closesConnection: kind == .badRequest || method == .CONNECT))
     }
 
     /// A session cookie that no longer counts (revoked, expired, unknown, its user deactivated)

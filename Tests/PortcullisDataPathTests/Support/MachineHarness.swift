@@ -80,13 +80,13 @@ struct MachineHarness {
 
     @discardableResult
     mutating func refuse(_ id: UInt64 = 1, status: HTTPResponseStatus = .unauthorized, reason: String = "login_required") -> [String] {
-        let plan = RefusalPlan(
+        let plan = GatewayResponse(
             head: HTTPResponseHead(version: .http1_1, status: status, headers: ["Content-Length": "2"]),
             body: ByteBuffer(string: "{}"),
             log: ExchangeLog(client: IPAddress(ipv4: 192, 0, 2, 1), method: "POST", host: "app.test", path: "/",
                              route: "app", outcome: "unauthenticated", reason: reason, user: nil)
         )
-        return run { $0.decided(ExchangeID(value: id), plan: .refuse(plan), now: $1, into: &$2) }
+        return run { $0.decided(ExchangeID(value: id), plan: .respond(plan), now: $1, into: &$2) }
     }
 
     @discardableResult

@@ -41,7 +41,8 @@ final class RawTLSClient: Sendable {
         trustRoots: NIOSSLTrustRoots,
         minimumVersion: NIOSSL.TLSVersion = .tlsv12,
         maximumVersion: NIOSSL.TLSVersion? = nil,
-        alpn: [String] = ["http/1.1"]
+        alpn: [String] = ["http/1.1"],
+        from localAddress: String? = nil
     ) async throws -> RawTLSClient {
         var tls = NIOSSL.TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = trustRoots
@@ -54,7 +55,9 @@ final class RawTLSClient: Sendable {
         let handshake = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            if let localAddress { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localAddress, port: 0)) }
+            channel = try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))

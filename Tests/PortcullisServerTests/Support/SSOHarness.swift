@@ -24,6 +24,8 @@ final class SSOHarness: Sendable {
     let idp: DevIdentityProvider
     let idpPort: Int
     let gatewayPort: Int
+    /// The port of the origin users see: the gateway's own, or a proxy's in front of it.
+    let publicPort: Int
     let assembly: GatewayAssembly
     let store: SwitchableStore
     /// The SQLite store, unless the harness runs on PostgreSQL.
@@ -55,9 +57,14 @@ final class SSOHarness: Sendable {
 
     /// - Parameter externalIssuer: a third-party provider to sign in with instead of the
     ///   development IdP (which still runs, unused).
+    /// - Parameters:
+    ///   - publicPort: a proxy in front of the gateway (nginx, Caddy) serves the origin users
+    ///     see on this port; `public_url` and the IdP's redirect URIs name it.
+    ///   - serverExtra: more `server:` keys (indented two spaces), such as `trusted_proxies`.
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
-        postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil
+        postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
+        publicPort: Int? = nil, serverExtra: String = ""
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
@@ -68,8 +75,9 @@ final class SSOHarness: Sendable {
         let yaml = """
         server:
           listen: "127.0.0.1:\(gatewayPort)"
-          public_url: "https://localhost:\(gatewayPort)"
+          public_url: "https://localhost:\(publicPort ?? gatewayPort)"
           internal_listen: "127.0.0.1:0"
+        \(serverExtra)
           tls:
             certificates:
               - { cert_file: server.pem, key_file: server-key.pem }
@@ -96,20 +104,21 @@ final class SSOHarness: Sendable {
         try certificates.write(yaml, "portcullis.yaml")
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
         return try await SSOHarness(
-            certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort, idpPort: idpPort,
-            registry: registry
+            certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort,
+            publicPort: publicPort ?? gatewayPort, idpPort: idpPort, registry: registry
         )
     }
 
     /// - Parameter registry: Prometheus metrics as `serve` makes them, served on an internal
     ///   listener; otherwise metrics go to a test factory.
     private init(
-        certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int, idpPort: Int,
-        registry: PrometheusCollectorRegistry?
+        certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int,
+        publicPort: Int, idpPort: Int, registry: PrometheusCollectorRegistry?
     ) async throws {
         self.certificates = certificates
         self.upstream = upstream
         self.gatewayPort = gatewayPort
+        self.publicPort = publicPort
         self.idpPort = idpPort
         self.configurationPath = path
         let logs = LogRecorder()
@@ -136,8 +145,8 @@ final class SSOHarness: Sendable {
             listen: ListenAddress(host: "127.0.0.1", port: idpPort),
             client: .init(
                 clientID: "portcullis", secret: .file(certificates.folder + "/client-secret"),
-                redirectURIs: ["https://localhost:\(gatewayPort)/_portcullis/callback"],
-                backchannelLogoutURI: "https://localhost:\(gatewayPort)/_portcullis/backchannel-logout"
+                redirectURIs: ["https://localhost:\(publicPort)/_portcullis/callback"],
+                backchannelLogoutURI: "https://localhost:\(publicPort)/_portcullis/backchannel-logout"
             ),
             users: Self.users, accessTokenAudience: "portcullis-api"
         )
@@ -194,7 +203,7 @@ final class SSOHarness: Sendable {
         throw TestFailure("nothing listens on \(port)")
     }
 
-    var origin: String { "https://localhost:\(gatewayPort)" }
+    var origin: String { "https://localhost:\(publicPort)" }
 
     func url(_ path: String) -> String { origin + path }
 
@@ -232,7 +241,7 @@ final class SSOHarness: Sendable {
         return (code, verifier)
     }
 
-    var redirectURI: String { "https://localhost:\(gatewayPort)/_portcullis/callback" }
+    var redirectURI: String { "https://localhost:\(publicPort)/_portcullis/callback" }
 
     /// The token endpoint's answer for a code.
     func exchange(code: String, verifier: String) async throws -> TestBrowser.Page {

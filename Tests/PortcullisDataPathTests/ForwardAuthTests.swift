@@ -1,0 +1,133 @@
+import NIOCore
+import PortcullisCore
+@testable import PortcullisDataPath
+import PortcullisDataPathTesting
+import Testing
+
+/// Forward-auth in memory: the same decision as the proxy, asked by another proxy, believed only
+/// from a trusted proxy. The tests with real nginx and Caddy are in PortcullisServerTests.
+@Suite("Forward-auth answers")
+struct ForwardAuthTests {
+    static let proxy = IPAddress(ipv4: 10, 0, 0, 5)
+    static let app = Upstream(scheme: .http, host: "127.0.0.1", port: 8080)
+    static let routes = [
+        Route(name: "public", prefix: ["public"], target: .upstream(app), requirement: .public),
+        Route(name: "office", prefix: ["office"], target: .upstream(app), requirement: .authenticated, greenlist: "office"),
+        Route(name: "app", prefix: [], target: .upstream(app), requirement: .authenticated),
+    ]
+
+    static func gateway() -> InMemoryGateway {
+        InMemoryGateway(
+            routes: routes, trustedProxies: [IPRange(address: proxy)],
+            authenticator: StaticAuthenticator(sessions: [
+                "good": StaticAuthenticator.user("ada@example.com"),
+                "revoked": StaticAuthenticator.user("sam@example.com", revoked: true),
+            ])
+        )
+    }
+
+    static func ask(_ gateway: InMemoryGateway, from peer: IPAddress = proxy, _ request: String) throws -> String {
+        let client = try gateway.connect(from: peer)
+        client.send(request)
+        gateway.settle()
+        return client.text
+    }
+
+    @Test("nginx auth_request: a signed-in caller gets 200 with the identity headers, nothing goes upstream")
+    func allowedAuthRequest() throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /reports?q=1\r\nX-Original-Method: POST\r\nX-Forwarded-For: 198.51.100.7\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer)")
+        #expect(answer.contains("X-Portcullis-User: id-ada@example.com"))
+        #expect(answer.contains("X-Portcullis-Email: ada@example.com"))
+        #expect(gateway.upstreams.connections.isEmpty)
+        let entry = try #require(gateway.accessLog.last)
+        #expect(entry.metadata["route"] == "app")
+        #expect(entry.metadata["method"] == "POST")
+        #expect(entry.metadata["path"] == "/reports")
+        #expect(entry.metadata["client"] == "198.51.100.7")
+        #expect(entry.metadata["decision"] == "allow")
+    }
+
+    @Test("Traefik and Caddy forward-auth: X-Forwarded-Method/-Host/-Uri, the same answer")
+    func allowedForwardAuth() throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: gateway\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /\r\nX-Forwarded-For: 198.51.100.7\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer)")
+        #expect(answer.contains("X-Portcullis-Role: member"))
+    }
+
+    @Test("sign-in needed: 401 for nginx and API clients, a 302 to the login with the original path for browsers on forward-auth")
+    func signInNeeded() throws {
+        let gateway = Self.gateway()
+        let nginx = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nAccept: text/html\r\nX-Original-URI: /reports\r\n\r\n")
+        #expect(nginx.hasPrefix("HTTP/1.1 401"), "\(nginx)")
+        #expect(!nginx.contains("Location:"))
+        let api = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports\r\n\r\n")
+        #expect(api.hasPrefix("HTTP/1.1 401"))
+        #expect(api.contains("\"reason\":\"login_required\""))
+        let browser = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nAccept: text/html\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports?id=7\r\n\r\n")
+        #expect(browser.hasPrefix("HTTP/1.1 302"), "\(browser)")
+        #expect(browser.contains("Location: /_portcullis/login?rd=/reports%3Fid%3D7"))
+    }
+
+    @Test("a revoked session: 401 and its cookie cleared; never 200")
+    func revoked() throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
+        #expect(answer.contains("session_revoked"))
+        #expect(answer.contains("Set-Cookie: __Host-portcullis=;"))
+        #expect(!answer.contains("X-Portcullis-User"))
+        // On a public route the caller is anonymous: allowed, with no identity.
+        let publicAnswer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /public/x\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
+        #expect(publicAnswer.hasPrefix("HTTP/1.1 200"))
+        #expect(!publicAnswer.contains("X-Portcullis-User"))
+    }
+
+    @Test("refused: 403 with the reason code, also for what the proxy cannot route")
+    func refused() throws {
+        let gateway = Self.gateway()
+        let greenlist = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /office/x\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        #expect(greenlist.hasPrefix("HTTP/1.1 403"))
+        #expect(greenlist.contains("X-Portcullis-Reason: ip_not_greenlisted"))
+        let ownEndpoints = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /_portcullis/api/v1/me\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        #expect(ownEndpoints.hasPrefix("HTTP/1.1 403"))
+    }
+
+    @Test("forward-auth headers from a peer that is not a trusted proxy are refused, whatever they say", arguments: [
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /public/x\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-Uri: /\r\nX-Forwarded-For: 10.0.0.5\r\nCookie: __Host-portcullis=good\r\n\r\n",
+        "GET /_portcullis/auth?x=1 HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /\r\nX-Real-IP: 10.0.0.5\r\nCookie: __Host-portcullis=good\r\n\r\n",
+    ])
+    func untrusted(_ request: String) throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, from: IPAddress(ipv4: 203, 0, 113, 66), request)
+        #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer)")
+        #expect(answer.contains("forward_auth_untrusted"))
+        #expect(!answer.contains("X-Portcullis-User"))
+    }
+
+    @Test("a proxy that does not say what to decide gets 400", arguments: [
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: reports\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /a\r\nX-Original-URI: /b\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URL: javascript:alert(1)\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-Uri: /\r\nX-Forwarded-Method: get me\r\n\r\n",
+    ])
+    func malformed(_ request: String) throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, request)
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
+        #expect(answer.contains("bad_forward_auth_request"))
+    }
+
+    @Test("X-Original-URL names the host and path")
+    func originalURL() throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: gateway\r\nX-Original-URL: https://app.test:8443/public/page?x=1\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200"))
+        #expect(gateway.accessLog.last?.metadata["host"] == "app.test:8443")
+        #expect(gateway.accessLog.last?.metadata["path"] == "/public/page")
+    }
+}
