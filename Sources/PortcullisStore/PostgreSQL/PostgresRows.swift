@@ -120,7 +120,7 @@ extension PostgresConnection {
         return count
     }
 
-    func scalar<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> T? {
+    func scalar<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type, logger: Logger) async throws -> T? {
         var values: [T] = []
         for try await value in try await self.query(query, logger: logger).decode(T.self) { values.append(value) }
         return values.first

@@ -69,7 +69,7 @@ extension PostgresStore: APITokenStore {
 
     public func recordAPITokenUse(id: String, at: Date) async throws {
         try await write("record API token use") { connection in
-            try await connection.query("UPDATE api_tokens SET last_used_at = \(StoreCoding.seconds(at)) WHERE id = \(id)", logger: logger)
+            _ = try await connection.query("UPDATE api_tokens SET last_used_at = \(StoreCoding.seconds(at)) WHERE id = \(id)", logger: logger)
         }
     }
 }
