@@ -43,6 +43,11 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        // Nothing else is inherited: a process that outlives the test must not hold this
+        // process's descriptors, such as the test lock taken with flock.
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let descriptor = Int32(entry), descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
+        }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var merged = ProcessInfo.processInfo.environment
