@@ -30,13 +30,19 @@ public enum Subprocess {
         for (key, value) in environment ?? [:] { merged[key] = value }
         var envp: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0)=\($1)") } + [nil]
         defer { for pointer in envp { free(pointer) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        ChildProcess.resetSignals(&attributes)
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         guard spawned == 0 else {
             throw Failure(description: "\(arguments[0]): cannot start (\(String(cString: strerror(spawned))))")
         }
+        ChildProcess.managed.withLock { _ = $0.insert(pid) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        _ = ChildProcess.managed.withLock { $0.remove(pid) }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         let exited = status & 0x7F == 0
         return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), text)

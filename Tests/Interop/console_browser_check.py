@@ -1,13 +1,16 @@
 """Drives the admin console of a running `portcullis dev` with a real headless Chromium
-(Selenium): sign-in through the development IdP, teammates search and filters, role changes
-and refusals, sign-out-all, default member permissions, the greenlist dry run, a member's
-own sessions. Saves
-screenshots of the teammates page and the sessions dialog.
+(Selenium): sign-in through the development IdP, the seeded teammates, search and filters,
+role changes with each role's description and refusals, sign-out-all and its visible result,
+default member permissions, the greenlist dry run, a member's own sessions, the layout at
+400 px. Saves screenshots of the teammates page (wide and narrow), a teammate's page and the
+sessions dialog.
 
     python3 console_browser_check.py https://localhost:8443 SCREENSHOT_FOLDER
 
 Prints a line per step; exits non-zero at the first failure."""
+import http.client
 import os
+import ssl
 import sys
 import time
 
@@ -69,12 +72,44 @@ def notice(driver, contains):
     return driver.find_element(By.ID, "notice").text
 
 
+def in_view(driver, element_id):
+    """The element is displayed and wholly inside the viewport."""
+    return driver.execute_script(
+        "const e = document.getElementById(arguments[0]); if (!e || e.hidden) return false;"
+        "const r = e.getBoundingClientRect();"
+        "return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;", element_id)
+
+
+def fits_width(driver):
+    """Nothing scrolls sideways."""
+    return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# Development mode sends no HSTS: a year of it for `localhost` would pin every local app to HTTPS.
+host = BASE.split("//", 1)[1]
+connection = http.client.HTTPSConnection(host.split(":")[0], int(host.split(":")[1]), context=ssl._create_unverified_context(), timeout=10)
+connection.request("GET", "/public/")
+response = connection.getresponse()
+response.read()
+assert response.getheader("Strict-Transport-Security") is None, response.getheader("Strict-Transport-Security")
+connection.close()
+step("development mode sends no HSTS for localhost")
+
+
 grace, ada, sam = browser(), browser(), browser()
 extra = []
 try:
     # Everyone signs in once through the development IdP.
     sign_in(grace, "grace@example.com")
     wait(grace, ready.presence_of_element_located((By.ID, "teammates-table")))
+    # Every user of conf/dev-users.yaml is a teammate before signing in (Edith and Alan never do).
+    table = text_of(grace, "#teammates-table")
+    for email in ("grace@", "ada@", "alan@", "edith@", "sam@"):
+        assert email in table, table
+    assert text_of(grace, "#teammates-table caption") == "5 teammates", text_of(grace, "#teammates-table caption")
+    # The first page load does not put a focus ring on the title.
+    assert grace.execute_script("return document.activeElement.id") != "page-title"
+    step("the development users are teammates from the start")
     sign_in(ada, "ada@example.com")
     sign_in(sam, "sam@example.com", BASE + "/answers/new")
     assert "sam@example.com" in sam.page_source, "sam did not reach the upstream"
@@ -100,8 +135,27 @@ try:
     grace.save_screenshot(os.path.join(SHOTS, "teammates.png"))
     step("found teammates by search, by department and by role")
 
-    # Change Ada's roles and see the effective role change.
+    # Each role says what it grants, from the gateway's permission matrix.
     console(grace, "#/teammates/ada%40example.com")
+    descriptions = {
+        "primary-member": "The default role",
+        "primary-setup_admin": "What a Member may do, and: manage data sources.",
+        "primary-admin": "What a Setup Admin may do, and:",
+        "primary-super_admin": "Only a Super Admin may assign",
+        "secondary-answers_moderator": "Lets them moderate answers.",
+        "secondary-admin_search": "Only a Super Admin may assign it.",
+    }
+    for role, expected in descriptions.items():
+        text = text_of(grace, "#" + role + "-description")
+        assert expected in text, (role, text)
+        assert role + "-description" in grace.find_element(By.ID, role).get_attribute("aria-describedby")
+    assert len(grace.find_elements(By.CSS_SELECTOR, "#role-editor .choice-text .hint[id$=-description]")) == 17
+    # "View sessions" comes before the long role editor.
+    assert grace.find_element(By.ID, "open-sessions").location["y"] < grace.find_element(By.ID, "role-editor").location["y"]
+    grace.save_screenshot(os.path.join(SHOTS, "teammate.png"))
+    step("each role in the editor says in one line what it grants")
+
+    # Change Ada's roles and see the effective role change.
     assert "Member" in text_of(grace, "#effective-role")
     grace.find_element(By.ID, "primary-admin").click()
     grace.find_element(By.ID, "secondary-answers_moderator").click()
@@ -122,20 +176,36 @@ try:
     assert "last_role_holder" in refusal, refusal
     step("saw why a change is refused (super admin only; last holder of super_admin)")
 
-    # Sign Sam out of all sessions; Sam's next request goes to login.
+    # A plain member: the explanation says Member is the default instead of "Nothing to show".
     console(grace, "#/teammates/sam%40example.com")
+    assert "Member is the default role" in text_of(grace, "#role-default"), text_of(grace, "#main")
+    assert "Default for everyone" in text_of(grace, "#role-sources"), text_of(grace, "#role-sources")
+    step("a plain member's role is explained as the default")
+
+    # Sign Sam out of all sessions; the result stays in view; Sam's next request goes to login.
     grace.find_element(By.ID, "open-sessions").click()
     wait(grace, ready.visibility_of_element_located((By.ID, "sessions-dialog")))
-    assert "127.0.0.1" in text_of(grace, "#sessions-table"), text_of(grace, "#sessions-table")
+    sessions = text_of(grace, "#sessions-table")
+    assert "127.0.0.1" in sessions and "loopback (this machine)" in sessions and "Single sign-on" in sessions, sessions
+    assert text_of(grace, "#sessions-table caption") == "1 active session"
     grace.save_screenshot(os.path.join(SHOTS, "sessions-dialog.png"))
     grace.find_element(By.ID, "sign-out-all").click()
     wait(grace, ready.visibility_of_element_located((By.ID, "confirm-sign-out")))
+    assert not grace.find_element(By.ID, "sign-out-all").is_displayed(), "two sign-out buttons at once"
     assert "This ends 1 session" in text_of(grace, "#sign-out-confirm"), text_of(grace, "#sign-out-confirm")
     grace.find_element(By.ID, "confirm-sign-out").click()
-    notice(grace, "revoked")
+    wait(grace, lambda d: "Signed sam@example.com out: 1 session ended" in text_of(d, "#sessions-result"))
+    assert in_view(grace, "sessions-result"), "the result is not in view"
+    assert text_of(grace, "#sessions-table caption") == "0 active sessions"
+    assert "No active sessions" in text_of(grace, "#sessions-table")
+    grace.save_screenshot(os.path.join(SHOTS, "sessions-signed-out.png"))
+    grace.find_element(By.ID, "close-sessions").click()
+    wait(grace, lambda d: not d.find_elements(By.ID, "sessions-dialog"))
+    assert "Signed sam@example.com out" in notice(grace, "Signed sam@example.com out")
+    assert in_view(grace, "notice"), "the notice is not in view after the dialog closed"
     sam.get(BASE + "/answers/new")
     wait(sam, lambda d: ":9443/authorize" in d.current_url)
-    step("signed a teammate out of all sessions; their next request went to login")
+    step("signed a teammate out of all sessions, saw the result in view; their next request went to login")
 
     # Default member permission: off, and Sam's next request is refused.
     Select(sam.find_element(By.ID, "email")).select_by_value("sam@example.com")
@@ -170,7 +240,7 @@ try:
         field_.clear()
         field_.send_keys(address)
         grace.find_element(By.XPATH, "//button[text()='Test']").click()
-        wait(grace, lambda d: expected in text_of(d, "#ip-test-result") and "located in" in text_of(d, "#ip-test-result"))
+        wait(grace, lambda d: expected in text_of(d, "#ip-test-result") and "Location: " in text_of(d, "#ip-test-result"))
     assert "office" in text_of(grace, "#ip-test-result"), text_of(grace, "#ip-test-result")
     step("tested addresses against the IP policy")
 
@@ -188,7 +258,7 @@ try:
     notice(sam, "permission_required")
     console(sam, "#/me")
     sam.find_element(By.ID, "sign-out-others").click()
-    notice(sam, "1 other session(s) ended")
+    notice(sam, "1 other session ended")
     assert "1 active session" in text_of(sam, "#my-sessions caption"), text_of(sam, "#my-sessions caption")
     sam_elsewhere.get(CONSOLE)
     wait(sam_elsewhere, lambda d: ":9443/authorize" in d.current_url)
@@ -225,6 +295,36 @@ try:
         return actors and len(actors) < everyone and all(actor.startswith("grace@example.com") for actor in actors)
     wait(grace, only_grace)
     step("created and revoked an API token; the audit log verifies and filters by actor")
+
+    # 400 px wide: the navigation collapses behind Menu and nothing scrolls sideways.
+    grace.set_window_size(400, 900)
+    console(grace, "#/teammates")
+    wait(grace, ready.presence_of_element_located((By.ID, "teammates-table")))
+    width = grace.execute_script("return window.innerWidth")
+    assert width <= 400, width
+    assert not grace.find_element(By.ID, "nav").is_displayed(), "the navigation takes the screen"
+    assert fits_width(grace), grace.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    cells = grace.find_elements(By.CSS_SELECTOR, "#teammates-table tbody td[data-label=Email]")
+    assert cells and "Email" in grace.execute_script("return getComputedStyle(arguments[0], '::before').content", cells[0])
+    grace.save_screenshot(os.path.join(SHOTS, "teammates-narrow.png"))
+    toggle = grace.find_element(By.ID, "nav-toggle")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    wait(grace, lambda d: d.find_element(By.ID, "nav").is_displayed())
+    assert toggle.get_attribute("aria-expanded") == "true"
+    grace.find_element(By.LINK_TEXT, "Audit log").click()
+    wait(grace, lambda d: "The chain verifies" in text_of(d, "#audit-chain"))
+    assert not grace.find_element(By.ID, "nav").is_displayed(), "the menu stays open after choosing a page"
+    # A page reached by navigation takes focus on its title, without a ring.
+    assert grace.execute_script("return document.activeElement.id") == "page-title"
+    assert grace.execute_script("return getComputedStyle(document.activeElement).outlineStyle") == "none"
+    assert fits_width(grace)
+    console(grace, "#/teammates/sam%40example.com")
+    grace.find_element(By.ID, "open-sessions").click()
+    wait(grace, ready.visibility_of_element_located((By.ID, "sessions-dialog")))
+    assert fits_width(grace)
+    grace.set_window_size(1440, 1000)
+    step("at 400 px the navigation collapses and nothing scrolls sideways")
     print("console browser check passed", flush=True)
 except Exception:
     for name, driver in [("grace", grace), ("ada", ada), ("sam", sam)] + [("sam-elsewhere", d) for d in extra]:

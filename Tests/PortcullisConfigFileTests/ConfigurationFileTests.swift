@@ -126,6 +126,12 @@ struct ConfigurationFileTests {
             #expect(problem.mark != nil, "\(problem)")
             #expect(problem.description.hasPrefix("conf/test.yaml:"))
         }
+        // In the order of the file, as people read it.
+        let positions = found.compactMap { $0.mark.map { [$0.line, $0.column] } }
+        #expect(positions == positions.sorted { $0.lexicographicallyPrecedes($1) }, "\(found.map(\.description))")
+        if case .failure(let error) = decode(yaml, environment: environment) {
+            #expect(error.description.hasPrefix("conf/test.yaml has \(found.count) problems:\n"))
+        }
         #expect(byPath["server.trusted_proxies[0]"]?.first?.message.contains("10.0.0.0/33") == true)
         #expect(byPath["network.greenlists.corp[0].cidr"]?.first?.message.contains("\"1.2.3\"") == true)
         #expect(byPath["routes[0].require.permission"]?.first?.message.contains("did you mean teammates.view?") == true)
@@ -271,6 +277,31 @@ struct ConfigurationFileTests {
         #expect(ConfigPaths.directory(of: "portcullis.yaml") == ".")
         #expect(ConfigPaths.directory(of: "/etc/p.yaml") == "/etc")
         #expect(ConfigPaths.directory(of: "/p.yaml") == "/")
+    }
+
+    @Test("dev's overrides replace the store and HSTS and leave everything else as written")
+    func overrides() throws {
+        let path = FixturePaths.repositoryRoot + "/conf/portcullis.yaml"
+        let text = try ConfigurationFile.read(path: path)
+        let changed = try ConfigurationFile.applying([
+            ConfigurationOverride(["store"], .mapping([("sqlite", .mapping([("path", .scalar("/tmp/dev store/portcullis.sqlite"))]))])),
+            ConfigurationOverride(["server", "tls", "hsts_max_age"], .scalar("0s")),
+        ], to: text, file: path)
+        let original = try ConfigurationFile.load(path: path, environment: .networkOnly).get()
+        let root = try ConfigurationFile.parse(text: changed, file: path)
+        let derived = try GatewayConfiguration.decode(root, file: path, environment: .networkOnly).get()
+        guard case .sqlite(let storePath) = derived.store else {
+            Issue.record("the store is not SQLite: \(derived.store)")
+            return
+        }
+        #expect(storePath == "/tmp/dev store/portcullis.sqlite")
+        #expect(derived.server.tls.hstsMaxAge == .zero)
+        #expect(original.server.tls.hstsMaxAge == .seconds(31_536_000))
+        #expect(derived.routes.map(\.name) == original.routes.map(\.name))
+        #expect(derived.network.tenantGreenlist == original.network.tenantGreenlist)
+        #expect(derived.identity.oidc?.issuer == original.identity.oidc?.issuer)
+        #expect(derived.server.publicURL.origin == original.server.publicURL.origin)
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.applying([], to: "- a list", file: "x.yaml") }
     }
 }
 

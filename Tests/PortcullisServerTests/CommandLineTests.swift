@@ -19,26 +19,9 @@ struct CommandLineTests {
         let error: String
     }
 
-    static func portcullis(_ arguments: [String]) async throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
-        process.arguments = arguments
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        for _ in 0..<3_000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning { process.terminate() }
-        return Run(
-            status: process.terminationStatus,
-            output: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-            error: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-        )
+    static func portcullis(_ arguments: [String], in directory: String? = nil) async throws -> Run {
+        let done = try await ChildProcess.run([DurabilityTests.binary] + arguments, directory: directory, timeout: .seconds(30), separatingErrors: true)
+        return Run(status: done.status, output: done.output, error: done.errors)
     }
 
     @Test("bootstrap, list and revoke sessions (the running gateway notices), export and verify the audit log")
@@ -74,7 +57,7 @@ struct CommandLineTests {
         #expect(try await sam.request(harness.url("/echo")).status == .ok)
         let revoked = try await Self.portcullis(["sessions", "revoke", "sam@example.com", "--config", config])
         #expect(revoked.status == 0, "\(revoked.error)")
-        #expect(revoked.output.contains("revoked 1 session(s)"))
+        #expect(revoked.output.contains("revoked 1 session and 0 API tokens"))
         var refusedWithin: Duration?
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(3) {
@@ -118,6 +101,157 @@ struct CommandLineTests {
         let missing = try await Self.portcullis(["audit", "verify", "--config", "/nonexistent/portcullis.yaml"])
         #expect(missing.status == 2)
         #expect(missing.error.contains("/nonexistent/portcullis.yaml"))
+    }
+
+    /// A folder with a small, valid configuration (every file it names exists), its store not
+    /// made yet; `extra` is appended to the YAML.
+    static func configurationFolder(extra: String = "") throws -> (folder: String, config: String, store: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/conf", withIntermediateDirectories: true)
+        for file in ["server.pem", "server-key.pem", "client-secret"] {
+            _ = FileManager.default.createFile(atPath: folder + "/conf/" + file, contents: Data("x".utf8))
+        }
+        let store = folder + "/var/portcullis.sqlite"
+        let yaml = """
+            server:
+              listen: "127.0.0.1:8443"
+              public_url: "https://localhost:8443"
+              tls:
+                certificates:
+                  - { cert_file: server.pem, key_file: server-key.pem }
+            identity:
+              oidc:
+                issuer: "https://idp.example.com"
+                client_id: portcullis
+                client_secret_file: client-secret
+            store:
+              sqlite: { path: "\(store)" }
+            routes:
+              - { name: app, path: /, upstream: "http://127.0.0.1:8080", require: authenticated }
+            \(extra)
+            """
+        let config = folder + "/conf/portcullis.yaml"
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: config))
+        return (folder, config, store)
+    }
+
+    @Test("audit verify, audit export and sessions list|revoke refuse a store that does not exist, and never create it")
+    func missingStore() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let (folder, config, store) = try Self.configurationFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for command in [["audit", "verify"], ["audit", "export"], ["sessions", "list", "grace@example.com"], ["sessions", "revoke", "grace@example.com"]] {
+            let run = try await Self.portcullis(command + ["--config", config])
+            let name = command.prefix(2).joined(separator: " ")
+            #expect(run.status == 2, "\(name): \(run.output) \(run.error)")
+            #expect(run.output.isEmpty, "\(name) printed \(run.output)")
+            #expect(run.error.hasPrefix("\(name): no store: the file \(store) does not exist (store.sqlite.path in \(config)); nothing was created."),
+                    "\(run.error)")
+            #expect(run.error.contains("portcullis dev"), "the refusal says where dev's store is")
+            #expect(!FileManager.default.fileExists(atPath: store), "\(name) created the store")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/var"), "\(name) created the store's folder")
+        }
+        // `admin bootstrap` is the first step on a new host: it makes the store.
+        let made = try await Self.portcullis(["admin", "bootstrap", "--super-admin", "root@example.com", "--config", config])
+        #expect(made.status == 0, "\(made.error)")
+        #expect(FileManager.default.fileExists(atPath: store))
+        let verified = try await Self.portcullis(["audit", "verify", "--config", config])
+        #expect(verified.status == 0, "\(verified.error)")
+        #expect(verified.output.hasPrefix("OK: 1 entry, chain intact"), "\(verified.output)")
+    }
+
+    @Test("check-config names the file it checked, and lists problems in the order of the file")
+    func checkConfig() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let (folder, config, _) = try Self.configurationFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let good = try await Self.portcullis(["check-config", "--config", config])
+        #expect(good.status == 0, "\(good.error)")
+        #expect(good.output == "\(config): OK\n")
+
+        // Sections in an order the validator does not read them in: routes first, server last.
+        let bad = folder + "/conf/bad.yaml"
+        try Data("""
+            routes:
+              - { name: app, path: /, upstream: "ftp://127.0.0.1", require: everyone }
+            sessions:
+              idle_timeout: 8 hours
+            identity:
+              oidc:
+                issuer: "https://idp.example.com"
+                client_id: portcullis
+                client_secret_env: NOT_SET_ANYWHERE
+            network:
+              greenlists:
+                corp: [{ cidr: "1.2.3", label: bad }]
+            server:
+              listen: "localhost"
+              public_url: "https://localhost:8443"
+              tls:
+                certificates: [{ cert_file: missing.pem, key_file: server-key.pem }]
+              lisen: oops
+            """.utf8).write(to: URL(fileURLWithPath: bad))
+        let checked = try await Self.portcullis(["check-config", "--config", bad])
+        #expect(checked.status == 2)
+        #expect(checked.output.isEmpty)
+        let lines = checked.error.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("\(bad) has ") == true, "\(checked.error)")
+        let positions = lines.dropFirst().compactMap { line -> [Int]? in
+            // "  FILE:LINE:COLUMN: key.path: message"
+            let rest = line.trimmingCharacters(in: .whitespaces).dropFirst(bad.count + 1)
+            let numbers = rest.split(separator: ":").prefix(2).compactMap { Int($0) }
+            return numbers.count == 2 ? numbers : nil
+        }
+        #expect(positions.count == lines.count - 1, "every problem has file:line:column: \(checked.error)")
+        #expect(positions.count >= 6, "\(checked.error)")
+        #expect(positions == positions.sorted { $0.lexicographicallyPrecedes($1) }, "out of order: \(checked.error)")
+    }
+
+    @Test("ip-check --json always gives a location in words, never an empty object; a refusal exits 1")
+    func ipCheckJSON() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let (folder, config, _) = try Self.configurationFolder(extra: """
+            network:
+              greenlists:
+                corp: [{ cidr: 198.51.100.0/24, label: office }, { cidr: 127.0.0.0/8, label: loopback }]
+              tenant_greenlist: corp
+            """)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func check(_ address: String) async throws -> (Int32, [String: Any], String) {
+            let run = try await Self.portcullis(["ip-check", address, "--json", "--geoip-database", FixturePaths.testCityDatabase, "--config", config])
+            let object = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any] ?? [:]
+            return (run.status, object["location"] as? [String: Any] ?? [:], run.output)
+        }
+        // No GeoIP record and no special range: the location says so, in one line.
+        let (refused, unknown, text) = try await check("8.8.8.8")
+        #expect(refused == 1, "a refusal exits 1: \(text)")
+        #expect(unknown["summary"] as? String == "unknown", "\(text)")
+        #expect(!text.contains("{\n\n"), "an empty object printed over blank lines: \(text)")
+        let (allowed, berlin, _) = try await check("198.51.100.7")
+        #expect(allowed == 0)
+        #expect(berlin["summary"] as? String == "Berlin, Germany")
+        #expect(berlin["country_code"] as? String == "DE")
+        let (_, loopback, _) = try await check("127.0.0.1")
+        #expect(loopback["summary"] as? String == "loopback (this machine)")
+        #expect(loopback["scope"] as? String == "loopback")
+    }
+
+    @Test("scripts/install puts the binary (and the systemd unit, when the checkout has one) where it is told")
+    func install() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let root = FixturePaths.repositoryRoot
+        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-install-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        let done = try await ChildProcess.run(
+            [root + "/scripts/install", "--prefix", prefix, "--binary", DurabilityTests.binary], environment: ["UNIT_DIR": prefix + "/units"]
+        )
+        #expect(done.status == 0, "\(done.output)")
+        #expect(done.output.contains("installed \(prefix)/bin/portcullis"))
+        let help = try await ChildProcess.run([prefix + "/bin/portcullis", "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("check-config"))
+        let unit = FileManager.default.fileExists(atPath: root + "/conf/portcullis.service")
+        #expect(FileManager.default.fileExists(atPath: prefix + "/units/portcullis.service") == unit)
     }
 }
 }

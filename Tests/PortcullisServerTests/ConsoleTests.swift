@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisCore
 import PortcullisTestSupport
 import Testing
 
@@ -46,6 +47,20 @@ struct ConsoleTests {
             #expect(!asset.contains("@import") && !asset.contains(" style=\"") && !asset.contains("onclick=\""))
         }
         #expect(!script.body.contains(".innerHTML") && !script.body.contains("eval("), "values go into the page as text only")
+        // Role names and descriptions come from GET /roles (the permission matrix), not from a
+        // copy in the script.
+        let names = PrimaryRole.allCases.map(\.rawValue) + SecondaryRole.allCases.map(\.rawValue)
+        let labels = PrimaryRole.allCases.map(\.displayName) + SecondaryRole.allCases.map(\.displayName)
+        for word in names + labels where !["admin", "member", "Admin", "Member"].contains(word) {
+            let pattern = try NSRegularExpression(pattern: "\\b" + NSRegularExpression.escapedPattern(for: word) + "\\b")
+            let whole = NSRange(script.body.startIndex..., in: script.body)
+            #expect(pattern.firstMatch(in: script.body, range: whole) == nil, "the script names the role \(word)")
+        }
+        let roles = try await browser.request(harness.url("/_portcullis/api/v1/roles"), accept: "application/json")
+        #expect(roles.status == .ok)
+        for role in SecondaryRole.allCases {
+            #expect(roles.body.contains(#""role":"\#(role.rawValue)""#))
+        }
         // Every change the script makes carries the CSRF token.
         #expect(script.body.contains("headers['X-CSRF-Token'] = state.me.csrf_token"))
     }
@@ -68,74 +83,72 @@ struct ConsoleTests {
             try #require(!busy, "port \(port) is taken: is another portcullis dev running?")
         }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
-        process.arguments = ["dev"]
-        process.currentDirectoryURL = URL(fileURLWithPath: FixturePaths.repositoryRoot)
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-dev-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer {
-            try? FileManager.default.removeItem(at: log)
-        }
-        do {
+        let root = FixturePaths.repositoryRoot
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-dev-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        // SIGTERM is a graceful shutdown; after ten seconds, SIGKILL. Stopped however the test ends.
+        try await ChildProcess.withRunning([DurabilityTests.binary, "dev"], directory: root, output: log, grace: .seconds(10)) { dev in
             try await SSOHarness.waitForPort(8443, attempts: 3_000)
             try await SSOHarness.waitForPort(9443, attempts: 3_000)
+            let banner = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(banner.contains("--config conf/portcullis-dev.yaml"), "the banner names the CLI's --config: \(banner.prefix(3_000))")
+            #expect(FileManager.default.fileExists(atPath: root + "/conf/portcullis-dev.yaml"))
 
             // The README's screenshots: PORTCULLIS_UPDATE_SCREENSHOTS=1 writes them into the repository.
             let update = ProcessInfo.processInfo.environment["PORTCULLIS_UPDATE_SCREENSHOTS"] == "1"
             let screenshots = update
-                ? FixturePaths.repositoryRoot + "/Tests/Interop/screenshots"
+                ? root + "/Tests/Interop/screenshots"
                 : FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-screenshots-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: screenshots, withIntermediateDirectories: true)
-            let arguments = ["python3", FixturePaths.repositoryRoot + "/Tests/Interop/console_browser_check.py", "https://localhost:8443", screenshots]
-            let result = try await Task.detached { try Subprocess.run(arguments) }.value
-            let devLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            defer { if !update { try? FileManager.default.removeItem(atPath: screenshots) } }
+            let result = try await ChildProcess.run(
+                ["python3", root + "/Tests/Interop/console_browser_check.py", "https://localhost:8443", screenshots], timeout: .seconds(240)
+            )
+            let devLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(result.status == 0, "\(result.output)\n--- portcullis dev ---\n\(devLog.suffix(4_000))")
             for step in [
+                "development mode sends no HSTS for localhost",
                 "signed in through the development IdP",
+                "the development users are teammates from the start",
                 "found teammates by search, by department and by role",
+                "each role in the editor says in one line what it grants",
                 "changed a teammate's roles and saw the effective role change",
                 "saw why a change is refused",
-                "signed a teammate out of all sessions; their next request went to login",
+                "a plain member's role is explained as the default",
+                "signed a teammate out of all sessions, saw the result in view; their next request went to login",
                 "turned a default member permission off and saw the next request refused",
                 "edited the greenlist after the dry-run warning",
                 "tested addresses against the IP policy",
                 "a member sees only their own sessions and signed out their other one",
                 "mapped a group to a role and saw it in a teammate's effective role",
                 "created and revoked an API token; the audit log verifies and filters by actor",
+                "at 400 px the navigation collapses and nothing scrolls sideways",
             ] {
                 #expect(result.output.contains("ok: " + step), "missing step: \(step)")
             }
-            for shot in ["teammates.png", "sessions-dialog.png"] {
+            for shot in ["teammates.png", "teammates-narrow.png", "teammate.png", "sessions-dialog.png", "sessions-signed-out.png"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: screenshots + "/" + shot)[.size] as? Int) ?? 0
                 #expect(size > 10_000, "\(shot) was not taken")
             }
-            if !update { try? FileManager.default.removeItem(atPath: screenshots) }
-        } catch {
-            await Self.stop(process)
-            throw error
+
+            // The command line sees dev's store through the configuration dev wrote for it.
+            let grace = try await CommandLineTests.portcullis(
+                ["sessions", "list", "grace@example.com", "--json", "--config", "conf/portcullis-dev.yaml"], in: root
+            )
+            #expect(grace.status == 0, "\(grace.error)")
+            #expect(grace.output.contains(#""ip":"127.0.0.1""#), "\(grace.output)")
+            #expect(grace.output.contains(#""location":"loopback (this machine)""#), "\(grace.output)")
+            let edith = try await CommandLineTests.portcullis(["sessions", "list", "edith@example.com", "--config", "conf/portcullis-dev.yaml"], in: root)
+            #expect(edith.status == 0, "a seeded user who never signed in: \(edith.error)")
+            #expect(edith.output.contains("edith@example.com has no active sessions"))
+            #expect(dev.isRunning)
         }
-        await Self.stop(process)
-        // It let go of its ports: a second `portcullis dev` could start.
+        // It let go of its ports (a second `portcullis dev` could start) and removed its files.
         for port in Self.devPorts {
             let stillListening = await SSOHarness.isListening(port)
             #expect(!stillListening, "port \(port) still taken after portcullis dev stopped")
         }
-    }
-
-    /// SIGTERM (graceful), then SIGKILL after ten seconds.
-    static func stop(_ process: Process) async {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<1_000 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<500 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/conf/portcullis-dev.yaml"), "dev left its configuration behind")
     }
 }
 }

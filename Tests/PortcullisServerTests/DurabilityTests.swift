@@ -19,27 +19,9 @@ struct DurabilityTests {
     /// The built `portcullis` binary (swift build --build-tests builds it).
     static let binary = FixturePaths.repositoryRoot + "/.build/debug/portcullis"
 
-    final class ServeProcess: Sendable {
-        let process: Process
-        let log: String
-
-        init(config: String, log: String) throws {
-            self.log = log
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
-            process.arguments = ["serve", "--config", config, "--log-level", "info"]
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            handle.seekToEndOfFile()
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-        }
-
-        func kill9() async {
-            kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        }
+    /// `portcullis serve` on a configuration, its output in `log`.
+    static func serve(config: String, log: String) throws -> ChildProcess {
+        try ChildProcess.start([binary, "serve", "--config", config, "--log-level", "info"], output: log)
     }
 
     @Test("sessions and users survive kill -9 right after an acknowledged login, and a restart")
@@ -58,31 +40,35 @@ struct DurabilityTests {
         try harness.certificates.write(yaml, "serve.yaml")
         let log = harness.certificates.folder + "/serve.log"
 
-        let first = try ServeProcess(config: config, log: log)
+        let first = try Self.serve(config: config, log: log)
         do {
-            try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+            do {
+                try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+            } catch {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(3_000) ?? ""
+                Issue.record("portcullis serve did not start (running: \(first.isRunning)): \(output)")
+                throw error
+            }
+            let browser = try harness.browser()
+            defer { Task { await browser.shutdown() } }
+            let page = try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com")
+            #expect(page.status == .ok, "\(page.body.prefix(200)) — log: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2_000) ?? "")")
+            // The login was acknowledged (the cookie arrived). Now crash, hard.
+            let status = await first.kill9()
+            #expect(status == 128 + SIGKILL)
+
+            try await ChildProcess.withRunning([Self.binary, "serve", "--config", config, "--log-level", "info"], output: log + ".2") { second in
+                try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
+                let again = try await browser.request(harness.url("/echo"), accept: "application/json")
+                #expect(again.status == .ok)
+                #expect(again.body.contains("ada@example.com"))
+                // Served by the second process, the only one alive.
+                #expect(second.isRunning)
+            }
         } catch {
-            let output = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(3_000) ?? ""
-            Issue.record("portcullis serve did not start (running: \(first.process.isRunning)): \(output)")
+            await first.stop()
             throw error
         }
-        let browser = try harness.browser()
-        defer { Task { await browser.shutdown() } }
-        let page = try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com")
-        #expect(page.status == .ok, "\(page.body.prefix(200)) — log: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2_000) ?? "")")
-        // The login was acknowledged (the cookie arrived). Now crash, hard.
-        await first.kill9()
-        #expect(!first.process.isRunning)
-        #expect(first.process.terminationReason == .uncaughtSignal)
-
-        let second = try ServeProcess(config: config, log: log)
-        defer { Task { await second.kill9() } }
-        try await SSOHarness.waitForPort(harness.gatewayPort, attempts: 1_000)
-        let again = try await browser.request(harness.url("/echo"), accept: "application/json")
-        #expect(again.status == .ok)
-        #expect(again.body.contains("ada@example.com"))
-        // Served by the second process, the only one alive.
-        #expect(second.process.isRunning)
     }
 }
 }

@@ -33,7 +33,7 @@ struct FreshCloneTests {
         #expect(made.status == 0, "\(made.output)")
         let second = try Self.portcullis(["check-config", "--config", "conf/portcullis.yaml"], in: clone)
         #expect(second.status == 0, "\(second.output)")
-        #expect(second.output == "OK\n")
+        #expect(second.output == "conf/portcullis.yaml: OK\n")
         // What the command made stays out of git.
         let status = try Subprocess.run(["git", "-C", clone, "status", "--porcelain", "--untracked-files=all"])
         #expect(status.status == 0)

@@ -19,8 +19,9 @@ struct PostgresStoreTests {
             logger.logLevel = .error
             store = PostgresStore(url: try PostgresURL(parsing: url), logger: logger)
             let store = self.store
+            // Queries wait for the pool to start: no sleep needed, and no "run() hasn't been
+            // called yet" warning.
             task = Task { await store.run() }
-            try await Task.sleep(for: .milliseconds(20))
             if migrate { try await store.migrate() }
         }
 
@@ -116,24 +117,58 @@ struct PostgresStoreTests {
             try await running.store.appendAudit(AuditEvent(context, action: .featureFlagsChanged, target: "t\(index)", before: nil, after: .bool(true)))
         }
         #expect(try await running.store.verifyAuditLog().isIntact)
-        let client = PostgresClient(configuration: try Self.clientConfiguration(url), backgroundLogger: Logger(label: "test"))
-        let task = Task { await client.run() }
-        defer { task.cancel() }
-        await #expect(throws: (any Error).self) { try await client.query("UPDATE audit_log SET actor = 'x' WHERE sequence = 2") }
-        await #expect(throws: (any Error).self) { try await client.query("DELETE FROM audit_log WHERE sequence = 2") }
-        try await client.query("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        try await client.query("UPDATE audit_log SET target = 'forged' WHERE sequence = 2")
+        // One plain connection (not a pool, which would need a service running first).
+        let logger = Logger(label: "test.tamper")
+        let connection = try await PostgresConnection.connect(configuration: try Self.connectionConfiguration(url), id: 1, logger: logger)
+        await #expect(throws: (any Error).self) { try await connection.query("UPDATE audit_log SET actor = 'x' WHERE sequence = 2", logger: logger) }
+        await #expect(throws: (any Error).self) { try await connection.query("DELETE FROM audit_log WHERE sequence = 2", logger: logger) }
+        try await connection.query("ALTER TABLE audit_log DISABLE TRIGGER USER", logger: logger)
+        try await connection.query("UPDATE audit_log SET target = 'forged' WHERE sequence = 2", logger: logger)
+        try await connection.close()
         let result = try await running.store.verifyAuditLog()
         #expect(!result.isIntact)
         #expect(result.brokenAt == 2)
         await running.stop()
     }
 
-    static func clientConfiguration(_ url: String) throws -> PostgresClient.Configuration {
+    static func connectionConfiguration(_ url: String) throws -> PostgresConnection.Configuration {
         let parsed = try PostgresURL(parsing: url)
-        return PostgresClient.Configuration(
+        return PostgresConnection.Configuration(
             host: parsed.host, port: parsed.port, username: parsed.username, password: nil, database: parsed.database, tls: .disable
         )
+    }
+
+    @Test("a store used before its service runs waits for it, without postgres-nio's warning")
+    func usedBeforeRunning() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let logs = LogRecorder()
+        let store = PostgresStore(url: try PostgresURL(parsing: try cluster.createDatabase()), logger: logs.logger("store", level: .warning))
+        // The first query is issued before run(): it waits instead of leasing from a pool that is not running.
+        async let migrated: Void = store.migrate()
+        try await Task.sleep(for: .milliseconds(100))
+        let task = Task { await store.run() }
+        try await migrated
+        #expect(try await store.hasSchema())
+        task.cancel()
+        await task.value
+        #expect(logs.all.filter { $0.message.contains("run()") }.isEmpty, "\(logs.all.map(\.message))")
+    }
+
+    @Test("opened for a command that must not create a store, a database without one is refused and left empty")
+    func openWithoutCreating() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        var logger = Logger(label: "test.postgres")
+        logger.logLevel = .error
+        await #expect(throws: OpenedStore.Missing.self) {
+            _ = try await OpenedStore.open(.postgres(url: .environment("UNUSED")), secret: { _ in url }, logger: logger, creating: false)
+        }
+        let opened = try await OpenedStore.open(.postgres(url: .environment("UNUSED")), secret: { _ in url }, logger: logger)
+        await opened.close()
+        let again = try await OpenedStore.open(.postgres(url: .environment("UNUSED")), secret: { _ in url }, logger: logger, creating: false)
+        await again.close()
     }
 
     @Test("bad URLs are refused with a reason, and the password is never shown")

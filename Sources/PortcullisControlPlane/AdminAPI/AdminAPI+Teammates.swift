@@ -149,8 +149,8 @@ extension AdminAPI {
             AdminAPIModels.Session(
                 id: String(session.idHash.hex.prefix(12)), createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
                 expiresAt: session.expiresAt(idleTimeout: idle), ip: session.lastIP.description,
-                location: AdminAPIModels.Location(session.lastLocation), createdIP: session.createdIP.description,
-                createdLocation: AdminAPIModels.Location(session.createdLocation),
+                location: AdminAPIModels.Location(session.lastLocation, address: session.lastIP), createdIP: session.createdIP.description,
+                createdLocation: AdminAPIModels.Location(session.createdLocation, address: session.createdIP),
                 device: AdminAPIModels.Device(browser: session.device.browser, os: session.device.os, type: session.device.type.rawValue),
                 userAgent: session.userAgent, authMethod: session.authMethod.rawValue, mfa: session.mfa,
                 current: actor.caller.credentialID == session.idHash.hex

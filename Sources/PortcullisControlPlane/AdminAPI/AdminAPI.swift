@@ -71,6 +71,7 @@ package final class AdminAPI: Sendable {
         api.get("me") { request, context in await self.respond(request, context, self.me) }
         api.get("me/sessions") { request, context in await self.respond(request, context, self.mySessions) }
         api.post("me/sessions/sign-out-others") { request, context in await self.respond(request, context, self.signOutMyOtherSessions) }
+        api.get("roles") { request, context in await self.respond(request, context, self.roles) }
         api.get("teammates") { request, context in await self.respond(request, context, self.listTeammates) }
         api.get("teammates/:email") { request, context in await self.respond(request, context, self.teammate) }
         api.put("teammates/:email/roles") { request, context in await self.respond(request, context, self.changeRoles) }

@@ -91,9 +91,12 @@ package enum AdminAPIModels {
         var sources: [Source]?
         /// Group sources set aside because `group_based_permissions` is off.
         var ignoredSources: [Source]?
+        /// Nothing assigns a primary role: the user is a member by default.
+        var primaryIsDefault: Bool
 
         init(_ role: EffectiveRole, defaults: DefaultMemberPermissions, withSources: Bool) {
             primary = role.primary.rawValue
+            primaryIsDefault = role.primarySource == nil
             secondary = role.secondary.map(\.rawValue).sorted()
             permissions = role.permissions(defaults: defaults).sorted.map(\.rawValue)
             sources = withSources ? role.sources.map(Source.init) : nil
@@ -154,13 +157,19 @@ package enum AdminAPIModels {
         package var city: String?
         package var asn: UInt32?
         package var organization: String?
+        /// `loopback`, `private_network`, … for special-purpose ranges.
+        package var scope: AddressScope?
+        /// In words, never empty: `Berlin, Germany`, `loopback (this machine)`, `unknown`.
+        package var summary: String
 
-        init(_ location: GeoLocation) {
+        init(_ location: GeoLocation, address: IPAddress) {
             countryCode = location.countryCode
             country = location.countryName
             city = location.city
             asn = location.asn
             organization = location.organization
+            scope = AddressScope(address)
+            summary = location.summary(for: address)
         }
     }
 

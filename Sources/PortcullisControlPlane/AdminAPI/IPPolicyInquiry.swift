@@ -40,7 +40,7 @@ package enum IPPolicyInquiry {
             sessionsCutOff: impact.sessionsCutOff.map {
                 AdminAPIModels.CutOffSession(
                     email: $0.email, session: String($0.session.idHash.hex.prefix(12)), ip: $0.session.lastIP.description,
-                    location: AdminAPIModels.Location($0.session.lastLocation), lastSeenAt: $0.session.lastSeenAt
+                    location: AdminAPIModels.Location($0.session.lastLocation, address: $0.session.lastIP), lastSeenAt: $0.session.lastSeenAt
                 )
             },
             adminsCutOff: impact.adminsCutOff,

@@ -1,6 +1,7 @@
 import PortcullisDataPath
 
 /// The console's one page: landmarks, a skip link and a live region; the script fills `main`.
+/// On narrow screens the navigation collapses behind the Menu button.
 enum ConsolePage {
     static let source = """
         <!doctype html>
@@ -15,8 +16,9 @@ enum ConsolePage {
         <body>
         <a class="skip" href="#main">Skip to content</a>
         <header>
+          <button type="button" id="nav-toggle" class="nav-toggle" aria-controls="nav" aria-expanded="false">Menu</button>
           <span class="brand">Portcullis · Admin console</span>
-          <span><span id="who"></span> · <a href="/_portcullis/logout">Sign out</a></span>
+          <span class="account"><span id="who"></span> · <a href="/_portcullis/logout">Sign out</a></span>
         </header>
         <div class="layout">
           <nav id="nav" aria-label="Console"></nav>

@@ -8,21 +8,10 @@ enum ConsoleScript {
 'use strict';
 
 const API = '/_portcullis/api/v1';
-const state = { me: null };
-
-const ROLE_LABELS = {
-  super_admin: 'Super Admin', admin: 'Admin', setup_admin: 'Setup Admin', member: 'Member',
-  announcements_moderator: 'Announcements moderator', answers_moderator: 'Answers moderator',
-  collections_moderator: 'Collections moderator', go_links_moderator: 'Go Links moderator',
-  insights_moderator: 'Insights moderator', pins_moderator: 'Pins moderator', teams_moderator: 'Teams moderator',
-  verification_moderator: 'Verification moderator', ai_app_creator: 'AI app creator', agent_creator: 'Agent creator',
-  api_token_creator: 'API token creator', admin_search: 'Admin search',
-  sensitive_content_moderator: 'Sensitive content (DLP) moderator',
-};
-const PRIMARY_ROLES = ['member', 'setup_admin', 'admin', 'super_admin'];
-const SECONDARY_ROLES = ['announcements_moderator', 'answers_moderator', 'collections_moderator', 'go_links_moderator',
-  'insights_moderator', 'pins_moderator', 'teams_moderator', 'verification_moderator', 'ai_app_creator', 'agent_creator',
-  'api_token_creator', 'admin_search', 'sensitive_content_moderator'];
+// `roles` is GET /roles: every role's name, label and one line on what it grants, from the
+// gateway's permission matrix (the console keeps no list of roles of its own).
+const state = { me: null, roles: { primary: [], secondary: [] }, focusTitle: false };
+const AUTH_METHODS = { oidc: 'Single sign-on', bearer: 'Bearer token from the identity provider', api_token: 'API token' };
 const DEFAULT_PERMISSIONS = [
   ['answers.create', 'Can create new Answers'], ['collections.create', 'Can create new Collections'],
   ['pins.create_public', 'Can create new package Pins'], ['go_links.create', 'Can create new Go Links'],
@@ -47,7 +36,13 @@ function h(tag, attributes, ...children) {
   return element;
 }
 
-const label = (role) => ROLE_LABELS[role] || role;
+const roleInfo = (role) => [...state.roles.primary, ...state.roles.secondary].find((r) => r.role === role);
+const label = (role) => (roleInfo(role) || { label: role }).label;
+const describeRole = (role) => (roleInfo(role) || { description: '' }).description;
+const primaryRoles = () => state.roles.primary.map((r) => r.role);
+const secondaryRoles = () => state.roles.secondary.map((r) => r.role);
+/// `1 teammate`, `2 teammates`, `0 groups`.
+const count = (n, one, many) => n + ' ' + (n === 1 ? one : (many || one + 's'));
 const when = (text) => text ? new Date(text).toLocaleString() : '—';
 const can = (permission) => !!state.me && state.me.permissions.includes(permission);
 const main = () => document.getElementById('main');
@@ -77,14 +72,18 @@ async function call(method, path, body) {
   return data;
 }
 
-/// A live region for results and refusals, in words and with the reason code.
+/// A live region for results and refusals, in words and with the reason code. It stays in
+/// view (sticky at the top of the content) and is scrolled to when it is off-screen.
 function notice(kind, text, reason) {
   const area = document.getElementById('notice');
   area.replaceChildren();
   area.className = 'notice ' + kind;
   area.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  area.append(h('p', {}, text, reason ? h('span', { class: 'reason' }, ' (reason: ', h('code', {}, reason), ')') : null));
+  area.append(h('p', {}, text, reason ? h('span', { class: 'reason' }, ' (reason: ', h('code', {}, reason), ')') : null),
+    h('button', { type: 'button', class: 'dismiss', 'aria-label': 'Dismiss this message', onclick: clearNotice }, '×'));
   area.hidden = false;
+  const box = area.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) area.scrollIntoView({ block: 'nearest' });
 }
 
 function clearNotice() {
@@ -97,17 +96,26 @@ function failure(error) {
   notice('error', error.message, error.reason);
 }
 
+/// Replaces the page. After a move to another page the title takes focus, so screen readers
+/// announce where they are (not on the first load, and not when a page redraws after an action).
 function page(title, ...content) {
   document.title = title + ' · Portcullis';
   main().replaceChildren(h('h1', { id: 'page-title', tabindex: '-1' }, title), ...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-  document.getElementById('page-title').focus();
+  if (state.focusTitle) {
+    state.focusTitle = false;
+    document.getElementById('page-title').focus();
+  }
 }
 
-function table(caption, headers, rows, id) {
-  return h('table', { id },
+/// On narrow screens each row becomes a card: every cell carries its column's name.
+function table(caption, headers, rows, id, empty) {
+  for (const row of rows) {
+    [...row.children].forEach((cell, index) => { if (headers[index]) cell.setAttribute('data-label', headers[index]); });
+  }
+  return h('table', { id, class: 'cards' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col' }, text)))),
-    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length }, 'Nothing to show.'))));
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, empty || 'Nothing to show.'))));
 }
 
 function field(id, text, input) {
@@ -115,14 +123,17 @@ function field(id, text, input) {
   return h('div', { class: 'field' }, h('label', { for: id }, text), input);
 }
 
+/// The gateway words it: `Berlin, Germany`, `loopback (this machine)`, `private network`, `unknown`.
 function location_(loc) {
-  if (!loc) return 'unknown';
-  const parts = [loc.city, loc.country || loc.country_code].filter(Boolean);
-  return parts.length ? parts.join(', ') : 'unknown';
+  return (loc && loc.summary) || 'unknown';
 }
 
 function device(d) {
   return d ? (d.browser + ' on ' + d.os + ' (' + d.type + ')') : 'unknown';
+}
+
+function signedInWith(session) {
+  return (AUTH_METHODS[session.auth_method] || session.auth_method) + (session.mfa ? ' with MFA' : '');
 }
 
 // ---- navigation ----------------------------------------------------------------------------
@@ -138,18 +149,25 @@ const PAGES = [
   ['#/me', 'My sessions', () => true],
 ];
 
-function renderNavigation() {
+function renderNavigation(hash) {
   const nav = document.getElementById('nav');
   nav.replaceChildren(h('ul', {}, PAGES.filter(([, , allowed]) => allowed()).map(([href, text]) =>
-    h('li', {}, h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, text)))));
+    h('li', {}, h('a', { href, 'aria-current': hash.startsWith(href) ? 'page' : null }, text)))));
   document.getElementById('who').textContent = state.me.email + ' · ' + label(state.me.primary_role);
+}
+
+/// On narrow screens the navigation collapses behind the Menu button.
+function setMenu(open) {
+  document.body.classList.toggle('nav-open', open);
+  document.getElementById('nav-toggle').setAttribute('aria-expanded', open ? 'true' : 'false');
 }
 
 async function route() {
   clearNotice();
+  setMenu(false);
   if (!state.me) return;
-  renderNavigation();
   const hash = location.hash || (can('teammates.view') ? '#/teammates' : '#/me');
+  renderNavigation(hash);
   const [, section, ...rest] = hash.split('/');
   try {
     switch (section) {
@@ -178,7 +196,7 @@ async function teammatesPage() {
   const query = h('input', { type: 'search', name: 'query', value: params.get('query') || '' });
   const department = h('input', { type: 'text', name: 'department', value: params.get('department') || '' });
   const role = h('select', { name: 'role' }, h('option', { value: '' }, 'Any role'),
-    [...PRIMARY_ROLES, ...SECONDARY_ROLES].map((r) => h('option', { value: r }, label(r))));
+    [...primaryRoles(), ...secondaryRoles()].map((r) => h('option', { value: r }, label(r))));
   const results = h('div', { id: 'teammates-results' });
   let pageNumber = 1;
 
@@ -197,7 +215,7 @@ async function teammatesPage() {
         h('td', {}, t.secondary_roles.map(label).join(', ') || '—'),
         h('td', {}, when(t.signed_up_at)), h('td', {}, when(t.last_seen_at))));
       results.replaceChildren(
-        table(data.total + ' teammates', ['Name', 'Email', 'Department', 'Role', 'Additional roles', 'Signed up', 'Last seen'], rows, 'teammates-table'),
+        table(count(data.total, 'teammate'), ['Name', 'Email', 'Department', 'Role', 'Additional roles', 'Signed up', 'Last seen'], rows, 'teammates-table'),
         h('nav', { class: 'pager', 'aria-label': 'Pages' },
           h('button', { type: 'button', disabled: pageNumber <= 1, onclick: () => { pageNumber -= 1; load(); } }, 'Previous'),
           h('span', {}, ' Page ' + pageNumber + ' of ' + pages + ' '),
@@ -217,44 +235,51 @@ async function teammatesPage() {
 async function teammatePage(email) {
   const t = await call('GET', '/teammates/' + encodeURIComponent(email));
   const effective = t.effective_role;
+  const who = t.name || t.email;
   const sources = (effective.sources || []).map((s) => h('tr', {},
     h('th', { scope: 'row' }, s.kind === 'direct' ? 'Assigned directly' : 'Group ' + s.name),
     h('td', {}, s.primary ? label(s.primary) : '—'), h('td', {}, s.secondary.map(label).join(', ') || '—')));
+  // Nothing assigns a primary role: say that Member is the default rather than show nothing.
+  if (effective.primary_is_default) {
+    sources.unshift(h('tr', {}, h('th', { scope: 'row' }, 'Default for everyone'), h('td', {}, label(effective.primary)), h('td', {}, '—')));
+  }
   const summary = h('section', { 'aria-labelledby': 'effective-heading' },
     h('h2', { id: 'effective-heading' }, 'Effective role'),
     h('p', { id: 'effective-role' }, h('strong', {}, label(effective.primary)),
       effective.secondary.length ? ' with ' + effective.secondary.map(label).join(', ') : ''),
+    effective.primary_is_default ? h('p', { id: 'role-default', class: 'hint' }, label(effective.primary) + ' is the default role: nothing assigns ' + who +
+      ' a primary role, directly or through a group.') : null,
     effective.sources ? table('Where each part comes from', ['Source', 'Primary role', 'Additional roles'], sources, 'role-sources') : null,
     effective.ignored_sources ? h('p', {}, 'Group-based permissions are off: roles from groups are not counted.') : null);
   const editor = can('teammates.edit_roles') ? roleEditor(t) : null;
   const sessions = can('teammates.view') ? h('section', { 'aria-labelledby': 'sessions-heading' },
     h('h2', { id: 'sessions-heading' }, 'Sessions'),
-    h('button', { type: 'button', id: 'open-sessions', onclick: () => sessionsDialog(t) }, 'View sessions')) : null;
-  page(t.name || t.email,
+    h('button', { type: 'button', id: 'open-sessions', onclick: (event) => sessionsDialog(t, event.currentTarget) }, 'View sessions')) : null;
+  page(who,
     h('p', {}, t.email, t.department ? ' · ' + t.department : '', ' · signed up ', when(t.signed_up_at), ' · last seen ', when(t.last_seen_at)),
-    summary, editor, sessions);
+    summary, sessions, editor);
+}
+
+/// One role to choose, with what it grants and (when it cannot be chosen) why.
+function roleChoice(type, name, role, checked, option) {
+  const id = name + '-' + role;
+  const blocked = option && option.state !== 'allowed';
+  const described = [id + '-description', blocked ? id + '-why' : null].filter(Boolean).join(' ');
+  return h('div', { class: 'choice' },
+    h('input', { type, name, id, value: role, checked, disabled: blocked && !(type === 'radio' && checked), 'aria-describedby': described }),
+    h('div', { class: 'choice-text' },
+      h('label', { for: id }, label(role)),
+      h('span', { class: 'hint', id: id + '-description' }, describeRole(role)),
+      blocked ? h('span', { class: 'hint why', id: id + '-why' }, option.reason) : null));
 }
 
 function roleEditor(t) {
   const options = Object.fromEntries(t.role_options.map((o) => [o.role, o]));
   const effective = t.effective_role;
-  const describe = (option, id) => option && option.state !== 'allowed' ? h('span', { class: 'hint', id }, ' — ' + option.reason) : null;
-  const primary = h('fieldset', {}, h('legend', {}, 'Primary role'), PRIMARY_ROLES.map((role) => {
-    const option = options[role];
-    const id = 'primary-' + role;
-    return h('div', { class: 'choice' },
-      h('input', { type: 'radio', name: 'primary', id, value: role, checked: effective.primary === role,
-        disabled: option && option.state !== 'allowed' && effective.primary !== role, 'aria-describedby': option && option.state !== 'allowed' ? id + '-why' : null }),
-      h('label', { for: id }, label(role)), describe(option, id + '-why'));
-  }));
-  const secondary = h('fieldset', {}, h('legend', {}, 'Additional roles'), SECONDARY_ROLES.map((role) => {
-    const option = options[role];
-    const id = 'secondary-' + role;
-    return h('div', { class: 'choice' },
-      h('input', { type: 'checkbox', name: 'secondary', id, value: role, checked: effective.secondary.includes(role),
-        disabled: option && option.state !== 'allowed', 'aria-describedby': option && option.state !== 'allowed' ? id + '-why' : null }),
-      h('label', { for: id }, label(role)), describe(option, id + '-why'));
-  }));
+  const primary = h('fieldset', {}, h('legend', {}, 'Primary role'),
+    primaryRoles().map((role) => roleChoice('radio', 'primary', role, effective.primary === role, options[role])));
+  const secondary = h('fieldset', {}, h('legend', {}, 'Additional roles'),
+    secondaryRoles().map((role) => roleChoice('checkbox', 'secondary', role, effective.secondary.includes(role), options[role])));
   const form = h('form', { id: 'role-editor', onsubmit: async (event) => {
     event.preventDefault();
     const chosen = form.querySelector('input[name=primary]:checked');
@@ -271,33 +296,78 @@ function roleEditor(t) {
   return h('section', { 'aria-labelledby': 'edit-heading' }, h('h2', { id: 'edit-heading' }, 'Edit roles'), form);
 }
 
-async function sessionsDialog(t) {
-  const data = await call('GET', '/teammates/' + encodeURIComponent(t.email) + '/sessions');
+/// The sessions of a teammate in a modal dialog. Signing them out happens inside it: one
+/// button opens a confirmation that lists what will end, and the result shows in the dialog
+/// (and on the page once it is closed).
+async function sessionsDialog(t, opener) {
+  const path = '/teammates/' + encodeURIComponent(t.email) + '/sessions';
   const dialog = h('dialog', { id: 'sessions-dialog', 'aria-labelledby': 'sessions-dialog-title' });
-  const rows = data.sessions.map((s) => h('tr', {},
-    h('td', {}, when(s.created_at)), h('td', {}, s.ip), h('td', {}, location_(s.location)),
-    h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at)), h('td', {}, s.auth_method)));
+  const listing = h('div', {});
+  // The page's notice sits behind the modal dialog: results are told in here.
+  const result = h('div', { id: 'sessions-result', role: 'status', class: 'notice', hidden: true });
+  function tell(kind, ...text) {
+    result.className = 'notice ' + kind;
+    result.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    result.replaceChildren(h('p', {}, ...text));
+    result.hidden = false;
+  }
   const includeTokens = h('input', { type: 'checkbox', id: 'include-tokens' });
-  const confirmArea = h('div', { id: 'sign-out-confirm', hidden: true },
-    h('p', { role: 'alert' }, 'This ends ' + data.sessions.length + ' session' + (data.sessions.length === 1 ? '' : 's') + ' of ' + t.email +
-      (data.sessions.length ? ' (' + data.sessions.map((s) => device(s.device) + ' from ' + s.ip).join('; ') + ')' : '') +
-      ' and refuses bearer tokens issued before now. They must sign in through SSO again.'),
-    h('div', { class: 'choice' }, includeTokens, h('label', { for: 'include-tokens' }, 'Also revoke their API tokens')),
-    h('button', { type: 'button', id: 'confirm-sign-out', class: 'danger', onclick: async () => {
-      try {
-        const result = await call('POST', '/teammates/' + encodeURIComponent(t.email) + '/sessions/sign-out-all',
-          { include_api_tokens: includeTokens.checked });
-        dialog.close();
-        dialog.remove();
-        notice('ok', 'Signed ' + t.email + ' out: ' + result.revoked_sessions + ' sessions and ' + result.revoked_tokens + ' API tokens revoked.');
-      } catch (error) { failure(error); }
-    } }, 'Yes, sign out of all sessions'));
+  const summary = h('p', { id: 'sign-out-summary' });
+  const start = h('button', { type: 'button', id: 'sign-out-all', class: 'quiet-danger', 'aria-controls': 'sign-out-confirm',
+    onclick: () => showConfirmation(true) }, 'Sign out of all sessions…');
+  const confirm = h('button', { type: 'button', id: 'confirm-sign-out', class: 'danger', onclick: signOut }, 'Yes, sign them out');
+  const cancel = h('button', { type: 'button', id: 'cancel-sign-out', class: 'secondary', onclick: () => { showConfirmation(false); start.focus(); } }, 'Cancel');
+  const confirmArea = h('div', { id: 'sign-out-confirm', class: 'confirm', role: 'group', 'aria-labelledby': 'sign-out-summary', hidden: true },
+    summary, h('div', { class: 'choice' }, includeTokens, h('label', { for: 'include-tokens' }, 'Also revoke their API tokens')),
+    confirm, cancel);
+  const close = h('button', { type: 'button', id: 'close-sessions', class: 'secondary', onclick: () => dialog.close() }, 'Close');
+  let sessions = [];
+
+  function render() {
+    const rows = sessions.map((s) => h('tr', {},
+      h('td', {}, when(s.created_at)), h('td', {}, s.ip), h('td', {}, location_(s.location)),
+      h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at)), h('td', {}, signedInWith(s))));
+    listing.replaceChildren(table(count(sessions.length, 'active session'),
+      ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen', 'Signed in with'], rows, 'sessions-table', 'No active sessions.'));
+    summary.replaceChildren('This ends ' + count(sessions.length, 'session') + ' of ' + t.email +
+      (sessions.length ? ' (' + sessions.map((s) => device(s.device) + ' from ' + s.ip).join('; ') + ')' : '') +
+      ' and refuses bearer tokens issued before now. They must sign in through SSO again.');
+  }
+
+  function showConfirmation(open) {
+    confirmArea.hidden = !open;
+    start.hidden = open;
+    if (open) { result.hidden = true; cancel.focus(); }
+  }
+
+  async function signOut() {
+    confirm.disabled = true;
+    try {
+      const done = await call('POST', path + '/sign-out-all', { include_api_tokens: includeTokens.checked });
+      const text = 'Signed ' + t.email + ' out: ' + count(done.revoked_sessions, 'session') + ' ended' +
+        (includeTokens.checked ? ' and ' + count(done.revoked_tokens, 'API token') + ' revoked' : '') +
+        '. Bearer tokens issued before now are refused; they must sign in again.';
+      sessions = (await call('GET', path)).sessions;
+      render();
+      showConfirmation(false);
+      tell('ok', text);
+      notice('ok', text);
+      close.focus();
+    } catch (error) {
+      tell('error', error.message, error.reason ? h('span', { class: 'reason' }, ' (reason: ', h('code', {}, error.reason), ')') : null);
+    } finally {
+      confirm.disabled = false;
+    }
+  }
+
+  sessions = (await call('GET', path)).sessions;
+  render();
+  dialog.addEventListener('close', () => { dialog.remove(); if (opener) opener.focus(); });
+  const mayEnd = can('teammates.sign_out_sessions');
   dialog.append(...[
     h('h2', { id: 'sessions-dialog-title' }, 'Sessions of ' + (t.name || t.email)),
-    table(data.sessions.length + (data.sessions.length === 1 ? ' active session' : ' active sessions'), ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen', 'Signed in with'], rows, 'sessions-table'),
-    can('teammates.sign_out_sessions') ? h('button', { type: 'button', id: 'sign-out-all', class: 'danger', onclick: () => { confirmArea.hidden = false; } }, 'Sign out of all sessions') : null,
-    confirmArea,
-    h('button', { type: 'button', id: 'close-sessions', onclick: () => { dialog.close(); dialog.remove(); } }, 'Close')].filter(Boolean));
+    result, listing, mayEnd ? confirmArea : null,
+    h('div', { class: 'actions' }, mayEnd ? start : null, close)].filter(Boolean));
   document.body.append(dialog);
   dialog.showModal();
 }
@@ -306,7 +376,9 @@ async function sessionsDialog(t) {
 
 async function defaultPermissionsPage() {
   const current = await call('GET', '/settings/default-member-permissions');
-  const list = h('fieldset', {}, h('legend', {}, 'For everyone whose role is Member or Setup Admin'),
+  // The switches apply to the two lowest primary roles (SPEC §1.3, footnote 1).
+  const [lowest, next] = primaryRoles();
+  const list = h('fieldset', {}, h('legend', {}, 'For everyone whose role is ' + label(lowest) + ' or ' + label(next)),
     DEFAULT_PERMISSIONS.map(([permission, text]) => {
       const id = 'default-' + permission.replace(/[._]/g, '-');
       const input = h('input', { type: 'checkbox', role: 'switch', id, checked: current[permission], onchange: async () => {
@@ -342,7 +414,7 @@ async function groupsPage() {
       h('td', {}, g.roles && g.roles.primary ? label(g.roles.primary) : '—'),
       h('td', {}, g.roles ? g.roles.secondary.map(label).join(', ') || '—' : '—'),
       h('td', {}, can('groups.map_roles') ? h('button', { type: 'button', onclick: () => mappingEditor(g) }, g.roles ? 'Edit mapping' : 'Add mapping') : null)));
-    list.replaceChildren(table(data.groups.length + ' groups', ['Group', 'Members', 'Primary role', 'Additional roles', ''], rows, 'groups-table'));
+    list.replaceChildren(table(count(data.groups.length, 'group'), ['Group', 'Members', 'Primary role', 'Additional roles', ''], rows, 'groups-table'));
   }
   filter.addEventListener('input', render);
   render();
@@ -353,13 +425,13 @@ async function groupsPage() {
 
 function mappingEditor(group) {
   const area = document.getElementById('mapping-editor');
-  const primary = h('select', {}, h('option', { value: '' }, 'No primary role'), PRIMARY_ROLES.map((r) =>
+  const primaryHint = h('p', { class: 'hint', id: 'map-primary-description' });
+  const primary = h('select', { 'aria-describedby': 'map-primary-description' }, h('option', { value: '' }, 'No primary role'), primaryRoles().map((r) =>
     h('option', { value: r, selected: group.roles && group.roles.primary === r }, label(r))));
-  const boxes = SECONDARY_ROLES.map((role) => {
-    const id = 'map-' + role;
-    return h('div', { class: 'choice' }, h('input', { type: 'checkbox', id, value: role, checked: !!group.roles && group.roles.secondary.includes(role) }),
-      h('label', { for: id }, label(role)));
-  });
+  const showPrimary = () => primaryHint.replaceChildren(primary.value ? describeRole(primary.value) : 'Members of the group keep the primary role they have otherwise.');
+  primary.addEventListener('change', showPrimary);
+  showPrimary();
+  const boxes = secondaryRoles().map((role) => roleChoice('checkbox', 'map', role, !!group.roles && group.roles.secondary.includes(role), null));
   async function save(remove) {
     const body = remove ? undefined : {
       primary: primary.value || null,
@@ -373,7 +445,7 @@ function mappingEditor(group) {
   }
   area.replaceChildren(h('section', { 'aria-labelledby': 'mapping-heading' },
     h('h2', { id: 'mapping-heading' }, 'Roles for group ' + group.name),
-    field('map-primary', 'Primary role', primary),
+    field('map-primary', 'Primary role', primary), primaryHint,
     h('fieldset', {}, h('legend', {}, 'Additional roles'), boxes),
     h('button', { type: 'button', onclick: () => save(false) }, 'Save mapping'),
     group.roles ? h('button', { type: 'button', class: 'danger', onclick: () => save(true) }, 'Remove mapping') : null));
@@ -406,7 +478,7 @@ async function tokensPage() {
     } catch (error) { failure(error); }
   } }, field('token-name', 'Name', name), field('token-scope', 'Scope', scope), field('token-days', 'Expires in (days)', days),
     h('button', { type: 'submit' }, 'Create token'));
-  page('API tokens', form, secret, table(data.tokens.length + ' tokens', ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', ''], rows, 'tokens-table'));
+  page('API tokens', form, secret, table(count(data.tokens.length, 'token'), ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', ''], rows, 'tokens-table'));
 }
 
 async function auditPage() {
@@ -427,8 +499,8 @@ async function auditPage() {
         h('td', {}, e.target), h('td', {}, e.source_ip || '—')));
       results.replaceChildren(
         h('p', { id: 'audit-chain', class: verification.problem ? 'bad' : 'good' },
-          verification.problem ? 'The chain does NOT verify: ' + verification.problem : 'The chain verifies: ' + verification.entries + ' entries, none edited, deleted or reordered.'),
-        table(data.entries.length + ' entries, newest first', ['When', 'Actor', 'Action', 'Target', 'Source IP'], rows, 'audit-table'));
+          verification.problem ? 'The chain does NOT verify: ' + verification.problem : 'The chain verifies: ' + count(verification.entries, 'entry', 'entries') + ', none edited, deleted or reordered.'),
+        table(count(data.entries.length, 'entry', 'entries') + ', newest first', ['When', 'Actor', 'Action', 'Target', 'Source IP'], rows, 'audit-table'));
     } catch (error) { failure(error); }
   }
   page('Audit log', h('form', { class: 'filters', onsubmit: (event) => { event.preventDefault(); load(); } },
@@ -473,7 +545,7 @@ function greenlistEditor(list, data) {
       if (!checked) {
         const impact = await call('POST', '/ip-policy/dry-run', { greenlist: { name: name.value, entries: body.entries } });
         warning.replaceChildren(h('div', { role: 'alert', class: impact.sessions_cut_off.length || impact.would_lock_out_self ? 'warning' : 'good' },
-          h('p', {}, impact.sessions_cut_off.length + ' active session(s) would be cut off if this list were enforced tenant-wide' +
+          h('p', {}, count(impact.sessions_cut_off.length, 'active session') + ' would be cut off if this list were enforced tenant-wide' +
             (impact.admins_cut_off.length ? '; admins cut off: ' + impact.admins_cut_off.join(', ') : '') + '.'),
           impact.would_lock_out_self ? h('p', { id: 'lockout-warning' }, 'Your own address (' + impact.your_address + ') is not in this list: it would lock you out.') : null,
           h('ul', {}, impact.sessions_cut_off.map((s) => h('li', {}, s.email + ' from ' + s.ip + ' (' + location_(s.location) + ')')))));
@@ -505,7 +577,7 @@ function ipTester() {
       try {
         const answer = await call('POST', '/ip-policy/test', { ip: ip.value, user: user.value || undefined, route: routeName.value || undefined });
         result.replaceChildren(h('p', {}, h('strong', {}, answer.allowed ? 'Allowed' : 'Refused (' + answer.reason + ')'),
-          answer.decided_by ? ' — ' + answer.decided_by.detail : '', ' · located in ' + location_(answer.location)));
+          answer.decided_by ? ' — ' + answer.decided_by.detail : '', ' · Location: ' + location_(answer.location)));
       } catch (error) { failure(error); }
     } }, field('test-ip', 'IP address', ip), field('test-user', 'User (optional)', user), field('test-route', 'Route (optional)', routeName),
       h('button', { type: 'submit' }, 'Test')), result);
@@ -517,24 +589,29 @@ async function mySessionsPage() {
   const data = await call('GET', '/me/sessions');
   const rows = data.sessions.map((s) => h('tr', {},
     h('td', {}, when(s.created_at) + (s.current ? ' (this session)' : '')), h('td', {}, s.ip), h('td', {}, location_(s.location)),
-    h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at))));
-  page('My sessions', table(data.sessions.length + (data.sessions.length === 1 ? ' active session' : ' active sessions'), ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen'], rows, 'my-sessions'),
+    h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at)), h('td', {}, signedInWith(s))));
+  page('My sessions', table(count(data.sessions.length, 'active session'), ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen', 'Signed in with'], rows, 'my-sessions'),
     h('button', { type: 'button', id: 'sign-out-others', onclick: async () => {
-      try { const result = await call('POST', '/me/sessions/sign-out-others'); await mySessionsPage(); notice('ok', result.revoked_sessions + ' other session(s) ended.'); }
-      catch (error) { failure(error); }
+      try {
+        const result = await call('POST', '/me/sessions/sign-out-others');
+        await mySessionsPage();
+        notice('ok', result.revoked_sessions ? count(result.revoked_sessions, 'other session') + ' ended.' : 'You had no other sessions.');
+      } catch (error) { failure(error); }
     } }, 'Sign out of my other sessions'));
 }
 
 // ---- start ---------------------------------------------------------------------------------
 
 async function start() {
+  const toggle = document.getElementById('nav-toggle');
+  toggle.addEventListener('click', () => setMenu(toggle.getAttribute('aria-expanded') !== 'true'));
   try {
-    state.me = await call('GET', '/me');
+    [state.me, state.roles] = await Promise.all([call('GET', '/me'), call('GET', '/roles')]);
   } catch (error) {
     if (error.status !== 401) failure(error);
     return;
   }
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => { state.focusTitle = true; route(); });
   await route();
 }
 

@@ -6,7 +6,7 @@ import Foundation
 
 /// The answer to "would this IP (optionally on this route, as this user) be allowed, by which
 /// rule, and where is it?" (SPEC §4), for the CLI and the admin API.
-public struct IPPolicyTest: Hashable, Sendable, Codable {
+public struct IPPolicyTest: Hashable, Sendable, Encodable {
     /// One rule that was checked.
     public struct Check: Hashable, Sendable, Codable {
         public enum Kind: String, Hashable, Sendable, Codable {
@@ -33,11 +33,41 @@ public struct IPPolicyTest: Hashable, Sendable, Codable {
     public let decidedBy: Check?
     public let checks: [Check]
     public let location: GeoLocation
+    /// The special-purpose range the address is in (`loopback`, `private_network`, …), if any.
+    public let scope: AddressScope?
+    /// Where the address is, in words: never empty (`Sydney, Australia`, `loopback (this
+    /// machine)`, `unknown`).
+    public let place: String
     public let route: String?
 
     enum CodingKeys: String, CodingKey {
         case ip, allowed, reason, checks, location, route
         case decidedBy = "decided_by"
+    }
+
+    enum LocationKeys: String, CodingKey {
+        case countryCode = "country_code"
+        case country, city, asn, organization, scope, summary
+    }
+
+    /// `location` carries the GeoIP fields it has and always `summary` (and `scope` for
+    /// special-purpose ranges), so it is never an empty object.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ip, forKey: .ip)
+        try container.encode(allowed, forKey: .allowed)
+        try container.encodeIfPresent(reason, forKey: .reason)
+        try container.encodeIfPresent(decidedBy, forKey: .decidedBy)
+        try container.encode(checks, forKey: .checks)
+        try container.encodeIfPresent(route, forKey: .route)
+        var place = container.nestedContainer(keyedBy: LocationKeys.self, forKey: .location)
+        try place.encodeIfPresent(location.countryCode, forKey: .countryCode)
+        try place.encodeIfPresent(location.countryName, forKey: .country)
+        try place.encodeIfPresent(location.city, forKey: .city)
+        try place.encodeIfPresent(location.asn, forKey: .asn)
+        try place.encodeIfPresent(location.organization, forKey: .organization)
+        try place.encodeIfPresent(scope, forKey: .scope)
+        try place.encode(self.place, forKey: .summary)
     }
 }
 
@@ -97,7 +127,7 @@ extension AccessPolicy {
         let decidedBy = checks.first { !$0.passed } ?? checks.last
         return IPPolicyTest(
             ip: address.description, allowed: refusal == nil, reason: refusal, decidedBy: decidedBy,
-            checks: checks, location: location, route: route?.name
+            checks: checks, location: location, scope: AddressScope(address), place: location.summary(for: address), route: route?.name
         )
     }
 }

@@ -48,3 +48,12 @@ public struct GeoLocation: Hashable, Sendable, Codable {
         case organization
     }
 }
+
+extension GeoLocation {
+    /// Where an address is, in words: the GeoIP record when there is one, else the name of its
+    /// special-purpose range (`loopback (this machine)`, `private network`), else `unknown`.
+    public func summary(for address: IPAddress) -> String {
+        if city == nil, countryName == nil, countryCode == nil, let scope = AddressScope(address) { return scope.summary }
+        return summary
+    }
+}

@@ -117,7 +117,12 @@ enum RefusalResponse {
         } else {
             headers.add(name: "Content-Type", value: "application/json")
             if kind == .unauthenticated {
-                headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"portcullis\", error=\"invalid_token\"")
+                // RFC 6750 §3.1: no error code when the request carried no credentials at all;
+                // `invalid_token` when the credentials it carried were refused.
+                let challenge = reason == ReasonCode.loginRequired.rawValue
+                    ? "Bearer realm=\"portcullis\""
+                    : "Bearer realm=\"portcullis\", error=\"invalid_token\""
+                headers.add(name: "WWW-Authenticate", value: challenge)
             }
             body.writeString("{\"error\":\"\(kind.rawValue)\",\"reason\":\"\(JSONText.escape(reason))\",\"message\":\"\(JSONText.escape(message))\"}")
         }

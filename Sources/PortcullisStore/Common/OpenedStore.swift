@@ -15,6 +15,17 @@ public final class OpenedStore: Sendable {
         public let description: String
     }
 
+    /// There is no store where the configuration points, and the caller asked not to create
+    /// one (commands that read a store: an empty store would answer "no sessions", "chain
+    /// intact" about nothing).
+    public struct Missing: Error, CustomStringConvertible {
+        /// `the file /srv/var/portcullis.sqlite does not exist`.
+        public let problem: String
+        /// The configuration key that names it.
+        public let key: String
+        public var description: String { "no store: \(problem) (\(key)); nothing was created" }
+    }
+
     private init(store: any GatewayStore, changeFeed: (any StoreChangeFeed)?, kind: String, task: Task<Void, Never>?) {
         self.store = store
         self.changeFeed = changeFeed
@@ -23,13 +34,17 @@ public final class OpenedStore: Sendable {
     }
 
     /// Opens and migrates. `secret` reads the PostgreSQL URL from its file or variable; the
-    /// observer is told how long each store operation takes.
+    /// observer is told how long each store operation takes. With `creating: false` a store
+    /// that does not exist yet is refused with ``Missing`` rather than created.
     public static func open(
         _ configuration: StoreConfiguration, secret: (SecretSource) throws -> String, logger: Logger,
-        observer: (any StoreOperationObserver)? = nil
+        observer: (any StoreOperationObserver)? = nil, creating: Bool = true
     ) async throws -> OpenedStore {
         switch configuration {
         case .sqlite(let path):
+            if !creating, !FileManager.default.fileExists(atPath: path) {
+                throw Missing(problem: "the file \(path) does not exist", key: "store.sqlite.path")
+            }
             do {
                 return OpenedStore(store: try SQLiteStore(path: path, observer: observer), changeFeed: nil, kind: "sqlite", task: nil)
             } catch {
@@ -43,11 +58,19 @@ public final class OpenedStore: Sendable {
                 throw Failure(description: "store.postgres (\(source)): \(error)")
             }
             let store = PostgresStore(url: url, logger: logger, observer: observer)
+            // Queries wait until `run()` has started the pool.
             let task = Task { await store.run() }
-            // Let the pool start before the first lease (postgres-nio warns otherwise).
-            try? await Task.sleep(for: .milliseconds(20))
             do {
+                if !creating, try await !store.hasSchema() {
+                    task.cancel()
+                    await task.value
+                    throw Missing(
+                        problem: "the PostgreSQL database \(url.database) on \(url.host):\(url.port) holds no Portcullis store", key: "store.postgres"
+                    )
+                }
                 try await store.migrate()
+            } catch let missing as Missing {
+                throw missing
             } catch {
                 task.cancel()
                 await task.value

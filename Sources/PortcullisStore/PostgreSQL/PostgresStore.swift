@@ -25,6 +25,8 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<AnnouncedChange>.Continuation]>([:])
     /// Whether the listening connection is up (for tests and readiness).
     private let listening = Atomic<Bool>(false)
+    /// Opens when ``run()`` starts the pool; every query waits for it.
+    private let poolStarted = PoolStartGate()
     static let channel = "portcullis_changes"
     /// Serialises audited writes (the hash chain) and role decisions (the last-holder rule).
     static let writeLock: Int64 = 0x706F_7274_6375_6C6C
@@ -45,7 +47,12 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     /// Runs the connection pool and the change listener until cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
+            group.addTask {
+                // `PostgresClient.run()` marks the pool running in its first statement, on this
+                // task, with no suspension between here and there.
+                self.poolStarted.open()
+                await self.client.run()
+            }
             group.addTask { await self.listen() }
         }
     }
@@ -75,17 +82,28 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
         }
     }
 
+    /// Whether the database holds a Portcullis schema (``migrate()`` has run on it).
+    public func hasSchema() async throws -> Bool {
+        try await read("check the schema") { connection in
+            let rows = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: self.logger)
+            for try await exists in rows.decode(Bool.self) { return exists }
+            return false
+        }
+    }
+
     // MARK: - running queries
 
     func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await storeOperation(operation, observer: observer, describe: Self.describe) {
+        await poolStarted.wait()
+        return try await storeOperation(operation, observer: observer, describe: Self.describe) {
             try await client.withConnection { connection in try await body(connection) }
         }
     }
 
     /// One transaction.
     func write<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await storeOperation(operation, observer: observer, describe: Self.describe) {
+        await poolStarted.wait()
+        return try await storeOperation(operation, observer: observer, describe: Self.describe) {
             do {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
             } catch let error as PostgresTransactionError {

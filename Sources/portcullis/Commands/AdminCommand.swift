@@ -33,7 +33,8 @@ struct AdminCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await StoreOpener.withStore(options.config) { _, store in try await bootstrap(store) }
+            // The first step on a new host: the store may not exist yet, and is made.
+            try await StoreOpener.withStore(options.config, ifAbsent: .create) { _, store in try await bootstrap(store) }
         }
 
         func bootstrap(_ store: any GatewayStore) async throws {

@@ -18,14 +18,14 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            try await StoreOpener.withStore(options.config) { _, store in try await verify(store) }
+            try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "audit verify")) { _, store in try await verify(store) }
         }
 
         func verify(_ store: any GatewayStore) async throws {
             let result = try await store.verifyAuditLog()
             if result.isIntact {
                 let head = try await store.auditLog().last?.hash ?? AuditEntry.genesisHash
-                Console.out("OK: \(result.entries) entries, chain intact, head \(head)")
+                Console.out("OK: \(result.entries) \(result.entries == 1 ? "entry" : "entries"), chain intact, head \(head)")
                 return
             }
             Console.error("TAMPERED: \(result.problem ?? "the chain is broken")" + (result.brokenAt.map { " (at entry \($0))" } ?? ""))
@@ -45,7 +45,9 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let lines = try await StoreOpener.withStore(options.config) { _, store in try await store.exportAuditLog() }
+            let lines = try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "audit export")) { _, store in
+                try await store.exportAuditLog()
+            }
             var output = Data()
             for line in lines {
                 output.append(Data(line.utf8))

@@ -2,7 +2,8 @@ import ArgumentParser
 import PortcullisConfigFile
 import PortcullisCore
 
-/// `portcullis check-config`: prints `OK` or every problem, and exits 2 on problems.
+/// `portcullis check-config`: prints `FILE: OK`, or every problem in the order of the file and
+/// exits 2.
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -14,7 +15,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
     func run() async throws {
         switch ConfigurationFile.load(path: options.config, environment: .system) {
         case .success:
-            print("OK")
+            print("\(options.config): OK")
         case .failure(let error):
             Console.error(error.description)
             if let command = DevelopmentCertificatesHint.command(forConfigurationAt: options.config) {

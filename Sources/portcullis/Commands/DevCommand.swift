@@ -29,14 +29,24 @@ struct DevCommand: AsyncParsableCommand {
         let logger = Logger(label: "portcullis.dev")
         let workspace = try DevWorkspace.prepare()
         let configuration: GatewayConfiguration
-        switch ConfigurationFile.load(path: workspace.configPath, environment: .system) {
-        case .success(var loaded):
-            loaded.store = .sqlite(path: workspace.temporaryFolder + "/portcullis.sqlite")
+        switch workspace.writeRunConfiguration() {
+        case .success(let loaded):
             configuration = loaded
         case .failure(let error):
+            workspace.remove()
             Console.error(error.description)
             throw ExitCode(2)
         }
+        do {
+            try await run(configuration, in: workspace, logger: logger)
+        } catch {
+            workspace.remove()
+            throw error
+        }
+        workspace.remove()
+    }
+
+    private func run(_ configuration: GatewayConfiguration, in workspace: DevWorkspace, logger: Logger) async throws {
         let directory: DevIdentityDirectory
         do {
             let root = try ConfigurationFile.parse(text: try ConfigurationFile.read(path: workspace.usersPath), file: workspace.usersPath)
@@ -60,13 +70,24 @@ struct DevCommand: AsyncParsableCommand {
             logger: Logger(label: "portcullis.dev-idp")
         )
         let upstreamPort = configuration.routes.compactMap(\.upstream).first { $0.host == "127.0.0.1" }?.port ?? 8080
-        let launcher = try await Launcher(configuration: configuration, configPath: workspace.configPath, logger: logger)
-        // The first development user is the super admin, as `admin bootstrap` would make one.
+        let launcher = try await Launcher(
+            configuration: configuration, configPath: workspace.runConfigPath, logger: logger,
+            reload: { workspace.writeRunConfiguration() }
+        )
         let store = launcher.assembly.store
+        // Everyone in conf/dev-users.yaml is a teammate from the start (as SCIM would make them),
+        // with the profile and groups the development IdP will sign them in with.
+        let now = Date()
+        for user in directory.users {
+            _ = try await store.recordLogin(
+                LoginProfile(subject: user.subject, email: user.email, name: user.name, department: user.department, groups: user.groups), at: now
+            )
+        }
+        // The first development user is the super admin, as `admin bootstrap` would make one.
         var superAdmin = try await store.roleHolders().holders(of: .primary(.superAdmin)).map(\.description).sorted().first
         if superAdmin == nil, let first = directory.users.first {
-            let user = try await store.ensureUser(email: first.email, at: Date())
-            let audit = AuditContext(actor: "dev", actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+            let user = try await store.ensureUser(email: first.email, at: now)
+            let audit = AuditContext(actor: "dev", actorIsSuperAdmin: false, sourceIP: nil, at: now)
             _ = try await store.bootstrapSuperAdmin(userID: user.id, force: false, audit: audit)
             superAdmin = "user \(user.email)"
         }
@@ -80,12 +101,10 @@ struct DevCommand: AsyncParsableCommand {
             ])
         } catch {
             await provider.shutdown()
-            try? FileManager.default.removeItem(atPath: workspace.temporaryFolder)
             Console.error("portcullis dev: \(error) (is another portcullis dev running? it needs ports 8443, 9443, 8080 and 9090)")
             throw ExitCode(1)
         }
         await provider.shutdown()
-        try? FileManager.default.removeItem(atPath: workspace.temporaryFolder)
     }
 
     static func banner(
@@ -94,6 +113,7 @@ struct DevCommand: AsyncParsableCommand {
         let users = directory.users.map { user in
             "    \(user.email.padding(toLength: 22, withPad: " ", startingAt: 0)) password \(user.password)   \(user.department ?? "")  groups: \(user.groups.joined(separator: ", "))\(user.mfa ? "  (MFA)" : "")"
         }.joined(separator: "\n")
+        let example = directory.users.first?.email ?? "EMAIL"
         return """
 
         Portcullis development mode — DEVELOPMENT ONLY
@@ -102,46 +122,21 @@ struct DevCommand: AsyncParsableCommand {
           IdP       \(directory.issuer)  (built in, loopback only)
           Upstream  http://127.0.0.1:\(upstreamPort)  (shows the identity headers it receives)
           Metrics   http://\(configuration.server.internalListen)/metrics
-          Store     \(workspace.temporaryFolder)/portcullis.sqlite (deleted on exit)
           CA        \(workspace.certificatesFolder)/ca.pem  (curl --cacert \(workspace.certificatesFolder)/ca.pem …)
+          HSTS      off (development on localhost)
 
           Console   \(configuration.server.publicURL.origin)/_portcullis/console/
           Admin API \(configuration.server.publicURL.origin)/_portcullis/api/v1/me  (super admin: \(superAdmin ?? "none"))
 
-          Sign in as any of these (from \(workspace.usersPath)):
+          Store     \(workspace.storePath)  (deleted on exit)
+          Config    \(workspace.runConfigPath)  (\(workspace.configPath) with this store; deleted on exit)
+          CLI       give it that config, e.g.  portcullis sessions list \(example) --config \(workspace.runConfigPath)
+
+          Sign in as any of these (from \(workspace.usersPath); all \(directory.users.count) are teammates already):
         \(users)
 
           Ctrl-C stops everything.
 
         """
-    }
-}
-
-/// Where `dev` finds its files: the checkout's `conf/` and `certs/dev/` when run from one;
-/// otherwise a temporary folder holding the embedded defaults.
-struct DevWorkspace {
-    let configPath: String
-    let usersPath: String
-    let certificatesFolder: String
-    let temporaryFolder: String
-
-    static func prepare() throws -> DevWorkspace {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-dev-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: "conf/portcullis.yaml"), FileManager.default.fileExists(atPath: "conf/dev-users.yaml") {
-            try DevelopmentCertificateFiles.write(to: "certs/dev")
-            return DevWorkspace(configPath: "conf/portcullis.yaml", usersPath: "conf/dev-users.yaml", certificatesFolder: "certs/dev", temporaryFolder: temporary)
-        }
-        // Not a checkout: lay out the embedded defaults, with a fresh client secret.
-        let conf = temporary + "/conf"
-        try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
-        try Data(DevDefaults.gatewayConfiguration.utf8).write(to: URL(fileURLWithPath: conf + "/portcullis.yaml"))
-        try Data(DevDefaults.developmentUsers.utf8).write(to: URL(fileURLWithPath: conf + "/dev-users.yaml"))
-        try Data(SessionToken.random().utf8).write(to: URL(fileURLWithPath: conf + "/dev-oidc-client-secret"))
-        try DevelopmentCertificateFiles.write(to: temporary + "/certs/dev")
-        return DevWorkspace(
-            configPath: conf + "/portcullis.yaml", usersPath: conf + "/dev-users.yaml",
-            certificatesFolder: temporary + "/certs/dev", temporaryFolder: temporary
-        )
     }
 }

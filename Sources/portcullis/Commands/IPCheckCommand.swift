@@ -209,7 +209,7 @@ struct IPCheckCommand: AsyncParsableCommand {
             lines.append("  \(check.passed ? "pass" : "FAIL") \(check.kind.rawValue) \(check.rule): \(check.detail)")
         }
         let location = answer.location
-        var place = location.summary
+        var place = answer.place
         if let code = location.countryCode { place += " (\(code))" }
         if let asn = location.asn { place += ", AS\(asn)" + (location.organization.map { " \($0)" } ?? "") }
         lines.append("  location: \(place)")

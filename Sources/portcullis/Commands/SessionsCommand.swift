@@ -23,7 +23,9 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            try await StoreOpener.withStore(options.config) { configuration, store in try await list(configuration, store) }
+            try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "sessions list")) { configuration, store in
+                try await list(configuration, store)
+            }
         }
 
         func list(_ configuration: GatewayConfiguration, _ store: any GatewayStore) async throws {
@@ -45,7 +47,7 @@ struct SessionsCommand: AsyncParsableCommand {
                     let line: [String: String] = [
                         "id": String(session.idHash.hex.prefix(12)), "created_at": formatter.string(from: session.createdAt),
                         "last_seen_at": formatter.string(from: session.lastSeenAt), "ip": session.lastIP.description,
-                        "location": session.lastLocation.summary, "browser": session.device.browser, "os": session.device.os,
+                        "location": session.lastLocation.summary(for: session.lastIP), "browser": session.device.browser, "os": session.device.os,
                         "device_type": session.device.type.rawValue, "auth_method": session.authMethod.rawValue,
                     ]
                     let data = try JSONEncoder.sorted.encode(line)
@@ -53,7 +55,7 @@ struct SessionsCommand: AsyncParsableCommand {
                 } else {
                     Console.out("""
                         \(session.idHash.hex.prefix(12))  since \(formatter.string(from: session.createdAt))  \
-                        last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary))  \
+                        last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary(for: session.lastIP)))  \
                         \(session.device.browser) on \(session.device.os), \(session.device.type.rawValue)  [\(session.authMethod.rawValue)]
                         """)
                 }
@@ -79,7 +81,7 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            try await StoreOpener.withStore(options.config) { _, store in try await revoke(store) }
+            try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "sessions revoke")) { _, store in try await revoke(store) }
         }
 
         func revoke(_ store: any GatewayStore) async throws {
@@ -91,7 +93,9 @@ struct SessionsCommand: AsyncParsableCommand {
             let result = try await store.signOutEverywhere(
                 userID: user.id, includeAPITokens: includeAPITokens, reason: String(reason.prefix(200)), audit: audit
             )
-            Console.out("\(user.email): revoked \(result.sessions.count) session(s) and \(result.tokens) API token(s)")
+            let sessions = result.sessions.count == 1 ? "1 session" : "\(result.sessions.count) sessions"
+            let tokens = result.tokens == 1 ? "1 API token" : "\(result.tokens) API tokens"
+            Console.out("\(user.email): revoked \(sessions) and \(tokens)")
         }
     }
 }

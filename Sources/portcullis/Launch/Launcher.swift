@@ -19,6 +19,8 @@ import PortcullisDevelopment
 struct Launcher {
     let configuration: GatewayConfiguration
     let configPath: String
+    /// Reads the configuration again on SIGHUP.
+    let reload: @Sendable () -> Result<GatewayConfiguration, ConfigurationError>
     let logger: Logger
     let assembly: GatewayAssembly
     let registry: PrometheusCollectorRegistry
@@ -40,9 +42,15 @@ struct Launcher {
         let description: String
     }
 
-    init(configuration: GatewayConfiguration, configPath: String, logger: Logger) async throws {
+    /// - Parameter reload: how SIGHUP reads the configuration again; by default the file at
+    ///   `configPath` (`dev` derives its file from the checkout's each time).
+    init(
+        configuration: GatewayConfiguration, configPath: String, logger: Logger,
+        reload: (@Sendable () -> Result<GatewayConfiguration, ConfigurationError>)? = nil
+    ) async throws {
         self.configuration = configuration
         self.configPath = configPath
+        self.reload = reload ?? { ConfigurationFile.load(path: configPath, environment: .system) }
         self.logger = logger
         registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsSetup.factory(registry: registry))
@@ -99,7 +107,6 @@ struct Launcher {
     func run(extraServices: [any Service] = []) async throws {
         let gateway = assembly.gateway
         let logger = self.logger
-        let path = configPath
         let geoIP = self.geoIP
         let cachedGeoIP = self.cachedGeoIP
         let internalServer = InternalServer.makeApplication(
@@ -110,7 +117,7 @@ struct Launcher {
             logger: Logger(label: "portcullis.internal")
         )
         let reloader = ConfigurationReloader(
-            load: { ConfigurationFile.load(path: path, environment: .system) },
+            load: reload,
             apply: { configuration in
                 try gateway.apply(configuration, logger: logger)
                 if let database = configuration.geoIP.database {
