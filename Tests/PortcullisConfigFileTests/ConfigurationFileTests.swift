@@ -340,4 +340,22 @@ struct DataPathConfigurationTests {
         #expect(routes.first { $0.name == "exact" }?.caseSensitive == true)
         #expect(routes.first { $0.name == "app" }?.caseSensitive == false)
     }
+
+    @Test("the reserved prefix is reserved in every letter case: /_Portcullis is refused, and cannot take /_portcullis/ away")
+    func reservedPrefixByCase() throws {
+        let shadow = valid + """
+
+          - { name: shadow, path: /_Portcullis, upstream: "http://127.0.0.1:9999", require: public }
+        """
+        #expect(problems(shadow).contains { $0.path == "routes[1].path" && $0.message.contains("reserved") })
+        let table = RouteTable(routes: [
+            Route(name: "shadow", prefix: ["_PORTCULLIS"], target: .upstream(Upstream(scheme: .http, host: "127.0.0.1", port: 9)), requirement: .public),
+        ])
+        let path = try RequestTarget(parsing: "/_portcullis/jwks.json").path
+        guard case .route(let route) = table.match(host: nil, path: path, method: "GET") else {
+            Issue.record("no route")
+            return
+        }
+        #expect(route.name == "portcullis")
+    }
 }

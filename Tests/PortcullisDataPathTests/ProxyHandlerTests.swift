@@ -116,11 +116,11 @@ struct ProxyHandlerTests {
         return frames
     }
 
-    @Test("HTTP/2: a GET with DATA and no content-length goes up chunked, and the answer comes back as frames")
+    @Test("HTTP/2: a DELETE with DATA and no content-length goes up chunked, and the answer comes back as frames")
     func http2Body() throws {
         let gateway = InMemoryGateway()
         let stream = try gateway.openStream()
-        try stream.writeInbound(HTTP2Frame.FramePayload.headers(.init(headers: Self.headers("GET"), endStream: false)))
+        try stream.writeInbound(HTTP2Frame.FramePayload.headers(.init(headers: Self.headers("DELETE"), endStream: false)))
         try stream.writeInbound(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer(string: "smuggled")), endStream: true)))
         gateway.settle()
         let request = try #require(gateway.upstreams.parsed().first?.requests.first)

@@ -213,11 +213,26 @@ struct ProxyStateMachineTests {
         h.forward(method: .POST)
         h.attached()
         h.run { $0.upstreamWritabilityChanged(isWritable: false, now: $1, into: &$2) }
-        h.advance(.seconds(600))
+        h.advance(.seconds(59))
         #expect(h.timer() == [])
         h.run { $0.readRequested(now: $1, into: &$2) }
         #expect(h.run { $0.upstreamWritabilityChanged(isWritable: true, now: $1, into: &$2) } == ["read"])
         #expect(h.machine.nextDeadline == h.now + .seconds(60))
+    }
+
+    @Test("an upstream that takes none of the body for body_timeout: 504 and close (nginx's proxy_send_timeout)")
+    func upstreamSendTimeout() {
+        var h = MachineHarness()
+        h.head(.POST, headers: [("Host", "a"), ("Content-Length", "100")])
+        h.forward(method: .POST)
+        h.attached()
+        h.run { $0.upstreamWritabilityChanged(isWritable: false, now: $1, into: &$2) }
+        #expect(h.machine.nextDeadline == h.now + .seconds(60))
+        h.advance(.seconds(60))
+        let actions = h.timer()
+        #expect(actions.prefix(2) == ["upstream error app timeout", "release closing"])
+        #expect(actions.last == "log 504 gateway_timeout upstream_timeout")
+        #expect(actions.contains("client end then close"))
     }
 
     @Test("a client that leaves the response unread for send_timeout is closed")
@@ -236,6 +251,24 @@ struct ProxyStateMachineTests {
         h.run { $0.clientWritabilityChanged(isWritable: false, now: $1, into: &$2) }
         h.advance(.seconds(30))
         #expect(h.timer() == ["release closing", "log 200 aborted send_timeout", "close client"])
+    }
+
+    @Test("requests that arrive while the client reads none of its answers wait, bounded, and start when it reads")
+    func pipelineWaitsForAReadingClient() {
+        var h = MachineHarness()
+        h.run { $0.clientWritabilityChanged(isWritable: false, now: $1, into: &$2) }
+        #expect(h.head() == [])
+        #expect(h.end() == [])
+        #expect(h.run { $0.readRequested(now: $1, into: &$2) } == [])
+        #expect(h.run { $0.clientWritabilityChanged(isWritable: true, now: $1, into: &$2) } == ["decide #1 GET none", "read"])
+        // A flood while blocked: past the pipeline bound the connection closes.
+        var h2 = MachineHarness()
+        h2.run { $0.clientWritabilityChanged(isWritable: false, now: $1, into: &$2) }
+        var closed = false
+        for _ in 0..<200 where !closed {
+            closed = (h2.head() + h2.end()).contains("close client")
+        }
+        #expect(closed)
     }
 
     @Test("an upstream that does not answer in time: 504, and the connection stays")

@@ -24,11 +24,12 @@ struct HostileStream: Sendable, CustomTestStringConvertible {
     static let smuggled = HostileRequest.smuggled
 
     static let corpus: [HostileStream] = [
-        // The second way in: DATA on GET, HEAD or DELETE without content-length.
+        // The second way in: DATA on GET, HEAD or DELETE without content-length. A body on
+        // GET or HEAD is refused; on DELETE it travels chunked.
         .init(name: "GET with DATA and no content-length",
-              frames: [.headers(head("GET"), endStream: false), .data(smuggled, endStream: true)], upstream: ["GET / chunked"], status: "200"),
+              frames: [.headers(head("GET"), endStream: false), .data(smuggled, endStream: true)], upstream: [], status: "400"),
         .init(name: "HEAD with DATA and no content-length",
-              frames: [.headers(head("HEAD"), endStream: false), .data(smuggled, endStream: true)], upstream: ["HEAD / chunked"], status: "200"),
+              frames: [.headers(head("HEAD"), endStream: false), .data(smuggled, endStream: true)], upstream: [], status: "400"),
         .init(name: "DELETE with DATA and no content-length",
               frames: [.headers(head("DELETE", "/item"), endStream: false), .data(smuggled, endStream: true)],
               upstream: ["DELETE /item chunked"], status: "200"),
@@ -39,8 +40,13 @@ struct HostileStream: Sendable, CustomTestStringConvertible {
               frames: [.headers(head("POST"), endStream: false), .data("ab", endStream: false), .data("cd", endStream: false), .data("", endStream: true)],
               upstream: ["POST / chunked"], status: "200"),
         .init(name: "GET that ends with its HEADERS", frames: [.headers(head("GET"), endStream: true)], upstream: ["GET / none"], status: "200"),
-        .init(name: "GET whose body is one empty DATA frame",
-              frames: [.headers(head("GET"), endStream: false), .data("", endStream: true)], upstream: ["GET / chunked"], status: "200"),
+        .init(name: "GET whose body is one empty DATA frame: no body",
+              frames: [.headers(head("GET"), endStream: false), .data("", endStream: true)], upstream: ["GET / none"], status: "200"),
+        .init(name: "GET with content-length: 0 that never ends its stream",
+              frames: [.headers(head("GET", extra: [("content-length", "0")]), endStream: false)], upstream: ["GET / none"], status: "200"),
+        .init(name: "a lower-case connect method", frames: [.headers([(":method", "connect"), (":path", "/"), (":scheme", "https"),
+                                                                       (":authority", "localhost")], endStream: true)],
+              upstream: [], status: nil),
         // Lengths that lie: HTTP/2 checks DATA against content-length and resets the stream.
         .init(name: "more DATA than content-length",
               frames: [.headers(head("POST", extra: [("content-length", "5")]), endStream: false), .data("hello" + smuggled, endStream: true)],

@@ -492,7 +492,7 @@ struct ConfigurationReader {
             map["upstream_ca_file"]?.problem("upstream_ca_file needs an https:// upstream")
         }
 
-        if let prefix, prefix.first == Route.reservedSegment {
+        if let prefix, prefix.first?.lowercased() == Route.reservedSegment {
             map["path"]?.problem("/_portcullis/ is reserved for Portcullis's own endpoints")
             return nil
         }

@@ -10,6 +10,10 @@ public enum HeaderRules {
         case identity
         /// Client-address and scheme headers Portcullis sets itself: `X-Forwarded-For`, …
         case forwarding
+        /// Headers some frameworks read as the real path or method (`X-Original-URL`,
+        /// `X-HTTP-Method-Override`, …): they would let a request be served as another than
+        /// the one the policy decided, so they never reach the upstream.
+        case override
     }
 
     static let hopByHop: [String] = [
@@ -26,6 +30,11 @@ public enum HeaderRules {
 
     static let identityPrefix = "x-portcullis-"
 
+    static let overrideNames: [String] = [
+        "x-original-url", "x-original-uri", "x-rewrite-url", "x-original-method", "x-http-method-override", "x-http-method",
+        "x-method-override",
+    ]
+
     static let forwardingNames: [String] = [
         "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix",
         "forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "cf-connecting-ip", "x-original-forwarded-for",
@@ -40,6 +49,7 @@ public enum HeaderRules {
                 if hasNormalizedPrefix(bytes, identityPrefix) { return .identity }
                 if matchesAny(bytes, identityNames) { return .identity }
                 if matchesAny(bytes, forwardingNames) { return .forwarding }
+                if matchesAny(bytes, overrideNames) { return .override }
                 return .forward
             case UInt8(ascii: "r"):
                 return matchesAny(bytes, identityNames) ? .identity : .forward

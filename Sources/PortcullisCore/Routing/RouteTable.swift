@@ -14,7 +14,7 @@ public struct RouteTable: Hashable, Sendable {
 
     /// The configured routes plus the reserved control-plane route.
     public init(routes configured: [Route]) {
-        var all = configured.filter { $0.prefix.first != Route.reservedSegment }
+        var all = configured.filter { $0.prefix.first?.lowercased() != Route.reservedSegment }
         all.append(.controlPlane)
         routes = all.enumerated().sorted { a, b in
             if a.element.prefix.count != b.element.prefix.count {

@@ -43,6 +43,25 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     }
 
     package func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
+        let outcome = credentialOutcome(request, on: eventLoop)
+        // A bearer credential the gateway reads never travels on, whichever credential decided
+        // the request and whether it was accepted: an upstream that also honours IdP tokens must
+        // not honour one the gateway refused or never looked at.
+        return carriesGatewayBearer(request.headers) ? outcome.consumingAuthorization() : outcome
+    }
+
+    /// `Authorization: Bearer` with an API token, or with a JWT when bearer JWTs are configured.
+    func carriesGatewayBearer(_ headers: HTTPHeaders) -> Bool {
+        for authorization in headers[canonicalForm: "authorization"] {
+            guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else { continue }
+            let token = authorization.dropFirst(7).drop { $0 == " " }
+            if token.hasPrefix(APITokenRecord.secretPrefix), apiTokens != nil { return true }
+            if bearer != nil, token.utf8.filter({ $0 == UInt8(ascii: ".") }).count == 2 { return true }
+        }
+        return false
+    }
+
+    private func credentialOutcome(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
         if let cookie = CookieText.value(of: SessionCookie.name, in: request.headers) {
             return authenticateSession(cookie, request: request, on: eventLoop)
         }

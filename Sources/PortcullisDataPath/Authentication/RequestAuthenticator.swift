@@ -47,4 +47,19 @@ package protocol RequestAuthenticator: Sendable {
 package enum AuthenticationOutcome {
     case resolved(Authentication)
     case pending(EventLoopFuture<Authentication>)
+
+    /// The same outcome, with `Authorization` marked as the gateway's: it is not passed on.
+    func consumingAuthorization() -> AuthenticationOutcome {
+        switch self {
+        case .resolved(var authentication):
+            authentication.consumedAuthorization = true
+            return .resolved(authentication)
+        case .pending(let future):
+            return .pending(future.map { authentication in
+                var consumed = authentication
+                consumed.consumedAuthorization = true
+                return consumed
+            })
+        }
+    }
 }

@@ -11,6 +11,10 @@ import NIOHTTP2
 ///   the method, so a body on `GET` or `DELETE` is never sent on without framing;
 /// - HEADERS with END_STREAM: no body.
 ///
+/// `GET` and `HEAD` refuse bodies (``RequestPlanner``), so for them a HEADERS frame without
+/// END_STREAM is held until the next frame says whether a body follows: an empty DATA with
+/// END_STREAM (some clients end a GET that way) is no body; anything else is.
+///
 /// HTTP/2 forbids `transfer-encoding` and the other connection-specific fields from clients
 /// (NIOHTTP2 refuses such a stream), so a framing header in the result is always this codec's.
 /// `:authority` becomes `Host`; a `host` field that names something else is kept beside it, so
@@ -23,6 +27,8 @@ final class HTTP2StreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     private var headReceived = false
+    /// A `GET` or `HEAD` head held until it is known whether a body follows.
+    private var heldHead: HTTPRequestHead?
     /// The last frame written, held back so the end of the response can travel on it.
     private var pending: (payload: HTTP2Frame.FramePayload, promise: EventLoopPromise<Void>?)?
 
@@ -30,6 +36,11 @@ final class HTTP2StreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .headers(let headers):
             if headReceived {
+                if var head = heldHead {
+                    heldHead = nil
+                    head.headers.remove(name: "transfer-encoding")
+                    context.fireChannelRead(wrapInboundOut(.head(head)))
+                }
                 // Trailers end the request; the proxy drops them.
                 context.fireChannelRead(wrapInboundOut(.end(nil)))
                 return
@@ -39,10 +50,28 @@ final class HTTP2StreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireErrorCaught(HTTP2StreamCodecError.malformedRequestHead)
                 return
             }
+            if !headers.endStream, head.method == .GET || head.method == .HEAD, !head.headers.contains(name: "content-length") {
+                heldHead = head
+                return
+            }
             context.fireChannelRead(wrapInboundOut(.head(head)))
             if headers.endStream { context.fireChannelRead(wrapInboundOut(.end(nil))) }
         case .data(let data):
             guard headReceived, case .byteBuffer(let buffer) = data.data else { return }
+            if let head = heldHead {
+                if buffer.readableBytes == 0 {
+                    guard data.endStream else { return }
+                    // No body after all: the head goes on as one that ended with its HEADERS.
+                    heldHead = nil
+                    var bodiless = head
+                    bodiless.headers.remove(name: "transfer-encoding")
+                    context.fireChannelRead(wrapInboundOut(.head(bodiless)))
+                    context.fireChannelRead(wrapInboundOut(.end(nil)))
+                    return
+                }
+                heldHead = nil
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+            }
             if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(buffer))) }
             if data.endStream { context.fireChannelRead(wrapInboundOut(.end(nil))) }
         default:
@@ -130,7 +159,10 @@ final class HTTP2StreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
                 regular.append((name, value))
             }
         }
-        guard let method, let path else { return nil }
+        // Methods are upper-case tokens here: `connect` must not slip past the CONNECT refusal.
+        guard let method, let path, !method.isEmpty, method.utf8.count <= 32,
+              method.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+        else { return nil }
         var headers = HTTPHeaders()
         headers.reserveCapacity(regular.count + 3)
         if let authority {

@@ -138,7 +138,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         runtime.logger.debug("client connection error", metadata: ["error": "\(error)", "client": "\(connection.peer)"])
-        context.close(promise: nil)
+        guard !connection.isHTTP1 else {
+            context.close(promise: nil)
+            return
+        }
+        // An HTTP/2 stream is reset on the next tick: resetting it while its first HEADERS are
+        // still being delivered reports the stream closed before it was opened, which
+        // NIOHTTP2ServerConnectionManagementHandler cannot account for.
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute { bound.value.close(promise: nil) }
     }
 
     /// Called by ``InboundByteObserver`` when bytes arrive (HTTP/1.1 head deadline).

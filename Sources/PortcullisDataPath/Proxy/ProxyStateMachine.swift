@@ -97,9 +97,12 @@ struct ProxyStateMachine {
         var revalidateAt: NIODeadline?
         var revalidating = false
 
-        /// Body bytes the client may still send. A request framed without a body has none,
-        /// even before the decoder's end-of-message marker arrives.
-        var bodyOutstanding: Bool { !requestComplete && framing != .none }
+        /// Bytes the client may still send. An HTTP/1.1 request framed without a body has none,
+        /// even before the decoder's end-of-message marker arrives (it comes with the head). An
+        /// HTTP/2 stream is not done until END_STREAM, whatever its `content-length` said.
+        func bodyOutstanding(isHTTP1: Bool) -> Bool {
+            !requestComplete && (framing != .none || !isHTTP1)
+        }
     }
 
     let configuration: Configuration
@@ -113,6 +116,11 @@ struct ProxyStateMachine {
     private var readPending = false
     private var clientWritable = true
     private var upstreamWritable = true
+    /// Since when the upstream has not taken the request body (the same limit as a client's
+    /// body: `body_timeout`).
+    private var upstreamBlockedSince: NIODeadline?
+    /// Body bytes of pipelined requests held.
+    private var pipelinedBytes = 0
     /// Since when the client has not taken what was written (send timeout).
     private var clientBlockedSince: NIODeadline?
     /// HTTP/2: the last bytes either way (stream idle timeout).
@@ -149,6 +157,7 @@ struct ProxyStateMachine {
         case .busy, .upgrading:
             if let exchange {
                 if isReadingBody(exchange) { consider(exchange.bodyProgress + configuration.bodyTimeout) }
+                if let blocked = upstreamBlockedSince, exchange.phase == .forwarding { consider(blocked + configuration.bodyTimeout) }
                 consider(exchange.responseDeadline)
                 consider(exchange.revalidateAt)
             }
@@ -156,7 +165,9 @@ struct ProxyStateMachine {
         case .tunnelled, .closed:
             break
         }
-        if let blocked = clientBlockedSince, state != .closed, state != .tunnelled {
+        // Also once closed: a close waits for its last write, which a client that does not
+        // read never takes.
+        if let blocked = clientBlockedSince, state != .tunnelled {
             consider(blocked + configuration.sendTimeout)
         }
         return earliest
@@ -168,8 +179,13 @@ struct ProxyStateMachine {
     }
 
     mutating func timerFired(now: NIODeadline, into actions: inout [ProxyAction]) {
-        if let blocked = clientBlockedSince, now >= blocked + configuration.sendTimeout, state != .closed, state != .tunnelled {
-            abort(reason: "send_timeout", now: now, into: &actions)
+        if let blocked = clientBlockedSince, now >= blocked + configuration.sendTimeout, state != .tunnelled {
+            clientBlockedSince = nil
+            if state == .closed {
+                actions.append(.closeClient)
+            } else {
+                abort(reason: "send_timeout", now: now, into: &actions)
+            }
             return
         }
         switch state {
@@ -191,6 +207,21 @@ struct ProxyStateMachine {
             }
             if isReadingBody(exchange), now >= exchange.bodyProgress + configuration.bodyTimeout {
                 timeOut(reason: "body_timeout", status: .requestTimeout, now: now, into: &actions)
+                return
+            }
+            if let blocked = upstreamBlockedSince, exchange.phase == .forwarding, now >= blocked + configuration.bodyTimeout {
+                // The upstream has not taken any of the body for body_timeout (nginx's
+                // proxy_send_timeout): it will not, so give up on it.
+                upstreamBlockedSince = nil
+                actions.append(.recordUpstreamError(route: exchange.log.route, kind: "timeout"))
+                if exchange.responseStarted {
+                    abort(reason: "upstream_send_timeout", now: now, into: &actions)
+                } else {
+                    releaseUpstream(reusable: false, into: &actions)
+                    stopReading()
+                    respond(.gatewayTimeout, reason: "upstream_timeout", message: "the upstream did not take the request in time",
+                            now: now, into: &actions)
+                }
                 return
             }
             if let due = exchange.responseDeadline, now >= due {
@@ -250,6 +281,14 @@ struct ProxyStateMachine {
         case .head(let head):
             switch state {
             case .idle, .readingHead:
+                guard clientWritable || !configuration.isHTTP1 else {
+                    // A client that does not read its answers gets no more of its requests
+                    // answered: one read can bring a megabyte of pipelined requests, and each
+                    // answer would wait in memory. They wait, bounded, for the client to read.
+                    state = .idle(deadline: now + configuration.idleTimeout)
+                    queue(.part(part), now: now, into: &actions)
+                    return
+                }
                 start(head, now: now, into: &actions)
             case .busy, .upgrading, .lingering:
                 queue(.part(part), now: now, into: &actions)
@@ -266,7 +305,10 @@ struct ProxyStateMachine {
 
     /// A request that arrived while another is in flight (HTTP/1.1 pipelining) waits its turn.
     private mutating func queue(_ part: Pipelined, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard configuration.isHTTP1, pipelined.count < configuration.pipelineLimit * 4 else {
+        if case .part(.body(let buffer)) = part { pipelinedBytes += buffer.readableBytes }
+        guard configuration.isHTTP1, pipelined.count < configuration.pipelineLimit * 4,
+              pipelinedBytes <= configuration.heldBodyLimit
+        else {
             closeNow(reason: "pipeline_overflow", now: now, into: &actions)
             return
         }
@@ -432,15 +474,19 @@ struct ProxyStateMachine {
     }
 
     private var wantsClientReads: Bool {
-        guard pipelined.count < configuration.pipelineLimit else { return false }
+        // What pipelined requests brought is held; no more is read until they are answered.
+        guard pipelined.count < configuration.pipelineLimit, pipelinedBytes < 65_536 else { return false }
         switch state {
-        case .idle, .readingHead, .lingering:
+        case .idle, .readingHead:
+            // A client that does not read its answers gets no more of its requests read.
+            return clientWritable
+        case .lingering:
             return true
         case .busy:
-            guard let exchange else { return true }
+            guard let exchange else { return clientWritable }
             switch exchange.phase {
-            case .deciding, .connecting, .responding: return exchange.requestComplete && configuration.isHTTP1
-            case .forwarding: return exchange.requestComplete ? configuration.isHTTP1 : upstreamWritable
+            case .deciding, .connecting, .responding: return exchange.requestComplete && configuration.isHTTP1 && clientWritable
+            case .forwarding: return exchange.requestComplete ? configuration.isHTTP1 && clientWritable : upstreamWritable
             }
         case .upgrading, .tunnelled, .closed:
             return false
@@ -462,6 +508,9 @@ struct ProxyStateMachine {
         clientWritable = isWritable
         clientBlockedSince = isWritable ? nil : (clientBlockedSince ?? now)
         if exchange?.phase == .forwarding { actions.append(.setUpstreamReads(isWritable)) }
+        guard isWritable else { return }
+        if isIdle { drainPipeline(now: now, into: &actions) }
+        resumeReadsIfWanted(now: now, into: &actions)
     }
 
     mutating func clientClosed(now: NIODeadline, into actions: inout [ProxyAction]) {
@@ -477,6 +526,8 @@ struct ProxyStateMachine {
         state = .closed
         exchange = nil
         pipelined.removeAll()
+        pipelinedBytes = 0
+        clientBlockedSince = nil
     }
 
     /// Graceful shutdown: finish what is in flight, then close.
@@ -514,6 +565,12 @@ struct ProxyStateMachine {
         }
     }
 
+    /// Methods that may be sent again when a kept connection turns out to be closed: safe ones
+    /// only, since the upstream may have acted on the first attempt before it closed.
+    static func isRetrySafe(_ method: HTTPMethod) -> Bool {
+        method == .GET || method == .HEAD || method == .OPTIONS
+    }
+
     static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
         head.headers[canonicalForm: "expect"].contains { HeaderTokens.equalIgnoringCase($0, "100-continue") }
     }
@@ -529,6 +586,9 @@ struct ProxyStateMachine {
         exchange.phase = .forwarding
         exchange.upstreamReused = reused
         upstreamWritable = true
+        upstreamBlockedSince = nil
+        // A long upload that carries an identity is checked again like a long response.
+        if plan.identityUserID != nil { exchange.revalidateAt = now + configuration.revalidationInterval }
         actions.append(.setUpstreamReads(clientWritable))
         actions.append(.writeUpstream(.head(plan.upstreamHead)))
         while let buffer = exchange.held.popFirst() {
@@ -554,6 +614,7 @@ struct ProxyStateMachine {
 
     mutating func upstreamWritabilityChanged(isWritable: Bool, now: NIODeadline, into actions: inout [ProxyAction]) {
         upstreamWritable = isWritable
+        upstreamBlockedSince = isWritable ? nil : (upstreamBlockedSince ?? now)
         if isWritable { resumeReadsIfWanted(now: now, into: &actions) }
     }
 
@@ -588,7 +649,7 @@ struct ProxyStateMachine {
         exchange.upstreamReusable = head.isKeepAlive
             && UpstreamResponseBuilder.hasDefiniteFraming(head, requestMethod: plan.upstreamHead.method)
         if plan.identityUserID != nil { exchange.revalidateAt = now + configuration.revalidationInterval }
-        if configuration.isHTTP1, exchange.bodyOutstanding {
+        if configuration.isHTTP1, exchange.bodyOutstanding(isHTTP1: configuration.isHTTP1) {
             // Answered before the request body arrived in full: the rest of the body cannot be
             // forwarded, so this connection ends with the response.
             closeAfterResponse = true
@@ -618,9 +679,9 @@ struct ProxyStateMachine {
             actions.append(.startTunnel(head: exchange.head, identityUserID: userID))
         case .busy:
             guard let exchange, exchange.phase == .forwarding, exchange.responseStarted else { return }
-            let reusable = exchange.upstreamReusable && !exchange.bodyOutstanding
+            let reusable = exchange.upstreamReusable && !exchange.bodyOutstanding(isHTTP1: configuration.isHTTP1)
             actions.append(.releaseUpstream(reusable: reusable))
-            if exchange.bodyOutstanding { closeAfterResponse = true }
+            if exchange.bodyOutstanding(isHTTP1: configuration.isHTTP1) { closeAfterResponse = true }
             endResponse(now: now, into: &actions)
         case .idle, .readingHead, .lingering, .tunnelled, .closed:
             break
@@ -640,7 +701,8 @@ struct ProxyStateMachine {
             if !exchange.responseStarted {
                 // A kept or pooled connection the upstream had already closed: try once more on
                 // a fresh one, when no body could have been lost.
-                if exchange.upstreamReused, !exchange.retried, exchange.framing == .none, let plan = exchange.plan {
+                if exchange.upstreamReused, !exchange.retried, exchange.framing == .none, Self.isRetrySafe(exchange.head.method),
+                   let plan = exchange.plan {
                     exchange.retried = true
                     exchange.upstreamReused = false
                     exchange.phase = .connecting
@@ -699,7 +761,7 @@ struct ProxyStateMachine {
     /// request body has not been read in full, the connection closes after it.
     private mutating func send(_ head: HTTPResponseHead, body: ByteBuffer, now: NIODeadline, into actions: inout [ProxyAction]) {
         guard var exchange, !exchange.responseStarted else { return }
-        let unreadBody = exchange.bodyOutstanding
+        let unreadBody = exchange.bodyOutstanding(isHTTP1: configuration.isHTTP1)
         if unreadBody { closeAfterResponse = true }
         var head = head
         head.version = .http1_1
@@ -739,6 +801,7 @@ struct ProxyStateMachine {
             finish(outcome: nil, reason: nil, now: now, into: &actions)
             state = .closed
             pipelined.removeAll()
+            pipelinedBytes = 0
             return
         }
         actions.append(.writeClient(.end(nil)))
@@ -753,10 +816,11 @@ struct ProxyStateMachine {
     private mutating func drainPipeline(now: NIODeadline, into actions: inout [ProxyAction]) {
         while let next = pipelined.first {
             switch next {
-            case .part(.head), .unparsable: if !isIdle { return }
+            case .part(.head), .unparsable: if !isIdle || (configuration.isHTTP1 && !clientWritable) { return }
             case .part(.body), .part(.end): break
             }
             pipelined.removeFirst()
+            if case .part(.body(let buffer)) = next { pipelinedBytes -= buffer.readableBytes }
             switch next {
             case .part(.head(let head)): start(head, now: now, into: &actions)
             case .part(.body(let buffer)): bodyReceived(buffer, now: now, into: &actions)
@@ -791,6 +855,7 @@ struct ProxyStateMachine {
             actions.append(.closeClient)
         }
         pipelined.removeAll()
+        pipelinedBytes = 0
     }
 
     /// Lets go of the upstream connection of an exchange that ends without its response.

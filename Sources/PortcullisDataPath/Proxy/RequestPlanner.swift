@@ -80,10 +80,12 @@ enum RequestPlanner {
             log.reason = reason
             return refusal(head, kind: kind, reason: reason, message: message, snapshot: input.snapshot, log: log)
         }
-        if head.method == .CONNECT {
+        if head.method.rawValue.uppercased() == "CONNECT" {
             return refuse(.methodNotAllowed, ReasonCode.methodNotAllowed.rawValue, "CONNECT is not proxied")
         }
-        if head.method == .TRACE, input.framing != .none {
+        if input.framing != .none, Self.refusesBody(head.method) {
+            // A body on GET or HEAD has no meaning (RFC 9110 §9.3.1), and an upstream that does
+            // not read it would take it for the next request: refused rather than sent on.
             return refuse(.badRequest, "body_not_allowed", "this method does not take a request body")
         }
         let upstream: Upstream
@@ -180,6 +182,11 @@ enum RequestPlanner {
         let upgrade = head.headers[canonicalForm: "upgrade"].contains { HeaderTokens.equalIgnoringCase($0, "websocket") }
         let connection = head.headers[canonicalForm: "connection"].contains { HeaderTokens.equalIgnoringCase($0, "upgrade") }
         return upgrade && connection
+    }
+
+    /// Methods whose requests must not carry a body.
+    static func refusesBody(_ method: HTTPMethod) -> Bool {
+        method == .GET || method == .HEAD || method == .TRACE
     }
 
     /// Whether a request carries anything an authenticator reads.

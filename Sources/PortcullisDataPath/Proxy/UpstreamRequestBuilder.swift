@@ -65,7 +65,7 @@ enum UpstreamRequestBuilder {
                 if input.peerIsTrustedProxy, RequestFraming.isExactly(name, "x-forwarded-for") {
                     forwardedFor.append(value)
                 }
-            case .hopByHop, .identity:
+            case .hopByHop, .identity, .override:
                 continue
             }
         }

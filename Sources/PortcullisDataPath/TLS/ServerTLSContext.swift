@@ -36,6 +36,10 @@ package enum ServerTLSContext {
         configuration.applicationProtocols = applicationProtocols
         configuration.renegotiationSupport = .none
         configuration.certificateVerification = .none
+        // A closing connection waits this long for the client's close_notify before the socket
+        // goes. A client that reads nothing never sends one; 5 s (NIOSSL's default) kept every such
+        // connection 5 s past its send_timeout.
+        configuration.shutdownTimeout = .seconds(1)
         if certificates.count > 1 {
             let others = Array(certificates.dropFirst())
             configuration.sslContextCallback = { values, promise in

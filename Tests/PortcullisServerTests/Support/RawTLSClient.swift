@@ -42,7 +42,8 @@ final class RawTLSClient: Sendable {
         minimumVersion: NIOSSL.TLSVersion = .tlsv12,
         maximumVersion: NIOSSL.TLSVersion? = nil,
         alpn: [String] = ["http/1.1"],
-        from localAddress: String? = nil
+        from localAddress: String? = nil,
+        receiveBuffer: Int? = nil
     ) async throws -> RawTLSClient {
         var tls = NIOSSL.TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = trustRoots
@@ -57,6 +58,9 @@ final class RawTLSClient: Sendable {
         do {
             var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             if let localAddress { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localAddress, port: 0)) }
+            // A small receive buffer, set before connecting, keeps the window small: a client that
+            // does not read then blocks the gateway after a few kilobytes, not megabytes.
+            if let receiveBuffer { bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBuffer)) }
             channel = try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
