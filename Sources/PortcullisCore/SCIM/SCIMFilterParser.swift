@@ -116,10 +116,24 @@ struct SCIMFilterParser {
             let inner = try parseOr(depth: depth + 1, inside: true)
             try expect(.closeBracket, "\"]\" to close \(SCIMFailure.quoted(word))[…]")
             if case .word(let after)? = next, after.hasPrefix(".") {
-                throw .invalidFilter("a filter cannot select a sub-attribute after \(SCIMFailure.quoted(word))[…]")
+                // `emails[type eq "work"].value eq "x"`, as Entra ID queries users: one value
+                // of the attribute matches the filter and has a sub-attribute that compares.
+                position += 1
+                let subName = after.dropFirst()
+                guard SCIMAttributePath.isName(subName) else {
+                    throw .invalidFilter("\(SCIMFailure.quoted(after)) is not a sub-attribute")
+                }
+                let sub = try parseComparison(SCIMAttributePath(attribute: String(subName)))
+                return .valuePath(path, .and(inner, sub))
             }
             return .valuePath(path, inner)
         }
+        return try parseComparison(path, word: word)
+    }
+
+    /// `op value` or `pr` after an attribute path.
+    private mutating func parseComparison(_ path: SCIMAttributePath, word: String? = nil) throws(SCIMFailure) -> SCIMFilter {
+        let word = word ?? path.text
         guard case .word(let operatorWord)? = next else {
             throw .invalidFilter("expected an operator after \(SCIMFailure.quoted(word))" + (next.map { ", found \($0.shown)" } ?? ""))
         }

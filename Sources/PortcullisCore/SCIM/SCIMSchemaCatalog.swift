@@ -100,7 +100,6 @@ public enum SCIMSchemaCatalog {
             SCIMAttribute("value", caseExact: true, mutability: .immutable),
             SCIMAttribute("$ref", .reference, caseExact: true, mutability: .immutable, referenceTypes: ["User"]),
             SCIMAttribute("type", caseExact: true, mutability: .immutable, canonicalValues: ["User"]),
-            SCIMAttribute("display", mutability: .readOnly),
         ], description: "The group's users (nested groups are not supported).", maximumValues: 10_000),
         SCIMAttribute("description", description: "Shown to admins with the group."),
     ])

@@ -1,6 +1,6 @@
 import PortcullisCore
 
-/// Runs one store operation: the store's own errors and conflicts pass as they are; anything
+/// Runs one store operation: the store's own errors and refusals pass as they are; anything
 /// else (the database driver's) becomes a ``StoreError`` that names the operation, described by
 /// `describe` (which must never include bound values).
 func storeOperation<T: Sendable>(
@@ -8,11 +8,14 @@ func storeOperation<T: Sendable>(
 ) async throws -> T {
     do {
         return try await body()
-    } catch let error as StoreError {
-        throw error
-    } catch let error as StoreConflict {
-        throw error
     } catch {
+        if isStoreOutcome(error) { throw error }
         throw StoreError(operation: operation, reason: describe(error))
     }
+}
+
+/// Errors that are answers, not failures: they reach the caller unchanged.
+func isStoreOutcome(_ error: any Error) -> Bool {
+    error is StoreError || error is StoreConflict || error is StoreVersionConflict || error is StoreUnknownReferences
+        || error is LoginRefusal
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import PortcullisCore
 
 /// The embedded store: one SQLite file in WAL mode, `synchronous = FULL` so that an
@@ -8,6 +9,8 @@ import PortcullisCore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// `identity.groups.source`: which memberships count for effective roles.
+    let membershipPolicy = Mutex<GroupSourcePolicy>(.both)
 
     /// Opens (creating if needed) and migrates the database. Blocking file I/O: call at start-up.
     public init(path: String) throws {

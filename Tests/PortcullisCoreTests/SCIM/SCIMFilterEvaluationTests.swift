@@ -50,6 +50,8 @@ struct SCIMFilterEvaluationTests {
         (#"emails[type eq "work" and value co "@example.com"]"#, true),
         (#"emails[type eq "home" and value co "@example.com"]"#, false),
         (#"emails[primary eq true and type eq "work"]"#, true),
+        (#"emails[type eq "work"].value eq "BJENSEN@example.com""#, true),
+        (#"emails[type eq "home"].value eq "bjensen@example.com""#, false),
         (#"not (emails[type eq "home"])"#, false),
         (#"meta.lastModified gt "2011-05-13T04:42:33Z""#, true),
         (#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),

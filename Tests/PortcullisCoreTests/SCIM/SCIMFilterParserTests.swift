@@ -56,6 +56,9 @@ struct SCIMFilterParserTests {
         ("  userName   eq\t\"x\"  ", .compare(path("userName"), .eq, .string("x"))),
         (#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
          .valuePath(path("members"), .compare(path("value"), .eq, .string("2819c223-7f76-453a-919d-413861904646")))),
+        // Entra ID's lookup: a sub-attribute after the brackets compares within the same value.
+        (#"emails[type eq "work"].value eq "bjensen@example.com""#,
+         .valuePath(path("emails"), .and(.compare(path("type"), .eq, .string("work")), .compare(path("value"), .eq, .string("bjensen@example.com"))))),
         (#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Sales""#,
          .compare(path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"), .eq, .string("Sales"))),
     ]
@@ -68,7 +71,7 @@ struct SCIMFilterParserTests {
     static let invalid: [String] = [
         "", " ", "userName", "userName eq", "userName xx \"a\"", "userName eq bjensen", #"eq "a""#, #"userName eq "a" and"#,
         #"userName eq "a" or or b pr"#, #"(userName eq "a""#, #"userName eq "a")"#, "not a pr", "not (a pr", #"emails[type eq "work""#,
-        #"emails[type eq "work"]]"#, #"emails[type eq "work"].value eq "x""#, #"emails[type[x eq "y"] eq "z"]"#,
+        #"emails[type eq "work"]]"#, #"emails[type eq "work"].value"#, #"emails[type eq "work"].1x eq "y""#, #"emails[type[x eq "y"] eq "z"]"#,
         #"name.givenName[x eq "y"]"#, #"userName eq "unterminated"#, "userName eq \"bad \\q escape\"", "userName eq \"\\u12\"",
         "userName eq \"\\ud800\"", "userName eq \"\\udc00\"", "userName eq \"\u{01}\"", "a.b.c pr", "1abc pr", "user%name pr",
         "userName eq 01", "userName eq 1.", "userName eq .5", "userName eq 1e", "userName eq +1", "userName eq tru",
