@@ -176,7 +176,12 @@ async function route() {
 async function teammatesPage() {
   const params = new URLSearchParams(location.search);
   const query = h('input', { type: 'search', name: 'query', value: params.get('query') || '' });
-  const department = h('input', { type: 'text', name: 'department', value: params.get('department') || '' });
+  const department = h('select', { name: 'department' }, h('option', { value: '' }, 'Any department'));
+  try {
+    const known = await call('GET', '/departments');
+    const chosen = params.get('department') || '';
+    department.append(...known.departments.map((d) => h('option', { value: d, selected: d === chosen }, d)));
+  } catch (error) { failure(error); }
   const role = h('select', { name: 'role' }, h('option', { value: '' }, 'Any role'),
     [...PRIMARY_ROLES, ...SECONDARY_ROLES].map((r) => h('option', { value: r }, label(r))));
   const results = h('div', { id: 'teammates-results' });
@@ -217,8 +222,10 @@ async function teammatesPage() {
 async function teammatePage(email) {
   const t = await call('GET', '/teammates/' + encodeURIComponent(email));
   const effective = t.effective_role;
+  const via = (s) => s.membership && s.membership.length
+    ? ' (' + s.membership.map((m) => m === 'scim' ? 'SCIM' : 'sign-in claims').join(' and ') + ')' : '';
   const sources = (effective.sources || []).map((s) => h('tr', {},
-    h('th', { scope: 'row' }, s.kind === 'direct' ? 'Assigned directly' : 'Group ' + s.name),
+    h('th', { scope: 'row' }, s.kind === 'direct' ? 'Assigned directly' : 'Group ' + s.name + via(s)),
     h('td', {}, s.primary ? label(s.primary) : '—'), h('td', {}, s.secondary.map(label).join(', ') || '—')));
   const summary = h('section', { 'aria-labelledby': 'effective-heading' },
     h('h2', { id: 'effective-heading' }, 'Effective role'),
@@ -227,12 +234,25 @@ async function teammatePage(email) {
     effective.sources ? table('Where each part comes from', ['Source', 'Primary role', 'Additional roles'], sources, 'role-sources') : null,
     effective.ignored_sources ? h('p', {}, 'Group-based permissions are off: roles from groups are not counted.') : null);
   const editor = can('teammates.edit_roles') ? roleEditor(t) : null;
+  const sync = can('teammates.edit_roles') ? h('section', { 'aria-labelledby': 'sync-heading' },
+    h('h2', { id: 'sync-heading' }, 'Groups from the identity provider'),
+    h('button', { type: 'button', id: 'sync-now', onclick: async () => {
+      try {
+        const result = await call('POST', '/teammates/' + encodeURIComponent(t.email) + '/sync');
+        await teammatePage(t.email);
+        if (result.outcome === 'idp_session_ended') {
+          notice('ok', 'The identity provider no longer knows this sign-in: ' + result.revoked_sessions + ' sessions ended.');
+        } else {
+          notice('ok', 'Synced. Groups before: ' + (result.groups_before.join(', ') || 'none') + '. After: ' + (result.groups_after.join(', ') || 'none') + '.');
+        }
+      } catch (error) { failure(error); }
+    } }, 'Sync now')) : null;
   const sessions = can('teammates.view') ? h('section', { 'aria-labelledby': 'sessions-heading' },
     h('h2', { id: 'sessions-heading' }, 'Sessions'),
     h('button', { type: 'button', id: 'open-sessions', onclick: () => sessionsDialog(t) }, 'View sessions')) : null;
   page(t.name || t.email,
     h('p', {}, t.email, t.department ? ' · ' + t.department : '', ' · signed up ', when(t.signed_up_at), ' · last seen ', when(t.last_seen_at)),
-    summary, editor, sessions);
+    summary, editor, sync, sessions);
 }
 
 function roleEditor(t) {
