@@ -324,16 +324,24 @@ async function sessionsDialog(t) {
 
 // ---- settings ------------------------------------------------------------------------------
 
+// Settings are compare-and-set: every change names the version it was made on, so that a
+// change by someone else in between is refused (409 conflict) rather than overwritten.
 async function defaultPermissionsPage() {
   const current = await call('GET', '/settings/default-member-permissions');
+  let version = current.version;
   const list = h('fieldset', {}, h('legend', {}, 'For everyone whose role is Member or Setup Admin'),
     DEFAULT_PERMISSIONS.map(([permission, text]) => {
       const id = 'default-' + permission.replace(/[._]/g, '-');
       const input = h('input', { type: 'checkbox', role: 'switch', id, checked: current[permission], onchange: async () => {
         try {
-          await call('PUT', '/settings/default-member-permissions', { [permission]: input.checked });
+          const saved = await call('PUT', '/settings/default-member-permissions', { [permission]: input.checked, version });
+          version = saved.version;
           notice('ok', text + (input.checked ? ' is on' : ' is off') + ' — effective on the next request.');
-        } catch (error) { input.checked = !input.checked; failure(error); }
+        } catch (error) {
+          input.checked = !input.checked;
+          failure(error);
+          if (error.reason === 'conflict') await defaultPermissionsPage();
+        }
       } });
       return h('div', { class: 'choice' }, input, h('label', { for: id }, text));
     }));
@@ -344,7 +352,8 @@ async function flagsPage() {
   const flags = await call('GET', '/settings/feature-flags');
   const input = h('input', { type: 'checkbox', role: 'switch', id: 'flag-group-based', checked: flags.group_based_permissions, onchange: async () => {
     try {
-      await call('PUT', '/settings/feature-flags', { group_based_permissions: input.checked });
+      await call('PUT', '/settings/feature-flags', { group_based_permissions: input.checked, version: flags.version });
+      await flagsPage();
       notice('ok', 'Group-based permissions are ' + (input.checked ? 'on' : 'off') + '.');
     } catch (error) { input.checked = !input.checked; failure(error); }
   } });
