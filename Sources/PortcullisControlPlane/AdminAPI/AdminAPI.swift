@@ -124,8 +124,10 @@ package final class AdminAPI: Sendable {
             RoleChangePolicy.Actor(email: email, role: role, permissions: permissions)
         }
 
+        /// Who the audit log names: the user, or the owner of the token acting as them.
         func audit(at now: Date) -> AuditContext {
-            AuditContext(actor: email, actorIsSuperAdmin: isSuperAdmin, sourceIP: address.description, at: now)
+            let name = caller.delegatedBy.map { "\($0) as \(email)" } ?? email
+            return AuditContext(actor: name, actorIsSuperAdmin: isSuperAdmin, sourceIP: address.description, at: now)
         }
     }
 

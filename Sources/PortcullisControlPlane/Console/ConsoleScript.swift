@@ -416,6 +416,7 @@ async function tokensPage() {
   const rows = data.tokens.map((t) => h('tr', {},
     h('th', { scope: 'row' }, t.name), h('td', {}, t.owner), h('td', {}, t.scope), h('td', {}, h('code', {}, t.prefix + '…')),
     h('td', {}, when(t.created_at)), h('td', {}, when(t.expires_at)), h('td', {}, when(t.last_used_at)),
+    h('td', {}, t.scope === 'global' ? String(t.act_as_count) : '—'),
     h('td', {}, t.revoked_at ? 'revoked ' + when(t.revoked_at) : h('button', { type: 'button', onclick: async () => {
       try { await call('DELETE', '/api-tokens/' + encodeURIComponent(t.id)); await tokensPage(); notice('ok', 'Token ' + t.name + ' revoked.'); }
       catch (error) { failure(error); }
@@ -435,7 +436,7 @@ async function tokensPage() {
     } catch (error) { failure(error); }
   } }, field('token-name', 'Name', name), field('token-scope', 'Scope', scope), field('token-days', 'Expires in (days)', days),
     h('button', { type: 'submit' }, 'Create token'));
-  page('API tokens', form, secret, table(data.tokens.length + ' tokens', ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', ''], rows, 'tokens-table'));
+  page('API tokens', form, secret, table(data.tokens.length + ' tokens', ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', 'Acted as users', ''], rows, 'tokens-table'));
 }
 
 async function auditPage() {
