@@ -30,7 +30,7 @@ package final class StoreChangeListener: Service, Sendable {
     package func run() async throws {
         let changes = feed.changes()
         // Cancelling the iteration ends it: on shutdown the store stops after this service.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await change in changes {
                 await self.apply(change)
             }

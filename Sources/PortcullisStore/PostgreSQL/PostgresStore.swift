@@ -139,16 +139,17 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
                 )
                 nextID += 1
                 do {
-                    let notifications = try await connection.listen(Self.channel)
-                    listening.store(true, ordering: .releasing)
-                    if connectedBefore {
-                        logger.notice("change listener reconnected; resynchronising")
-                        publish(.resynchronize)
-                    }
-                    connectedBefore = true
-                    delay = .milliseconds(100)
-                    for try await notification in notifications {
-                        if let change = ChangeMessage.decode(notification.payload) { publish(change) }
+                    try await connection.listen(on: Self.channel) { notifications in
+                        listening.store(true, ordering: .releasing)
+                        if connectedBefore {
+                            logger.notice("change listener reconnected; resynchronising")
+                            publish(.resynchronize)
+                        }
+                        connectedBefore = true
+                        delay = .milliseconds(100)
+                        for try await notification in notifications {
+                            if let change = ChangeMessage.decode(notification.payload) { publish(change) }
+                        }
                     }
                 } catch {
                     if !Task.isCancelled { logger.warning("change listener lost its connection", metadata: ["error": "\(Self.describe(error))"]) }
