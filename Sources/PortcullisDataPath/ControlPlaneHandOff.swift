@@ -18,6 +18,8 @@ package enum ControlPlaneHandOff {
         package static let callerMethod = "X-Portcullis-Caller-Method"
         package static let callerCredential = "X-Portcullis-Caller-Credential"
         package static let callerMFA = "X-Portcullis-Caller-MFA"
+        /// The owner of a `global` token acting as the caller (`X-Portcullis-Act-As`).
+        package static let callerDelegatedBy = "X-Portcullis-Caller-Delegated-By"
         /// Why a presented credential was refused (`session_revoked`, …).
         package static let callerRejected = "X-Portcullis-Caller-Rejected"
     }
@@ -41,6 +43,7 @@ package enum ControlPlaneHandOff {
                 headers.append((Header.callerMethod, user.method.rawValue))
                 if let credential = user.credentialID { headers.append((Header.callerCredential, credential)) }
                 headers.append((Header.callerMFA, user.hasMFA ? "1" : "0"))
+                if let delegation = user.delegation { headers.append((Header.callerDelegatedBy, delegation.ownerEmail)) }
             } else {
                 headers.append((Header.callerRejected, user.invalidityReason(at: now).rawValue))
             }
@@ -71,7 +74,8 @@ package enum ControlPlaneHandOff {
         var received = Received(clientAddress: address)
         if let userID = field(Header.callerUser), let method = field(Header.callerMethod).flatMap(AuthenticationMethod.init(rawValue:)) {
             received.caller = ControlPlaneCaller(
-                userID: userID, method: method, credentialID: field(Header.callerCredential), hasMFA: field(Header.callerMFA) == "1"
+                userID: userID, method: method, credentialID: field(Header.callerCredential), hasMFA: field(Header.callerMFA) == "1",
+                delegatedBy: field(Header.callerDelegatedBy)
             )
         }
         received.rejection = field(Header.callerRejected).flatMap(ReasonCode.init(rawValue:))
@@ -87,11 +91,14 @@ package struct ControlPlaneCaller: Hashable, Sendable {
     /// The session id's hash (hex) for cookie sessions, the token id for API tokens.
     package var credentialID: String?
     package var hasMFA: Bool
+    /// The email of the owner of a `global` token acting as this user.
+    package var delegatedBy: String?
 
-    package init(userID: String, method: AuthenticationMethod, credentialID: String?, hasMFA: Bool) {
+    package init(userID: String, method: AuthenticationMethod, credentialID: String?, hasMFA: Bool, delegatedBy: String? = nil) {
         self.userID = userID
         self.method = method
         self.credentialID = credentialID
         self.hasMFA = hasMFA
+        self.delegatedBy = delegatedBy
     }
 }

@@ -29,10 +29,31 @@ package final class DevIdentityProvider: Sendable {
         let stepUp: Bool
     }
 
+    /// How this provider states claims, to behave like third-party providers in tests.
+    package struct Behaviour: Sendable {
+        /// The ID token carries only the subject and the registered claims; email, name,
+        /// groups and department come from the UserInfo endpoint only.
+        package var claimsOnlyInUserInfo: Bool
+        /// Whether `email_verified: true` is stated (many providers never send it).
+        package var sendsEmailVerified: Bool
+
+        package init(claimsOnlyInUserInfo: Bool = false, sendsEmailVerified: Bool = true) {
+            self.claimsOnlyInUserInfo = claimsOnlyInUserInfo
+            self.sendsEmailVerified = sendsEmailVerified
+        }
+    }
+
     package let directory: DevIdentityDirectory
+    package let behaviour: Behaviour
     private let clientSecret: String
     package let signingKey: ES256SigningKey
     private let codes = Mutex<[String: PendingCode]>([:])
+    /// Refresh token → the user's email (refresh tokens rotate on use).
+    private let refreshTokens = Mutex<[String: String]>([:])
+    /// Access token → the user's email, for UserInfo.
+    private let accessTokens = Mutex<[String: String]>([:])
+    /// Groups changed since start-up (tests: a user removed from a group at the provider).
+    private let groupOverrides = Mutex<[String: [String]]>([:])
     private let usedCodes = Mutex<Set<String>>([])
     /// IdP session id → user email, for back-channel logout.
     private let sessions = Mutex<[String: String]>([:])
@@ -45,6 +66,7 @@ package final class DevIdentityProvider: Sendable {
         clientSecret: String,
         signingKey: ES256SigningKey,
         backchannelTrust: NIOSSLTrustRoots? = nil,
+        behaviour: Behaviour = Behaviour(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
@@ -52,6 +74,7 @@ package final class DevIdentityProvider: Sendable {
             throw ServerCertificate.LoadError(file: "dev-users.yaml", reason: "the development identity provider binds loopback only")
         }
         self.directory = directory
+        self.behaviour = behaviour
         self.clientSecret = clientSecret
         self.signingKey = signingKey
         self.logger = logger
@@ -81,6 +104,8 @@ package final class DevIdentityProvider: Sendable {
         }
         router.post("authorize") { request, _ in try await self.authorizeSubmit(request) }
         router.post("token") { request, _ in try await self.token(request) }
+        router.get("userinfo") { request, _ in self.userInfo(request) }
+        router.post("userinfo") { request, _ in self.userInfo(request) }
         router.get("end_session") { request, _ in self.endSession(request) }
         router.get("dev/sessions") { _, _ in self.sessionsPage() }
         router.post("dev/backchannel-logout") { request, _ in try await self.backchannelLogoutSubmit(request) }
@@ -103,6 +128,8 @@ package final class DevIdentityProvider: Sendable {
             "issuer": .string(issuer),
             "authorization_endpoint": .string(issuer + "/authorize"),
             "token_endpoint": .string(issuer + "/token"),
+            "userinfo_endpoint": .string(issuer + "/userinfo"),
+            "grant_types_supported": .array([.string("authorization_code"), .string("refresh_token")]),
             "jwks_uri": .string(issuer + "/jwks"),
             "end_session_endpoint": .string(issuer + "/end_session"),
             "response_types_supported": .array([.string("code")]),
@@ -199,6 +226,9 @@ package final class DevIdentityProvider: Sendable {
         guard clientID == directory.client.clientID, let secret, ConstantTime.equal(secret, clientSecret) else {
             return tokenError(.unauthorized, "invalid_client")
         }
+        if form["grant_type"] == "refresh_token" {
+            return try await refresh(form)
+        }
         guard form["grant_type"] == "authorization_code", let code = form["code"] else {
             return tokenError(.badRequest, "unsupported_grant_type")
         }
@@ -211,32 +241,89 @@ package final class DevIdentityProvider: Sendable {
               SessionToken.pkceChallenge(for: verifier) == pending.challenge else {
             return tokenError(.badRequest, "invalid_grant")
         }
+        return try await tokens(for: pending.user, sessionID: pending.sessionID, nonce: pending.nonce)
+    }
+
+    /// An ID token, an access token (usable as a bearer JWT and at UserInfo) and a refresh
+    /// token for the user.
+    private func tokens(for user: DevIdentityDirectory.User, sessionID: String, nonce: String?) async throws -> Response {
         let issuedAt = now().timeIntervalSince1970.rounded(.down)
-        let user = pending.user
         var amr: [JSONValue] = [.string("pwd")]
         if user.mfa { amr += [.string("otp"), .string("mfa")] }
         var idClaims: [String: JSONValue] = [
             "iss": .string(directory.issuer), "sub": .string(user.subject), "aud": .string(directory.client.clientID),
             "azp": .string(directory.client.clientID), "exp": .number(issuedAt + 300), "iat": .number(issuedAt),
-            "auth_time": .number(issuedAt), "sid": .string(pending.sessionID), "amr": .array(amr),
-            "email": .string(user.email), "email_verified": .bool(true), "name": .string(user.name),
-            "groups": .array(user.groups.map(JSONValue.string)),
+            "auth_time": .number(issuedAt), "sid": .string(sessionID), "amr": .array(amr),
         ]
-        if let department = user.department { idClaims["department"] = .string(department) }
-        if let nonce = pending.nonce { idClaims["nonce"] = .string(nonce) }
+        if !behaviour.claimsOnlyInUserInfo { idClaims.merge(profileClaims(user)) { _, profile in profile } }
+        if let nonce { idClaims["nonce"] = .string(nonce) }
         if user.mfa { idClaims["acr"] = .string("urn:portcullis:dev:mfa") }
-        var accessClaims = idClaims
+        var accessClaims = idClaims.merging(profileClaims(user)) { _, profile in profile }
         accessClaims["aud"] = .string(directory.accessTokenAudience)
         accessClaims["exp"] = .number(issuedAt + 3_600)
         accessClaims["jti"] = .string(SessionToken.random(bytes: 16))
         accessClaims["nonce"] = nil
+        let accessToken = try await signingKey.sign(accessClaims, type: "at+jwt")
+        let refreshToken = SessionToken.random()
+        // Bounded: a long `portcullis dev` session forgets the oldest grants wholesale.
+        accessTokens.withLock { tokens in
+            if tokens.count >= 10_000 { tokens.removeAll() }
+            tokens[accessToken] = user.email
+        }
+        refreshTokens.withLock { tokens in
+            if tokens.count >= 10_000 { tokens.removeAll() }
+            tokens[refreshToken] = user.email
+        }
         let response: JSONValue = .object([
             "id_token": .string(try await signingKey.sign(idClaims)),
-            "access_token": .string(try await signingKey.sign(accessClaims, type: "at+jwt")),
+            "access_token": .string(accessToken),
+            "refresh_token": .string(refreshToken),
             "token_type": .string("Bearer"),
             "expires_in": .number(3_600),
         ])
         return json((try? JSONEncoder().encode(response)) ?? Data())
+    }
+
+    /// Email, name, groups and department, as the ID token or UserInfo states them.
+    private func profileClaims(_ user: DevIdentityDirectory.User) -> [String: JSONValue] {
+        let groups = groupOverrides.withLock { $0[user.email] } ?? user.groups
+        var claims: [String: JSONValue] = [
+            "email": .string(user.email), "name": .string(user.name), "groups": .array(groups.map(JSONValue.string)),
+        ]
+        if behaviour.sendsEmailVerified { claims["email_verified"] = .bool(true) }
+        if let department = user.department { claims["department"] = .string(department) }
+        return claims
+    }
+
+    /// `grant_type=refresh_token`: a used or revoked refresh token is `invalid_grant`.
+    private func refresh(_ form: [String: String]) async throws -> Response {
+        guard let token = form["refresh_token"], let email = refreshTokens.withLock({ $0.removeValue(forKey: token) }),
+              let user = directory.users.first(where: { $0.email == email }) else {
+            return tokenError(.badRequest, "invalid_grant")
+        }
+        return try await tokens(for: user, sessionID: "dev-sid-" + SessionToken.random(bytes: 12), nonce: nil)
+    }
+
+    /// UserInfo (OpenID Connect Core §5.3) for an access token this provider issued.
+    func userInfo(_ request: Request) -> Response {
+        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
+              let email = accessTokens.withLock({ $0[String(authorization.dropFirst(7))] }),
+              let user = directory.users.first(where: { $0.email == email }) else {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\"", .cacheControl: "no-store"])
+        }
+        var claims = profileClaims(user)
+        claims["sub"] = .string(user.subject)
+        return json((try? JSONEncoder().encode(JSONValue.object(claims))) ?? Data())
+    }
+
+    /// The user's groups at the provider from now on (tests: removal from a group).
+    package func setGroups(_ groups: [String], of email: String) {
+        groupOverrides.withLock { $0[email] = groups }
+    }
+
+    /// Ends the user's grants: their refresh tokens answer `invalid_grant` from now on.
+    package func revokeRefreshTokens(of email: String) {
+        refreshTokens.withLock { $0 = $0.filter { $0.value != email } }
     }
 
     private func tokenError(_ status: HTTPResponse.Status, _ error: String) -> Response {

@@ -56,14 +56,17 @@ extension SwitchableStore {
         return try await base.bootstrapSuperAdmin(userID: userID, force: force, audit: audit)
     }
 
-    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws {
+    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, expectedVersion: Int?, audit: AuditContext) async throws -> Int {
         try enter("setDefaultMemberPermissions")
-        try await base.setDefaultMemberPermissions(permissions, audit: audit)
+        return try await base.setDefaultMemberPermissions(permissions, expectedVersion: expectedVersion, audit: audit)
     }
 
-    public func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws {
-        try enter("setFeatureFlags")
-        try await base.setFeatureFlags(flags, audit: audit)
+    public func changeFeatureFlags(
+        expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (FlagChangeState) -> Result<(FeatureFlags, FlagChangeImpact), RoleChangeRefusal>
+    ) async throws -> Result<Versioned<FeatureFlags>, RoleChangeRefusal> {
+        try enter("changeFeatureFlags")
+        return try await base.changeFeatureFlags(expectedVersion: expectedVersion, audit: audit, decide: decide)
     }
 
     public func signOutEverywhere(
@@ -101,6 +104,47 @@ extension SwitchableStore {
     public func recordAPITokenUse(id: String, at: Date) async throws {
         try enter("recordAPITokenUse")
         try await base.recordAPITokenUse(id: id, at: at)
+    }
+
+    public func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws {
+        try enter("recordActAs")
+        try await base.recordActAs(tokenID: tokenID, targetEmail: targetEmail, ownerEmail: ownerEmail, audit: audit)
+    }
+
+    public func saveRefreshToken(userID: String, sealed: [UInt8], at: Date) async throws {
+        try enter("saveRefreshToken")
+        try await base.saveRefreshToken(userID: userID, sealed: sealed, at: at)
+    }
+
+    public func refreshToken(userID: String) async throws -> StoredRefreshToken? {
+        try enter("refreshToken")
+        return try await base.refreshToken(userID: userID)
+    }
+
+    public func refreshTokensDue(refreshedBefore: Date, now: Date, limit: Int) async throws -> [StoredRefreshToken] {
+        try enter("refreshTokensDue")
+        return try await base.refreshTokensDue(refreshedBefore: refreshedBefore, now: now, limit: limit)
+    }
+
+    public func deleteRefreshToken(userID: String) async throws {
+        try enter("deleteRefreshToken")
+        try await base.deleteRefreshToken(userID: userID)
+    }
+
+    public func refreshDirectoryProfile(
+        userID: String, name: String?, department: String?, groups: [String]?, at: Date
+    ) async throws -> (before: [String], after: [String])? {
+        try enter("refreshDirectoryProfile")
+        return try await base.refreshDirectoryProfile(userID: userID, name: name, department: department, groups: groups, at: at)
+    }
+
+    public func countGroupMemberships(from policy: GroupSourcePolicy) {
+        base.countGroupMemberships(from: policy)
+    }
+
+    public func departments() async throws -> [String] {
+        try enter("departments")
+        return try await base.departments()
     }
 
     public func storedGreenlists() async throws -> [String: Greenlist] {

@@ -7,14 +7,16 @@ extension SwitchableStore {
         return try await base.provisionUser(user, audit: audit)
     }
 
-    public func updateProvisionedUser(id: String, _ user: ProvisionedUser, audit: AuditContext) async throws -> (UserRecord, DeprovisioningOutcome)? {
+    public func updateProvisionedUser(
+        id: String, _ user: ProvisionedUser, expectedVersion: Int?, audit: AuditContext
+    ) async throws -> (UserRecord, DeprovisioningOutcome)? {
         try enter("updateProvisionedUser")
-        return try await base.updateProvisionedUser(id: id, user, audit: audit)
+        return try await base.updateProvisionedUser(id: id, user, expectedVersion: expectedVersion, audit: audit)
     }
 
-    public func deleteProvisionedUser(id: String, audit: AuditContext) async throws -> DeprovisioningOutcome? {
+    public func deleteProvisionedUser(id: String, expectedVersion: Int?, audit: AuditContext) async throws -> DeprovisioningOutcome? {
         try enter("deleteProvisionedUser")
-        return try await base.deleteProvisionedUser(id: id, audit: audit)
+        return try await base.deleteProvisionedUser(id: id, expectedVersion: expectedVersion, audit: audit)
     }
 
     public func provisionedUsers(offset: Int, limit: Int) async throws -> (users: [UserRecord], total: Int) {
@@ -22,26 +24,24 @@ extension SwitchableStore {
         return try await base.provisionedUsers(offset: offset, limit: limit)
     }
 
-    public func provisionGroup(name: String, externalID: String?, members: [String], audit: AuditContext) async throws -> ProvisionedGroup {
+    public func provisionGroup(_ draft: GroupDraft, audit: AuditContext) async throws -> ProvisionedGroup {
         try enter("provisionGroup")
-        return try await base.provisionGroup(name: name, externalID: externalID, members: members, audit: audit)
+        return try await base.provisionGroup(draft, audit: audit)
     }
 
-    public func replaceProvisionedGroup(
-        id: String, name: String, externalID: String?, members: [String], audit: AuditContext
-    ) async throws -> ProvisionedGroup? {
-        try enter("replaceProvisionedGroup")
-        return try await base.replaceProvisionedGroup(id: id, name: name, externalID: externalID, members: members, audit: audit)
+    public func updateProvisionedGroup(
+        id: String, _ draft: GroupDraft, expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<ProvisionedGroup, RoleChangeRefusal>? {
+        try enter("updateProvisionedGroup")
+        return try await base.updateProvisionedGroup(id: id, draft, expectedVersion: expectedVersion, audit: audit, decide: decide)
     }
 
-    public func changeGroupMembers(id: String, adding: [String], removing: [String], audit: AuditContext) async throws -> ProvisionedGroup? {
-        try enter("changeGroupMembers")
-        return try await base.changeGroupMembers(id: id, adding: adding, removing: removing, audit: audit)
-    }
-
-    public func deleteProvisionedGroup(id: String, audit: AuditContext) async throws -> Bool {
+    public func deleteProvisionedGroup(
+        id: String, expectedVersion: Int?, audit: AuditContext, decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<Void, RoleChangeRefusal>? {
         try enter("deleteProvisionedGroup")
-        return try await base.deleteProvisionedGroup(id: id, audit: audit)
+        return try await base.deleteProvisionedGroup(id: id, expectedVersion: expectedVersion, audit: audit, decide: decide)
     }
 
     public func provisionedGroup(id: String) async throws -> ProvisionedGroup? {

@@ -118,6 +118,16 @@ public final class SwitchableStore: GatewayStore {
         return try await base.featureFlags()
     }
 
+    public func versionedDefaultMemberPermissions() async throws -> Versioned<DefaultMemberPermissions> {
+        try enter("defaultMemberPermissions")
+        return try await base.versionedDefaultMemberPermissions()
+    }
+
+    public func versionedFeatureFlags() async throws -> Versioned<FeatureFlags> {
+        try enter("featureFlags")
+        return try await base.versionedFeatureFlags()
+    }
+
     public func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8] {
         try enter("sharedSecret")
         return try await base.sharedSecret(named: name, create: create)

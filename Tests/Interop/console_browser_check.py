@@ -122,10 +122,11 @@ try:
     grace.find_element(By.ID, "teammate-filter").click()
     wait(grace, lambda d: "ada@example.com" in text_of(d, "#teammates-table") and "sam@example.com" not in text_of(d, "#teammates-table"))
     search.clear()
-    grace.find_element(By.ID, "teammate-department").send_keys("Sales")
+    # The department filter lists the departments that exist.
+    Select(grace.find_element(By.ID, "teammate-department")).select_by_visible_text("Sales")
     grace.find_element(By.ID, "teammate-filter").click()
     wait(grace, lambda d: "sam@example.com" in text_of(d, "#teammates-table") and "ada@example.com" not in text_of(d, "#teammates-table"))
-    grace.find_element(By.ID, "teammate-department").clear()
+    Select(grace.find_element(By.ID, "teammate-department")).select_by_value("")
     Select(grace.find_element(By.ID, "teammate-role")).select_by_value("super_admin")
     grace.find_element(By.ID, "teammate-filter").click()
     wait(grace, lambda d: "grace@example.com" in text_of(d, "#teammates-table") and "sam@example.com" not in text_of(d, "#teammates-table"))

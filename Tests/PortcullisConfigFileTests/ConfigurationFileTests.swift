@@ -65,6 +65,40 @@ struct ConfigurationFileTests {
         #expect(configuration.routes.map(\.name) == ["app"])
     }
 
+    @Test("identity keys of issue 12: userinfo, trust_email, refresh_interval, the refresh token key, groups.source")
+    func identityKeys() throws {
+        let defaults = try #require(try decode(valid).get().identity.oidc)
+        #expect(defaults.userInfo == .auto && defaults.trustEmail == false && defaults.refreshInterval == .seconds(3_600))
+        #expect(defaults.refreshTokenKey == nil)
+        #expect(try decode(valid).get().identity.groupSource == .both)
+        let yaml = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                userinfo: always
+                trust_email: true
+                refresh_interval: 15m
+                refresh_token_key_env: REFRESH_KEY
+              groups: { source: scim }
+            """)
+        let configuration = try decode(yaml).get()
+        let oidc = try #require(configuration.identity.oidc)
+        #expect(oidc.userInfo == .always && oidc.trustEmail && oidc.refreshInterval == .seconds(900))
+        #expect(oidc.refreshTokenKey == .environment("REFRESH_KEY"))
+        #expect(configuration.identity.groupSource == .scim)
+        let bad = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                userinfo: sometimes
+                trust_email: maybe
+                refresh_interval: 0s
+                refresh_token_key_env: A
+                refresh_token_key_file: b
+              groups: { source: ldap, extra: 1 }
+            """)
+        let found = problems(bad).map(\.path)
+        for path in ["identity.oidc.userinfo", "identity.oidc.trust_email", "identity.oidc.refresh_interval", "identity.oidc", "identity.groups.extra"] {
+            #expect(found.contains(path), "\(path) in \(found)")
+        }
+    }
+
     @Test("the shipped conf/portcullis.yaml is valid")
     func shippedConfiguration() throws {
         let path = FixturePaths.repositoryRoot + "/conf/portcullis.yaml"

@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 
@@ -317,5 +318,69 @@ struct RoleChangePolicyTests {
             desired: nil, mappedGroupCount: 1_000, holders: holders([(.group("G1"), RoleAssignment(primary: .setupAdmin))])
         )
         #expect((try? remove.get()) == .some(nil))
+    }
+}
+
+/// The rails on changes that move effective roles without naming one (issue 12).
+@Suite("Safety rails on flags and memberships")
+struct RoleChangeSafetyTests {
+    static func identity(_ email: String, direct: RoleAssignment = .none, groups: [GroupRecord] = [], active: Bool = true) -> UserIdentity {
+        UserIdentity(
+            user: UserRecord(id: email, email: email, active: active, directRoles: direct, createdAt: Date(timeIntervalSince1970: 0)),
+            groups: groups, defaults: .allOn, flags: .defaults
+        )
+    }
+
+    static let owners = GroupRecord(id: "g-owners", name: "Owners", roles: RoleAssignment(primary: .superAdmin))
+    static let mods = GroupRecord(id: "g-mods", name: "Mods", roles: RoleAssignment(secondary: [.pinsModerator]))
+
+    static var holders: RoleHolders {
+        var holders = RoleHolders()
+        holders.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
+        holders.add(.group("Owners"), holding: RoleAssignment(primary: .superAdmin))
+        holders.add(.group("Mods"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        return holders
+    }
+
+    @Test("the flag: an admin may not demote a super admin; a super admin may, unless a role loses its last holder")
+    func flag() throws {
+        let users = [
+            Self.identity("root@example.com", direct: RoleAssignment(primary: .superAdmin)),
+            Self.identity("ada@example.com", groups: [Self.owners]),
+            Self.identity("gone@example.com", groups: [Self.owners], active: false),
+        ]
+        let off = FeatureFlags(groupBasedPermissions: false)
+        let admin = RoleChangeSafety.changeFeatureFlags(actorIsSuperAdmin: false, from: .defaults, to: off, users: users, holders: Self.holders)
+        guard case .failure(let refusal) = admin else { Issue.record("an admin demoted a super admin"); return }
+        #expect(refusal.code == .superAdminProtected && refusal.status == 403 && refusal.message.contains("ada@example.com"))
+        let lastHolder = RoleChangeSafety.changeFeatureFlags(actorIsSuperAdmin: true, from: .defaults, to: off, users: users, holders: Self.holders)
+        guard case .failure(let holder) = lastHolder else { Issue.record("pins_moderator lost its last holder"); return }
+        #expect(holder.code == .lastRoleHolder && holder.role == .secondary(.pinsModerator) && holder.status == 409)
+        var withDirect = Self.holders
+        withDirect.add(.user("root@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        let allowed = try RoleChangeSafety.changeFeatureFlags(actorIsSuperAdmin: true, from: .defaults, to: off, users: users, holders: withDirect).get()
+        #expect(allowed.superAdminsDemoted == ["ada@example.com"], "deactivated users are not counted")
+        // Turning the flag on takes nothing away.
+        #expect(throws: Never.self) {
+            try RoleChangeSafety.changeFeatureFlags(actorIsSuperAdmin: false, from: off, to: .defaults, users: users, holders: RoleHolders()).get()
+        }
+        #expect(RoleHolders().rolesLost(in: RoleHolders()).isEmpty)
+        #expect(Self.holders.withoutGroups().holders(of: .primary(.superAdmin)) == [.user("root@example.com")])
+    }
+
+    @Test("memberships: SCIM may not take super_admin away; other roles and other sources are fine")
+    func membership() {
+        let ada = Self.identity("ada@example.com", groups: [Self.owners])
+        let both = Self.identity("bo@example.com", direct: RoleAssignment(primary: .superAdmin), groups: [Self.owners])
+        let refused = RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both, ada])
+        #expect(refused?.code == .superAdminProtected && refused?.message.contains("ada@example.com") == true)
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both]) == nil, "a direct super admin stays one")
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: true, group: Self.owners, losing: [ada]) == nil)
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [Self.identity("m@example.com", groups: [Self.mods])]) == nil)
+        var flagsOff = ada
+        flagsOff.flags = FeatureFlags(groupBasedPermissions: false)
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [flagsOff]) == nil)
+        #expect(RoleChangeSafety.removePrincipal(.group("Mods"), holders: Self.holders)?.role == .secondary(.pinsModerator))
+        #expect(RoleChangeSafety.removePrincipal(.group("Owners"), holders: Self.holders) == nil)
     }
 }

@@ -80,10 +80,77 @@ struct TokenClaimsTests {
             "sub": .string("u1"), "mail": .string("ada@example.com"), "display": .string("Ada"), "dept": .string("Eng"),
             "roles_groups": .array([.string("IT-Admins"), .number(3), .string("Content-Team")]),
         ]
-        let profile = try #require(TokenClaims.profile(claims, names: names))
-        #expect(profile == LoginProfile(subject: "u1", email: "ada@example.com", name: "Ada", department: "Eng", groups: ["IT-Admins", "Content-Team"]))
-        #expect(TokenClaims.profile(["mail": .string("x@y")], names: names) == nil)
-        #expect(TokenClaims.profile(["sub": .string(String(repeating: "s", count: 300))], names: names) == nil)
+        let profile = try TokenClaims.loginProfile(claims, names: names, trustEmail: true).get()
+        #expect(profile == LoginProfile(
+            subject: "u1", email: "ada@example.com", emailVerified: true, name: "Ada", department: "Eng", groups: ["IT-Admins", "Content-Team"]
+        ))
+        // Another email claim is verified only when the issuer is trusted for email.
+        #expect(try TokenClaims.loginProfile(claims, names: names, trustEmail: false).get().emailVerified == false)
+        #expect(throws: LoginRefusal.self) { try TokenClaims.loginProfile(["mail": .string("x@y")], names: names, trustEmail: true).get() }
+        #expect(throws: LoginRefusal.self) {
+            try TokenClaims.loginProfile(["sub": .string(String(repeating: "s", count: 300)), "mail": .string("a@b")], names: names, trustEmail: true).get()
+        }
+    }
+
+    /// The email comes from the configured claim only: never from `preferred_username` or
+    /// `sub` (issue 12: that made a login match the wrong account).
+    static let unusableEmails: [[String: JSONValue]] = [
+        ["sub": .string("alice")],
+        ["sub": .string("alice"), "preferred_username": .string("alice@example.test")],
+        ["sub": .string("alice"), "email": .string("")],
+        ["sub": .string("alice"), "email": .string("alice")],
+        ["sub": .string("alice"), "email": .number(1)],
+        ["sub": .string("alice"), "email": .string("a b@example.test")],
+        ["sub": .string("alice"), "email": .string("alice@example.test\u{0}")],
+        ["sub": .string("alice"), "email": .string(String(repeating: "a", count: 320) + "@x.test")],
+    ]
+
+    @Test("without a usable email the sign-in is refused with email_missing", arguments: unusableEmails)
+    func emailMissing(_ claims: [String: JSONValue]) {
+        switch TokenClaims.loginProfile(claims, names: ClaimNames(), trustEmail: true) {
+        case .success(let profile): Issue.record("accepted \(profile.email)")
+        case .failure(let refusal): #expect(refusal.code == .emailMissing)
+        }
+    }
+
+    @Test("email_verified: true or \"true\" verifies; absent or false does not, unless the issuer is trusted")
+    func emailVerified() throws {
+        let base: [String: JSONValue] = ["sub": .string("u"), "email": .string("u@example.test")]
+        for (value, expected) in [(JSONValue.bool(true), true), (.string("true"), true), (.string("TRUE"), true), (.bool(false), false),
+                                  (.string("yes"), false), (.number(1), false)] {
+            var claims = base
+            claims["email_verified"] = value
+            #expect(try TokenClaims.loginProfile(claims, names: ClaimNames(), trustEmail: false).get().emailVerified == expected, "\(value)")
+        }
+        #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: false).get().emailVerified == false)
+        #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: true).get().emailVerified)
+        // An absent groups claim leaves memberships alone; an empty one empties the oidc ones.
+        #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: false).get().groups == nil)
+        var empty = base
+        empty["groups"] = .array([])
+        #expect(try TokenClaims.loginProfile(empty, names: ClaimNames(), trustEmail: false).get().groups == [])
+    }
+
+    @Test("UserInfo fills what the ID token lacks, never overrides it, and must name the same subject")
+    func userInfoMerge() throws {
+        let idToken: [String: JSONValue] = ["sub": .string("u1"), "name": .string("From ID token")]
+        let userInfo: [String: JSONValue] = [
+            "sub": .string("u1"), "name": .string("From UserInfo"), "email": .string("u1@example.test"), "groups": .array([.string("G")]),
+        ]
+        let merged = try #require(TokenClaims.merging(idToken, userInfo: userInfo))
+        #expect(merged["name"] == .string("From ID token") && merged["email"] == .string("u1@example.test") && merged["groups"] != nil)
+        #expect(TokenClaims.merging(idToken, userInfo: ["sub": .string("someone-else"), "email": .string("x@y")]) == nil)
+        #expect(TokenClaims.merging(idToken, userInfo: ["email": .string("x@y")]) == nil)
+        #expect(TokenClaims.needsUserInfo(["sub": .string("u")], names: ClaimNames(), trustEmail: false))
+        let complete: [String: JSONValue] = [
+            "sub": .string("u"), "email": .string("u@x"), "email_verified": .bool(true), "name": .string("U"), "groups": .array([]),
+            "department": .string("D"),
+        ]
+        #expect(!TokenClaims.needsUserInfo(complete, names: ClaimNames(), trustEmail: false))
+        var unverified = complete
+        unverified["email_verified"] = nil
+        #expect(TokenClaims.needsUserInfo(unverified, names: ClaimNames(), trustEmail: false))
+        #expect(!TokenClaims.needsUserInfo(unverified, names: ClaimNames(), trustEmail: true))
     }
 
     @Test("MFA from amr or acr")

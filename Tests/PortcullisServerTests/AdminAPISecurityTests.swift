@@ -50,7 +50,7 @@ struct AdminAPISecurityTests {
     func csrf() async throws {
         let (harness, root) = try await Self.start()
         defer { Task { await root.shutdown(); await harness.stop() } }
-        let body = #"{"group_based_permissions": true}"#
+        let body = #"{"group_based_permissions": true, "version": 0}"#
         let missing = try await root.call(.PUT, "/settings/feature-flags", json: body, csrf: false)
         #expect(missing.status == .forbidden)
         #expect(missing.reason == "csrf_token_invalid")
@@ -142,7 +142,7 @@ struct AdminAPISecurityTests {
         // ...and on the admin API, without CSRF (it is not an ambient credential).
         let viaToken = try AdminClient.bearer(harness, secret)
         defer { Task { await viaToken.shutdown() } }
-        #expect(try await viaToken.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": true}"#).status == .ok)
+        #expect(try await viaToken.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": true, "version": 0}"#).status == .ok)
         // Not on a route without allow_bearer.
         let app = try await client.request(harness.url("/echo"), headers: [("Authorization", "Bearer \(secret)")], accept: "application/json")
         #expect(app.status == .unauthorized || app.status == .forbidden)
@@ -216,6 +216,9 @@ struct AdminAPISecurityTests {
     func signOutAllCoversBearers() async throws {
         let (harness, root) = try await Self.start()
         defer { Task { await root.shutdown(); await harness.stop() } }
+        // Bearer JWTs never create accounts: Sam signs in through SSO once.
+        let (samBrowser, _) = try await harness.signedIn("sam@example.com")
+        defer { Task { await samBrowser.shutdown() } }
         let jwt = try await harness.accessToken(for: "sam@example.com")
         let client = try harness.browser()
         defer { Task { await client.shutdown() } }
@@ -242,11 +245,15 @@ struct AdminAPISecurityTests {
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .forbidden)
         #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .ok)
-        #expect(try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": false}"#).status == .ok)
+        // Turning group roles off must not leave answers_moderator without a holder: root holds it too.
+        #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin","secondary":["answers_moderator"]}"#).status == .ok)
+        let off = try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": false, "version": 0}"#)
+        #expect(off.status == .ok, "\(off.body)")
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .forbidden)
         let explained = try await root.call(.GET, "/teammates/grace@example.com")
         #expect(((explained["effective_role"] as? [String: Any])?["ignored_sources"] as? [Any])?.count == 1)
-        #expect(try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": true}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions": true, "version": 1}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin"}"#).status == .ok)
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .ok)
         // Research is the only holder of answers_moderator: its mapping cannot go first.
         let last = try await root.call(.PUT, "/groups/Research/roles")

@@ -104,7 +104,8 @@ struct AdminAPITests {
 
         // Turning a default member permission off changes the next request's answer.
         #expect(try await sam.browser.request(harness.url("/answers/new")).status == .ok)
-        let off = try await root.call(.PUT, "/settings/default-member-permissions", json: #"{"answers.create": false}"#)
+        let version = try #require(try await root.call(.GET, "/settings/default-member-permissions")["version"] as? Int)
+        let off = try await root.call(.PUT, "/settings/default-member-permissions", json: #"{"answers.create": false, "version": \#(version)}"#)
         #expect(off.status == .ok, "\(off.body)")
         #expect(off["answers.create"] as? Bool == false)
         let refused = try await sam.browser.request(harness.url("/answers/new"), accept: "application/json")

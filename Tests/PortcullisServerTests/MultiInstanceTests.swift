@@ -98,6 +98,69 @@ struct MultiInstanceTests {
         await two.stop()
     }
 
+    /// Deprovisioning stays instant on every instance (issue 13): removal from a group that
+    /// carried a role, and DELETE, on instance one end access on instance two at once.
+    @Test("SCIM group removal and user deletion on one instance apply on the other in under a second")
+    func scimReachesTheOtherInstance() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let one = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
+        let two = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
+        let scimBrowser = try one.browser()
+        let scim = SCIMTests.Client(harness: one, browser: scimBrowser)
+        let (graceOnOne, _) = try await one.signedIn("grace@example.com")
+        let grace = try Self.sameSession(graceOnOne, from: one, on: two)
+        defer {
+            Task {
+                await scimBrowser.shutdown()
+                await grace.shutdown()
+                await graceOnOne.shutdown()
+                await one.stop()
+                await two.stop()
+            }
+        }
+        let graceID = try await scim.id(ofUser: "grace@example.com")
+        let group = try #require(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Moderators","members":[{"value":"\#(graceID)"}]}"#)["id"] as? String)
+        _ = try await one.store.changeGroupRoles(
+            name: "Moderators", audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
+        ) { _ in .success(RoleAssignment(secondary: [.answersModerator])) }
+        var allowed = false
+        for _ in 0..<200 where !allowed {
+            allowed = try await grace.request(two.url("/answers/moderate")).status == .ok
+            if !allowed { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(allowed, "the mapping never reached instance two")
+
+        let removal = try await scim.patch("/Groups/\(group)", #"[{"op":"remove","path":"members[value eq \"\#(graceID)\"]"}]"#)
+        #expect(removal.status == .noContent, "\(removal.status) \(removal.body)")
+        let removed = ContinuousClock.now
+        var refusedAfter: Duration?
+        while ContinuousClock.now - removed < .seconds(5) {
+            if try await grace.request(two.url("/answers/moderate")).status == .forbidden {
+                refusedAfter = ContinuousClock.now - removed
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let elapsed = try #require(refusedAfter, "instance two kept the role of a removed member")
+        #expect(elapsed < .seconds(1))
+        #expect(try await grace.request(two.url("/echo")).status == .ok)
+
+        #expect(try await scim.call(.DELETE, "/Users/\(graceID)").status == .noContent)
+        let deleted = ContinuousClock.now
+        var endedAfter: Duration?
+        while ContinuousClock.now - deleted < .seconds(5) {
+            if try await grace.request(two.url("/echo"), accept: "application/json").status == .unauthorized {
+                endedAfter = ContinuousClock.now - deleted
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let ended = try #require(endedAfter, "instance two kept a deleted user's session")
+        #expect(ended < .seconds(1))
+    }
+
     @Test("PostgreSQL stops: cached sessions fail closed after max_staleness with a reason; service resumes when it returns")
     func databaseOutage() async throws {
         let cluster = try await Self.cluster()

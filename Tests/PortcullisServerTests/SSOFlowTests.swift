@@ -155,6 +155,9 @@ struct SSOFlowTests {
     func bearer() async throws {
         let harness = try await SSOHarness.start()
         defer { Task { await harness.stop() } }
+        // Bearer JWTs never create accounts (issue 12): Sam signs in through SSO once first.
+        let (sam, _) = try await harness.signedIn("sam@example.com")
+        defer { Task { await sam.shutdown() } }
         let token = try await harness.accessToken(for: "sam@example.com")
         let client = try harness.browser()
         defer { Task { await client.shutdown() } }

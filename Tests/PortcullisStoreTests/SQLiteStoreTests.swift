@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PortcullisCore
-import PortcullisStore
+@testable import PortcullisStore
 import PortcullisTestSupport
 import Testing
 
@@ -36,5 +36,33 @@ struct SQLiteStoreTests {
         let synchronous = try await store.readPragma("synchronous")
         #expect(mode == "wal")
         #expect(synchronous == "2")
+    }
+
+    /// v3 rebuilt the membership table with a source per row: memberships from before keep
+    /// their users and groups, SCIM's where the group has an external id.
+    @Test("the v3 migration keeps memberships and labels their sources")
+    func migrationFromV2() async throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v2-administration")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO users (id, email, email_key, subject, created_at) VALUES ('u1', 'a@example.com', 'a@example.com', 's1', 0);
+                    INSERT INTO groups (id, name, display_name, created_at) VALUES ('g1', 'Claims', 'Claims', 0);
+                    INSERT INTO groups (id, name, display_name, external_id, created_at) VALUES ('g2', 'Pushed', 'Pushed', 'okta-1', 0);
+                    INSERT INTO group_members (group_id, user_id) VALUES ('g1', 'u1'), ('g2', 'u1');
+                    INSERT INTO settings (key, value) VALUES ('feature_flags', '{"group_based_permissions":true}');
+                    """)
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let groups = try await store.groups(ofUser: "u1")
+        #expect(groups.map(\.name) == ["Claims", "Pushed"])
+        #expect(groups.map(\.sources) == [[.oidc], [.scim]])
+        #expect(try await store.provisionedGroups(offset: 0, limit: 10).groups.map(\.group.name) == ["Pushed"])
+        #expect(try await store.versionedFeatureFlags().version == 1)
+        #expect(try await store.user(id: "u1")?.version == 1)
     }
 }

@@ -31,6 +31,8 @@ package final class AdminAPI: Sendable {
         package var keys: AssertionKeyRing
         package var csrfKey: SymmetricKey
         package var publicOrigin: String
+        /// "Sync now", when refresh tokens are kept.
+        package var identitySync: IdentitySync?
         package var logger: Logger
         /// Tells other instances (LISTEN/NOTIFY); this instance has already applied it.
         package var broadcast: @Sendable (Change) async -> Void
@@ -39,7 +41,7 @@ package final class AdminAPI: Sendable {
         package init(
             store: any GatewayStore, sessions: SessionService, runtime: GatewayRuntime, network: StoredNetworkPolicy,
             refreshPolicy: @escaping @Sendable () throws -> Void, keys: AssertionKeyRing, csrfKey: SymmetricKey,
-            publicOrigin: String, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
+            publicOrigin: String, identitySync: IdentitySync? = nil, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.store = store
@@ -50,6 +52,7 @@ package final class AdminAPI: Sendable {
             self.keys = keys
             self.csrfKey = csrfKey
             self.publicOrigin = publicOrigin
+            self.identitySync = identitySync
             self.logger = logger
             self.broadcast = broadcast
             self.now = now
@@ -77,6 +80,8 @@ package final class AdminAPI: Sendable {
         api.put("teammates/:email/roles") { request, context in await self.respond(request, context, self.changeRoles) }
         api.get("teammates/:email/sessions") { request, context in await self.respond(request, context, self.sessionsOfTeammate) }
         api.post("teammates/:email/sessions/sign-out-all") { request, context in await self.respond(request, context, self.signOutAll) }
+        api.post("teammates/:email/sync") { request, context in await self.respond(request, context, self.syncNow) }
+        api.get("departments") { request, context in await self.respond(request, context, self.departments) }
         api.get("groups") { request, context in await self.respond(request, context, self.listGroups) }
         api.get("groups/:name/roles") { request, context in await self.respond(request, context, self.groupRoles) }
         api.put("groups/:name/roles") { request, context in await self.respond(request, context, self.changeGroupRoles) }
@@ -120,8 +125,10 @@ package final class AdminAPI: Sendable {
             RoleChangePolicy.Actor(email: email, role: role, permissions: permissions)
         }
 
+        /// Who the audit log names: the user, or the owner of the token acting as them.
         func audit(at now: Date) -> AuditContext {
-            AuditContext(actor: email, actorIsSuperAdmin: isSuperAdmin, sourceIP: address.description, at: now)
+            let name = caller.delegatedBy.map { "\($0) as \(email)" } ?? email
+            return AuditContext(actor: name, actorIsSuperAdmin: isSuperAdmin, sourceIP: address.description, at: now)
         }
     }
 

@@ -19,6 +19,8 @@ struct AdminAPIError: Error, Sendable {
         case 404: "not_found"
         case 409: "conflict"
         case 413: "too_large"
+        case 428: "precondition_required"
+        case 502: "bad_gateway"
         case 503: "unavailable"
         default: "error"
         }

@@ -75,12 +75,15 @@ package enum AdminAPIModels {
         var name: String
         var primary: String?
         var secondary: [String]
+        /// For a group: how the user is a member, `oidc` (sign-in claims) and/or `scim`.
+        var membership: [String]?
 
         init(_ source: RoleSource) {
             kind = source.kind.rawValue
             name = source.name
             primary = source.assignment.primary?.rawValue
             secondary = source.assignment.secondary.map(\.rawValue).sorted()
+            membership = source.kind == .group ? source.membership.sorted().map(\.rawValue) : nil
         }
     }
 
@@ -219,12 +222,17 @@ package enum AdminAPIModels {
     struct Group: Encodable, Sendable {
         var name: String
         var displayName: String?
+        var description: String?
+        /// SCIM manages the group (created or adopted it).
+        var provisioned: Bool
         var members: Int
         var roles: Roles?
 
         init(_ summary: GroupSummary) {
             name = summary.group.name
             displayName = summary.group.displayName
+            description = summary.group.description
+            provisioned = summary.group.provisioned
             members = summary.memberCount
             roles = summary.group.roles.map(Roles.init)
         }
@@ -268,6 +276,8 @@ package enum AdminAPIModels {
         var expiresAt: Date?
         var lastUsedAt: Date?
         var revokedAt: Date?
+        /// Requests a `global` token made acting as a user (`X-Portcullis-Act-As`).
+        var actAsCount: Int
 
         init(_ record: APITokenRecord, owner: String) {
             id = record.id
@@ -280,7 +290,21 @@ package enum AdminAPIModels {
             expiresAt = record.expiresAt
             lastUsedAt = record.lastUsedAt
             revokedAt = record.revokedAt
+            actAsCount = record.actAsCount
         }
+    }
+
+    struct SyncResult: Encodable, Sendable {
+        var email: String
+        /// `synced`, or `idp_session_ended` when the provider refused the refresh.
+        var outcome: String
+        var groupsBefore: [String]
+        var groupsAfter: [String]
+        var revokedSessions: Int
+    }
+
+    struct DepartmentList: Encodable, Sendable {
+        var departments: [String]
     }
 
     struct CreatedToken: Encodable, Sendable {

@@ -194,7 +194,12 @@ async function route() {
 async function teammatesPage() {
   const params = new URLSearchParams(location.search);
   const query = h('input', { type: 'search', name: 'query', value: params.get('query') || '' });
-  const department = h('input', { type: 'text', name: 'department', value: params.get('department') || '' });
+  const department = h('select', { name: 'department' }, h('option', { value: '' }, 'Any department'));
+  try {
+    const known = await call('GET', '/departments');
+    const chosen = params.get('department') || '';
+    department.append(...known.departments.map((d) => h('option', { value: d, selected: d === chosen }, d)));
+  } catch (error) { failure(error); }
   const role = h('select', { name: 'role' }, h('option', { value: '' }, 'Any role'),
     [...primaryRoles(), ...secondaryRoles()].map((r) => h('option', { value: r }, label(r))));
   const results = h('div', { id: 'teammates-results' });
@@ -236,8 +241,10 @@ async function teammatePage(email) {
   const t = await call('GET', '/teammates/' + encodeURIComponent(email));
   const effective = t.effective_role;
   const who = t.name || t.email;
+  const via = (s) => s.membership && s.membership.length
+    ? ' (' + s.membership.map((m) => m === 'scim' ? 'SCIM' : 'sign-in claims').join(' and ') + ')' : '';
   const sources = (effective.sources || []).map((s) => h('tr', {},
-    h('th', { scope: 'row' }, s.kind === 'direct' ? 'Assigned directly' : 'Group ' + s.name),
+    h('th', { scope: 'row' }, s.kind === 'direct' ? 'Assigned directly' : 'Group ' + s.name + via(s)),
     h('td', {}, s.primary ? label(s.primary) : '—'), h('td', {}, s.secondary.map(label).join(', ') || '—')));
   // Nothing assigns a primary role: say that Member is the default rather than show nothing.
   if (effective.primary_is_default) {
@@ -252,12 +259,25 @@ async function teammatePage(email) {
     effective.sources ? table('Where each part comes from', ['Source', 'Primary role', 'Additional roles'], sources, 'role-sources') : null,
     effective.ignored_sources ? h('p', {}, 'Group-based permissions are off: roles from groups are not counted.') : null);
   const editor = can('teammates.edit_roles') ? roleEditor(t) : null;
+  const sync = can('teammates.edit_roles') ? h('section', { 'aria-labelledby': 'sync-heading' },
+    h('h2', { id: 'sync-heading' }, 'Groups from the identity provider'),
+    h('button', { type: 'button', id: 'sync-now', onclick: async () => {
+      try {
+        const result = await call('POST', '/teammates/' + encodeURIComponent(t.email) + '/sync');
+        await teammatePage(t.email);
+        if (result.outcome === 'idp_session_ended') {
+          notice('ok', 'The identity provider no longer knows this sign-in: ' + result.revoked_sessions + ' sessions ended.');
+        } else {
+          notice('ok', 'Synced. Groups before: ' + (result.groups_before.join(', ') || 'none') + '. After: ' + (result.groups_after.join(', ') || 'none') + '.');
+        }
+      } catch (error) { failure(error); }
+    } }, 'Sync now')) : null;
   const sessions = can('teammates.view') ? h('section', { 'aria-labelledby': 'sessions-heading' },
     h('h2', { id: 'sessions-heading' }, 'Sessions'),
     h('button', { type: 'button', id: 'open-sessions', onclick: (event) => sessionsDialog(t, event.currentTarget) }, 'View sessions')) : null;
   page(who,
     h('p', {}, t.email, t.department ? ' · ' + t.department : '', ' · signed up ', when(t.signed_up_at), ' · last seen ', when(t.last_seen_at)),
-    summary, sessions, editor);
+    summary, sessions, editor, sync);
 }
 
 /// One role to choose, with what it grants and (when it cannot be chosen) why.
@@ -374,8 +394,11 @@ async function sessionsDialog(t, opener) {
 
 // ---- settings ------------------------------------------------------------------------------
 
+// Settings are compare-and-set: every change names the version it was made on, so that a
+// change by someone else in between is refused (409 conflict) rather than overwritten.
 async function defaultPermissionsPage() {
   const current = await call('GET', '/settings/default-member-permissions');
+  let version = current.version;
   // The switches apply to the two lowest primary roles (SPEC §1.3, footnote 1).
   const [lowest, next] = primaryRoles();
   const list = h('fieldset', {}, h('legend', {}, 'For everyone whose role is ' + label(lowest) + ' or ' + label(next)),
@@ -383,9 +406,14 @@ async function defaultPermissionsPage() {
       const id = 'default-' + permission.replace(/[._]/g, '-');
       const input = h('input', { type: 'checkbox', role: 'switch', id, checked: current[permission], onchange: async () => {
         try {
-          await call('PUT', '/settings/default-member-permissions', { [permission]: input.checked });
+          const saved = await call('PUT', '/settings/default-member-permissions', { [permission]: input.checked, version });
+          version = saved.version;
           notice('ok', text + (input.checked ? ' is on' : ' is off') + ' — effective on the next request.');
-        } catch (error) { input.checked = !input.checked; failure(error); }
+        } catch (error) {
+          input.checked = !input.checked;
+          failure(error);
+          if (error.reason === 'conflict') await defaultPermissionsPage();
+        }
       } });
       return h('div', { class: 'choice' }, input, h('label', { for: id }, text));
     }));
@@ -396,7 +424,8 @@ async function flagsPage() {
   const flags = await call('GET', '/settings/feature-flags');
   const input = h('input', { type: 'checkbox', role: 'switch', id: 'flag-group-based', checked: flags.group_based_permissions, onchange: async () => {
     try {
-      await call('PUT', '/settings/feature-flags', { group_based_permissions: input.checked });
+      await call('PUT', '/settings/feature-flags', { group_based_permissions: input.checked, version: flags.version });
+      await flagsPage();
       notice('ok', 'Group-based permissions are ' + (input.checked ? 'on' : 'off') + '.');
     } catch (error) { input.checked = !input.checked; failure(error); }
   } });
@@ -459,6 +488,7 @@ async function tokensPage() {
   const rows = data.tokens.map((t) => h('tr', {},
     h('th', { scope: 'row' }, t.name), h('td', {}, t.owner), h('td', {}, t.scope), h('td', {}, h('code', {}, t.prefix + '…')),
     h('td', {}, when(t.created_at)), h('td', {}, when(t.expires_at)), h('td', {}, when(t.last_used_at)),
+    h('td', {}, t.scope === 'global' ? String(t.act_as_count) : '—'),
     h('td', {}, t.revoked_at ? 'revoked ' + when(t.revoked_at) : h('button', { type: 'button', onclick: async () => {
       try { await call('DELETE', '/api-tokens/' + encodeURIComponent(t.id)); await tokensPage(); notice('ok', 'Token ' + t.name + ' revoked.'); }
       catch (error) { failure(error); }
@@ -478,7 +508,7 @@ async function tokensPage() {
     } catch (error) { failure(error); }
   } }, field('token-name', 'Name', name), field('token-scope', 'Scope', scope), field('token-days', 'Expires in (days)', days),
     h('button', { type: 'submit' }, 'Create token'));
-  page('API tokens', form, secret, table(count(data.tokens.length, 'token'), ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', ''], rows, 'tokens-table'));
+  page('API tokens', form, secret, table(count(data.tokens.length, 'token'), ['Name', 'Owner', 'Scope', 'Prefix', 'Created', 'Expires', 'Last used', 'Acted as users', ''], rows, 'tokens-table'));
 }
 
 async function auditPage() {

@@ -4,100 +4,96 @@ import PortcullisCore
 import PortcullisDataPath
 
 extension SCIMEndpoints {
-    /// `GET /Groups?filter=displayName eq "…"&startIndex=&count=`.
-    @Sendable func listGroups(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let (startIndex, count) = try Self.page(request)
-        var groups: [ProvisionedGroup]
-        var total: Int
-        if let text = Self.parameter("filter", in: request) {
-            let filter = try SCIMFilter(parsing: text)
-            switch filter.attribute {
-            case .displayName:
-                if let summary = try await store.group(named: filter.value), let group = try await store.provisionedGroup(id: summary.group.id) {
-                    groups = [group]
-                } else {
-                    groups = []
-                }
-            case .id: groups = try await store.provisionedGroup(id: filter.value).map { [$0] } ?? []
-            case .externalId:
-                groups = try await store.provisionedGroups(offset: 0, limit: Int(Int32.max)).groups.filter { $0.group.externalID == filter.value }
-            case .userName:
-                throw SCIMError.invalidFilter("groups have no userName")
-            }
-            total = groups.count
-            groups = Array(groups.dropFirst(startIndex - 1).prefix(count))
-        } else {
-            (groups, total) = try await store.provisionedGroups(offset: startIndex - 1, limit: count)
-        }
-        // `excludedAttributes=members` keeps answers small for big groups.
-        let withoutMembers = request.uri.queryParameters["excludedAttributes"]?.lowercased().contains("members") == true
-        let resources = groups.map { group in
-            SCIMResources.group(withoutMembers ? ProvisionedGroup(group: group.group, members: []) : group, base: base)
-        }
-        return Self.json(SCIMResources.list(resources, total: total, startIndex: startIndex))
+    func requireGroup(_ id: String) async throws -> ProvisionedGroup {
+        guard let group = try await store.provisionedGroup(id: id) else { throw SCIMFailure.notFound("no group \(SCIMFailure.quoted(id))") }
+        return group
     }
 
-    @Sendable func createGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        guard let fields = try await body(request).objectValue.map(SCIMResources.caseInsensitive) else {
-            throw SCIMError.invalidSyntax("the body must be a JSON object")
-        }
-        let name = try SCIMResources.groupName(fields["displayname"])
-        let externalID = try fields["externalid"].flatMap { value throws(SCIMError) in try SCIMResources.optionalText(value, field: "externalId", maximum: 255) }
-        let group = try await store.provisionGroup(
-            name: name, externalID: externalID, members: try SCIMResources.memberIDs(fields["members"]), audit: audit(context)
+    /// Taking members out of a group runs the rules of a direct role change: SCIM is never a
+    /// super admin, so it cannot take `super_admin` from anyone.
+    static let membershipRules: @Sendable (MembershipChangeState) -> RoleChangeRefusal? = { state in
+        RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: state.group, losing: state.losing)
+            ?? (state.groupDeleted ? RoleChangeSafety.removePrincipal(.group(state.group.name), holders: state.holders) : nil)
+    }
+
+    func createGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let document = try SCIMDocument.read(try await object(request), type: SCIMSchemaCatalog.groupType)
+        let group = try await store.provisionGroup(try SCIMRepresentation.groupDraft(document), audit: audit(context))
+        applied()
+        logger.info("SCIM: group provisioned", metadata: ["group": "\(group.group.name)", "members": "\(group.members.count)"])
+        return try resource(
+            SCIMRepresentation.group(group, base: base), type: SCIMSchemaCatalog.groupType, version: group.group.version, request: request,
+            status: .created, location: "\(base)/Groups/\(group.group.id)"
         )
-        applied()
-        dependencies.logger.info("SCIM: group provisioned", metadata: ["group": "\(name)", "members": "\(group.members.count)"])
-        return Self.json(SCIMResources.group(group, base: base), status: .created, location: "\(base)/Groups/\(group.group.id)")
     }
 
-    @Sendable func getGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        guard let group = try await store.provisionedGroup(id: id) else { throw SCIMError.notFound("no group \(id)") }
-        return Self.json(SCIMResources.group(group, base: base))
+    func getGroup(_ id: String, _ request: Request) async throws -> Response {
+        let group = try await requireGroup(id)
+        return try resource(SCIMRepresentation.group(group, base: base), type: SCIMSchemaCatalog.groupType, version: group.group.version, request: request)
     }
 
-    @Sendable func replaceGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        guard let fields = try await body(request).objectValue.map(SCIMResources.caseInsensitive) else {
-            throw SCIMError.invalidSyntax("the body must be a JSON object")
+    func replaceGroup(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let current = try await requireGroup(id)
+        let document = try SCIMDocument.read(try await object(request), type: SCIMSchemaCatalog.groupType)
+        let expected = try Self.expectedVersion(request, current: current.group.version)
+        return try await update(id: id, to: try SCIMRepresentation.groupDraft(document), expectedVersion: expected, request: request, context: context)
+    }
+
+    func patchGroup(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let operations = try SCIMPatchOperation.operations(from: try await body(request))
+        for attempt in 1...3 {
+            let current = try await requireGroup(id)
+            let expected = try Self.expectedVersion(request, current: current.group.version)
+            let document = try SCIMPatch.apply(operations, to: SCIMRepresentation.groupDocument(current), type: SCIMSchemaCatalog.groupType)
+            do {
+                // As Entra ID asks: 204 without a body (a large group's members are not sent back),
+                // unless the request names the attributes it wants (RFC 7644 §3.5.2).
+                let parameters = Self.parameters(request)
+                return try await update(
+                    id: id, to: try SCIMRepresentation.groupDraft(document), expectedVersion: expected ?? current.group.version,
+                    request: request, context: context,
+                    withoutBody: parameters["attributes"] == nil && parameters["excludedAttributes"] == nil
+                )
+            } catch is StoreVersionConflict where expected == nil && attempt < 3 {
+                continue
+            }
         }
-        let name = try SCIMResources.groupName(fields["displayname"])
-        let externalID = try fields["externalid"].flatMap { value throws(SCIMError) in try SCIMResources.optionalText(value, field: "externalId", maximum: 255) }
-        guard let group = try await store.replaceProvisionedGroup(
-            id: id, name: name, externalID: externalID, members: try SCIMResources.memberIDs(fields["members"]), audit: audit(context)
-        ) else { throw SCIMError.notFound("no group \(id)") }
-        applied()
-        return Self.json(SCIMResources.group(group, base: base))
+        throw SCIMFailure(status: 409, scimType: nil, detail: "the group kept changing; try again")
     }
 
-    @Sendable func patchGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        let operations = try SCIMPatch.operations(try await body(request))
-        guard let current = try await store.provisionedGroup(id: id) else { throw SCIMError.notFound("no group \(id)") }
-        let wanted = try SCIMPatch.apply(operations, to: SCIMPatch.GroupState(
-            name: current.group.name, externalID: current.group.externalID, members: current.members.map(\.id)
-        ))
-        let group: ProvisionedGroup?
-        if wanted.name == current.group.name, wanted.externalID == current.group.externalID {
-            let before = Set(current.members.map(\.id)), after = Set(wanted.members)
-            group = try await store.changeGroupMembers(
-                id: id, adding: Array(after.subtracting(before)), removing: Array(before.subtracting(after)), audit: audit(context)
-            )
-        } else {
-            group = try await store.replaceProvisionedGroup(
-                id: id, name: wanted.name, externalID: wanted.externalID, members: wanted.members, audit: audit(context)
-            )
+    func update(
+        id: String, to draft: GroupDraft, expectedVersion: Int?, request: Request, context: ControlPlaneRequestContext, withoutBody: Bool = false
+    ) async throws -> Response {
+        switch try await store.updateProvisionedGroup(id: id, draft, expectedVersion: expectedVersion, audit: audit(context), decide: Self.membershipRules) {
+        case nil:
+            throw SCIMFailure.notFound("no group \(SCIMFailure.quoted(id))")
+        case .failure(let refusal)?:
+            throw refusal
+        case .success(let group)?:
+            applied()
+            if withoutBody {
+                var headers: HTTPFields = [.eTag: SCIMETag.tag(group.group.version)]
+                ControlPlanePages.securityHeaders(&headers)
+                return Response(status: .noContent, headers: headers)
+            }
+            return try resource(SCIMRepresentation.group(group, base: base), type: SCIMSchemaCatalog.groupType, version: group.group.version, request: request)
         }
-        guard let group else { throw SCIMError.notFound("no group \(id)") }
-        applied()
-        return Self.json(SCIMResources.group(group, base: base))
     }
 
-    @Sendable func deleteGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        guard try await store.deleteProvisionedGroup(id: id, audit: audit(context)) else { throw SCIMError.notFound("no group \(id)") }
-        applied()
-        return Response(status: .noContent)
+    func deleteGroup(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let current = try await requireGroup(id)
+        let expected = try Self.expectedVersion(request, current: current.group.version)
+        switch try await store.deleteProvisionedGroup(id: id, expectedVersion: expected, audit: audit(context), decide: Self.membershipRules) {
+        case nil:
+            throw SCIMFailure.notFound("no group \(SCIMFailure.quoted(id))")
+        case .failure(let refusal)?:
+            throw refusal
+        case .success?:
+            applied()
+            logger.info("SCIM: group deprovisioned", metadata: ["group": "\(current.group.name)"])
+            var headers: HTTPFields = [:]
+            ControlPlanePages.securityHeaders(&headers)
+            return Response(status: .noContent, headers: headers)
+        }
     }
 }

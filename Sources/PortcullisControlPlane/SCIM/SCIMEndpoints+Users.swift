@@ -4,87 +4,89 @@ import PortcullisCore
 import PortcullisDataPath
 
 extension SCIMEndpoints {
-    func userResource(_ user: UserRecord) async throws -> JSONValue {
-        SCIMResources.user(user, groups: try await store.groups(ofUser: user.id), base: base)
+    func userResource(_ user: UserRecord) async throws -> [String: JSONValue] {
+        SCIMRepresentation.user(user, groups: try await store.groups(ofUser: user.id), base: base)
     }
 
-    /// `GET /Users?filter=userName eq "…"&startIndex=&count=`.
-    @Sendable func listUsers(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let (startIndex, count) = try Self.page(request)
-        var matches: [UserRecord]
-        var total: Int
-        if let text = Self.parameter("filter", in: request) {
-            let filter = try SCIMFilter(parsing: text)
-            switch filter.attribute {
-            case .userName: matches = try await store.user(email: filter.value).map { [$0] } ?? []
-            case .id: matches = try await store.user(id: filter.value).map { [$0] } ?? []
-            case .externalId, .displayName:
-                // Not indexed: a scan, fine at directory sizes; identity providers filter on userName.
-                let all = try await store.provisionedUsers(offset: 0, limit: Int(Int32.max)).users
-                matches = all.filter { filter.attribute == .externalId ? $0.externalID == filter.value : $0.name == filter.value }
-            }
-            total = matches.count
-            matches = Array(matches.dropFirst(startIndex - 1).prefix(count))
-        } else {
-            (matches, total) = try await store.provisionedUsers(offset: startIndex - 1, limit: count)
-        }
-        var resources: [JSONValue] = []
-        for user in matches { resources.append(try await userResource(user)) }
-        return Self.json(SCIMResources.list(resources, total: total, startIndex: startIndex))
+    func requireUser(_ id: String) async throws -> UserRecord {
+        guard let user = try await store.user(id: id) else { throw SCIMFailure.notFound("no user \(SCIMFailure.quoted(id))") }
+        return user
     }
 
-    @Sendable func createUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let user = try SCIMResources.provisionedUser(from: try await body(request))
-        let created = try await store.provisionUser(user, audit: audit(context))
+    func createUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let document = try SCIMDocument.read(try await object(request), type: SCIMSchemaCatalog.userType)
+        let created = try await store.provisionUser(try SCIMRepresentation.provisionedUser(document), audit: audit(context))
         applied()
-        dependencies.logger.info("SCIM: user provisioned", metadata: ["user": "\(created.email)"])
-        return Self.json(try await userResource(created), status: .created, location: "\(base)/Users/\(created.id)")
+        logger.info("SCIM: user provisioned", metadata: ["user": "\(created.email)"])
+        return try resource(
+            try await userResource(created), type: SCIMSchemaCatalog.userType, version: created.version, request: request, status: .created,
+            location: "\(base)/Users/\(created.id)"
+        )
     }
 
-    @Sendable func getUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        guard let user = try await store.user(id: id) else { throw SCIMError.notFound("no user \(id)") }
-        return Self.json(try await userResource(user))
+    func getUser(_ id: String, _ request: Request) async throws -> Response {
+        let user = try await requireUser(id)
+        return try resource(try await userResource(user), type: SCIMSchemaCatalog.userType, version: user.version, request: request)
     }
 
-    @Sendable func replaceUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        let user = try SCIMResources.provisionedUser(from: try await body(request))
-        return try await update(id: id, to: user, context: context)
+    /// PUT replaces every writable attribute (RFC 7644 §3.5.1): attributes left out are cleared.
+    /// Okta deactivates this way, sending the whole user with `"active": false`.
+    func replaceUser(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let current = try await requireUser(id)
+        let document = try SCIMDocument.read(try await object(request), type: SCIMSchemaCatalog.userType)
+        let expected = try Self.expectedVersion(request, current: current.version)
+        return try await update(id: id, to: try SCIMRepresentation.provisionedUser(document), expectedVersion: expected, request: request, context: context)
     }
 
-    @Sendable func patchUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        let operations = try SCIMPatch.operations(try await body(request))
-        guard let current = try await store.user(id: id) else { throw SCIMError.notFound("no user \(id)") }
-        let updated = try SCIMPatch.apply(operations, to: ProvisionedUser(
-            email: current.email, name: current.name, department: current.department, active: current.active, externalID: current.externalID
-        ))
-        return try await update(id: id, to: updated, context: context)
+    /// PATCH works on the stored document; without `If-Match` it retries when another write
+    /// got in between, so concurrent patches never overwrite each other.
+    func patchUser(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let operations = try SCIMPatchOperation.operations(from: try await body(request))
+        for attempt in 1...3 {
+            let current = try await requireUser(id)
+            let expected = try Self.expectedVersion(request, current: current.version)
+            let document = try SCIMPatch.apply(
+                operations, to: current.scimDocument ?? SCIMRepresentation.synthesized(current), type: SCIMSchemaCatalog.userType
+            )
+            do {
+                return try await update(
+                    id: id, to: try SCIMRepresentation.provisionedUser(document), expectedVersion: expected ?? current.version,
+                    request: request, context: context
+                )
+            } catch is StoreVersionConflict where expected == nil && attempt < 3 {
+                continue
+            }
+        }
+        throw SCIMFailure(status: 409, scimType: nil, detail: "the user kept changing; try again")
     }
 
-    func update(id: String, to user: ProvisionedUser, context: ControlPlaneRequestContext) async throws -> Response {
-        guard let (updated, outcome) = try await store.updateProvisionedUser(id: id, user, audit: audit(context)) else {
-            throw SCIMError.notFound("no user \(id)")
+    func update(
+        id: String, to user: ProvisionedUser, expectedVersion: Int?, request: Request, context: ControlPlaneRequestContext
+    ) async throws -> Response {
+        guard let (updated, outcome) = try await store.updateProvisionedUser(id: id, user, expectedVersion: expectedVersion, audit: audit(context)) else {
+            throw SCIMFailure.notFound("no user \(SCIMFailure.quoted(id))")
         }
         applied(outcome, userID: id)
         if !user.active {
-            dependencies.logger.notice("SCIM: user deactivated; sessions and tokens revoked", metadata: [
+            logger.notice("SCIM: user deactivated; sessions and tokens revoked", metadata: [
                 "user": "\(updated.email)", "sessions": "\(outcome.revokedSessions.count)", "tokens": "\(outcome.revokedTokens)",
             ])
         }
-        return Self.json(try await userResource(updated))
+        return try resource(try await userResource(updated), type: SCIMSchemaCatalog.userType, version: updated.version, request: request)
     }
 
-    @Sendable func deleteUser(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let id = try Self.identifier(context)
-        guard let outcome = try await store.deleteProvisionedUser(id: id, audit: audit(context)) else {
-            throw SCIMError.notFound("no user \(id)")
+    func deleteUser(_ id: String, _ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
+        let current = try await requireUser(id)
+        let expected = try Self.expectedVersion(request, current: current.version)
+        guard let outcome = try await store.deleteProvisionedUser(id: id, expectedVersion: expected, audit: audit(context)) else {
+            throw SCIMFailure.notFound("no user \(SCIMFailure.quoted(id))")
         }
         applied(outcome, userID: id)
-        dependencies.logger.notice("SCIM: user deleted; sessions and tokens revoked", metadata: [
+        logger.notice("SCIM: user deleted; sessions and tokens revoked", metadata: [
             "user_id": "\(id)", "sessions": "\(outcome.revokedSessions.count)", "tokens": "\(outcome.revokedTokens)",
         ])
-        return Response(status: .noContent)
+        var headers: HTTPFields = [:]
+        ControlPlanePages.securityHeaders(&headers)
+        return Response(status: .noContent, headers: headers)
     }
 }

@@ -13,18 +13,23 @@ package final class IdentityEndpoints: Sendable {
         package var publicURL: PublicURL
         package var oidc: OIDCConfiguration
         package var clientSecret: String
+        package var groupSource: GroupSourcePolicy
 
-        package init(publicURL: PublicURL, oidc: OIDCConfiguration, clientSecret: String) {
+        package init(publicURL: PublicURL, oidc: OIDCConfiguration, clientSecret: String, groupSource: GroupSourcePolicy = .both) {
             self.publicURL = publicURL
             self.oidc = oidc
             self.clientSecret = clientSecret
+            self.groupSource = groupSource
         }
     }
 
     private let settings: Settings
     private let provider: OIDCProviderClient
     private let verifier: TokenVerifier
+    private let claims: ProviderClaims
     private let sessions: SessionService
+    /// Keeps refresh tokens, when a key to seal them is configured.
+    private let identitySync: IdentitySync?
     private let stateKey: SymmetricKey
     private let logger: Logger
     private let now: @Sendable () -> Date
@@ -34,6 +39,7 @@ package final class IdentityEndpoints: Sendable {
         provider: OIDCProviderClient,
         verifier: TokenVerifier,
         sessions: SessionService,
+        identitySync: IdentitySync? = nil,
         stateKey: SymmetricKey,
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
@@ -41,7 +47,9 @@ package final class IdentityEndpoints: Sendable {
         self.settings = settings
         self.provider = provider
         self.verifier = verifier
+        self.claims = ProviderClaims(provider: provider, verifier: verifier, oidc: settings.oidc)
         self.sessions = sessions
+        self.identitySync = identitySync
         self.stateKey = stateKey
         self.logger = logger
         self.now = now
@@ -139,20 +147,39 @@ package final class IdentityEndpoints: Sendable {
         guard let idToken = tokens.idToken else {
             return withCookies(failure("no_id_token", "The identity provider sent no ID token."), [clearState])
         }
-        let claims: [String: JSONValue]
+        let idClaims: [String: JSONValue]
         do {
             let validator = TokenClaimsValidator(
                 issuer: settings.oidc.issuer, audiences: [settings.oidc.clientID], authorizedParty: settings.oidc.clientID,
                 clockSkew: settings.oidc.clockSkew.secondsValue
             )
-            claims = try await verifier.verify(idToken, validator: validator, now: now, nonce: state.nonce)
+            idClaims = try await verifier.verify(idToken, validator: validator, now: now, nonce: state.nonce)
         } catch {
             logger.warning("ID token refused", metadata: ["reason": "\(error)", "client": "\(context.clientAddress)"])
             return withCookies(failure("invalid_id_token", "The identity provider's token could not be verified."), [clearState])
         }
-        guard let profile = TokenClaims.profile(claims, names: settings.oidc.claims) else {
+        guard TokenClaims.subject(idClaims) != nil else {
             return withCookies(failure("invalid_id_token", "The token names no subject."), [clearState])
         }
+        // Claims missing from the ID token are read from UserInfo (whose sub must match).
+        let claims: [String: JSONValue]
+        do {
+            claims = try await self.claims.merged(idClaims, accessToken: tokens.accessToken, now: now)
+        } catch {
+            logger.warning("UserInfo refused", metadata: ["reason": "\(error)", "client": "\(context.clientAddress)"])
+            return withCookies(ControlPlanePages.problem(.badGateway, title: "Sign-in failed", reason: error.reason,
+                                                         message: "The identity provider's UserInfo answer could not be used."), [clearState])
+        }
+        var profile: LoginProfile
+        switch TokenClaims.loginProfile(claims, names: settings.oidc.claims, trustEmail: settings.oidc.trustEmail) {
+        case .failure(let refusal):
+            logger.notice("sign-in refused", metadata: ["reason": "\(refusal.code.rawValue)", "client": "\(context.clientAddress)"])
+            return withCookies(refused(refusal), [clearState])
+        case .success(let read):
+            profile = read
+        }
+        // With identity.groups.source: scim, sign-ins leave memberships to SCIM.
+        if settings.groupSource == .scim { profile.groups = nil }
         let mfa = TokenClaims.provesMFA(claims, mfaMethods: settings.oidc.mfaMethods, mfaACRValues: settings.oidc.mfaACRValues)
         if state.stepUp, !mfa {
             return withCookies(ControlPlanePages.problem(.forbidden, title: "Multi-factor sign-in required", reason: "mfa_required",
@@ -160,7 +187,15 @@ package final class IdentityEndpoints: Sendable {
                                [clearState])
         }
         do {
-            let user = try await sessions.store.recordLogin(profile, at: now)
+            let user: UserRecord
+            do {
+                user = try await sessions.store.recordLogin(profile, at: now)
+            } catch let refusal as LoginRefusal {
+                logger.notice("sign-in refused by account linking", metadata: [
+                    "reason": "\(refusal.code.rawValue)", "client": "\(context.clientAddress)",
+                ])
+                return withCookies(refused(refusal), [clearState])
+            }
             guard user.active else {
                 return withCookies(ControlPlanePages.problem(.forbidden, title: "Account deactivated", reason: "user_deactivated",
                                                              message: "This account is deactivated."), [clearState])
@@ -174,6 +209,13 @@ package final class IdentityEndpoints: Sendable {
                 idpSessionID: claims["sid"]?.stringValue, amr: claims["amr"]?.stringList ?? [],
                 acr: claims["acr"]?.stringValue, mfa: mfa, now: now
             )
+            if let refreshToken = tokens.refreshToken, let identitySync {
+                do {
+                    try await identitySync.keep(refreshToken: refreshToken, userID: user.id)
+                } catch {
+                    logger.warning("the refresh token could not be kept; groups refresh at the next sign-in", metadata: ["error": "\(error)"])
+                }
+            }
             let maxAge = Int(session.record.absoluteExpiresAt.timeIntervalSince(now))
             return ControlPlanePages.redirect(to: state.returnPath, cookies: [
                 clearState, CookieText.set(SessionCookie.name, session.token, maxAge: maxAge),
@@ -281,6 +323,20 @@ package final class IdentityEndpoints: Sendable {
     }
 
     // MARK: helpers
+
+    /// A sign-in the directory refused: the reason code and what to do about it.
+    private func refused(_ refusal: LoginRefusal) -> Response {
+        let advice: String
+        switch refusal.code {
+        case .emailMissing: advice = "The identity provider sent no email address for this account."
+        case .emailUnverified:
+            advice = "The identity provider has not verified this account's email address. If it is authoritative for email, "
+                + "an operator can set identity.oidc.trust_email."
+        case .emailLookalike: advice = "This email address looks like the address of an existing account and cannot be used."
+        case .accountConflict: advice = "This email address belongs to an account linked to another identity."
+        }
+        return ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: refusal.code.rawValue, message: advice)
+    }
 
     private func failure(_ reason: String, _ message: String) -> Response {
         ControlPlanePages.problem(.badRequest, title: "Sign-in failed", reason: reason, message: message)

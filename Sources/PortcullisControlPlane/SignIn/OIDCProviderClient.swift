@@ -16,7 +16,15 @@ package final class OIDCProviderClient: Sendable {
     package struct Failure: Error, CustomStringConvertible, Sendable {
         package let step: String
         package let reason: String
+        /// The provider answered `invalid_grant`: the grant (a refresh token) is no longer valid.
+        package var invalidGrant = false
         package var description: String { "\(step): \(reason)" }
+    }
+
+    /// What the UserInfo endpoint answered: claims as JSON, or a signed JWT to verify.
+    package enum UserInfo: Sendable {
+        case claims([String: JSONValue])
+        case signed(String)
     }
 
     package let issuer: String
@@ -74,6 +82,20 @@ package final class OIDCProviderClient: Sendable {
     /// Exchanges an authorization code (with its PKCE verifier) for tokens, authenticating with
     /// the client secret (`client_secret_basic`).
     package func exchange(code: String, verifier: String, redirectURI: String, clientID: String, clientSecret: String) async throws -> OIDCTokenResponse {
+        try await token([
+            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+            ("code_verifier", verifier), ("client_id", clientID),
+        ], clientID: clientID, clientSecret: clientSecret, step: "token")
+    }
+
+    /// Uses a refresh token (RFC 6749 §6). A provider that no longer honours it answers
+    /// `invalid_grant` (``Failure/invalidGrant``).
+    package func refresh(refreshToken: String, clientID: String, clientSecret: String) async throws -> OIDCTokenResponse {
+        try await token([("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", clientID)],
+                        clientID: clientID, clientSecret: clientSecret, step: "refresh")
+    }
+
+    private func token(_ parameters: [(String, String)], clientID: String, clientSecret: String, step: String) async throws -> OIDCTokenResponse {
         let metadata = try await metadata()
         var request = HTTPClientRequest(url: metadata.tokenEndpoint)
         request.method = .POST
@@ -81,27 +103,51 @@ package final class OIDCProviderClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         let credentials = Data("\(Self.formEncode(clientID)):\(Self.formEncode(clientSecret))".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")
-        let form = [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
-            ("code_verifier", verifier), ("client_id", clientID),
-        ].map { "\($0)=\(Self.formEncode($1))" }.joined(separator: "&")
-        request.body = .bytes(ByteBuffer(string: form))
+        request.body = .bytes(ByteBuffer(string: parameters.map { "\($0)=\(Self.formEncode($1))" }.joined(separator: "&")))
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .seconds(10))
         } catch {
-            throw Failure(step: "token", reason: "the token endpoint cannot be reached: \(error)")
+            throw Failure(step: step, reason: "the token endpoint cannot be reached: \(error)")
         }
         let body = try await response.body.collect(upTo: Self.maximumBody)
         guard response.status == .ok else {
-            let error = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: body)))?["error"] ?? "status \(response.status.code)"
-            throw Failure(step: "token", reason: "the token endpoint refused the code: \(error)")
+            let error = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: body)))?["error"]?.stringValue
+            var failure = Failure(step: step, reason: "the token endpoint refused: \(error.map { String($0.prefix(64)) } ?? "status \(response.status.code)")")
+            failure.invalidGrant = error == "invalid_grant"
+            throw failure
         }
         do {
             return try JSONDecoder().decode(OIDCTokenResponse.self, from: Data(buffer: body))
         } catch {
-            throw Failure(step: "token", reason: "the token response cannot be read")
+            throw Failure(step: step, reason: "the token response cannot be read")
         }
+    }
+
+    /// The UserInfo endpoint's answer for an access token (OpenID Connect Core §5.3). `nil`
+    /// when the provider has no UserInfo endpoint.
+    package func userInfo(accessToken: String) async throws -> UserInfo? {
+        guard let endpoint = try await metadata().userinfoEndpoint else { return nil }
+        var request = HTTPClientRequest(url: endpoint)
+        request.headers.add(name: "Accept", value: "application/json, application/jwt")
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            throw Failure(step: "userinfo", reason: "the UserInfo endpoint cannot be reached: \(error)")
+        }
+        let body = try await response.body.collect(upTo: Self.maximumBody)
+        guard response.status == .ok else {
+            throw Failure(step: "userinfo", reason: "the UserInfo endpoint answered \(response.status.code)")
+        }
+        if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/jwt") == true {
+            return .signed(String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard let claims = try? JSONDecoder().decode([String: JSONValue].self, from: Data(buffer: body)) else {
+            throw Failure(step: "userinfo", reason: "the UserInfo answer is not a JSON object")
+        }
+        return .claims(claims)
     }
 
     private func get(_ url: String, step: String) async throws -> Data {

@@ -42,16 +42,18 @@ package struct OIDCProviderMetadata: Codable, Hashable, Sendable {
     }
 }
 
-/// The token endpoint's answer to an authorization-code exchange.
+/// The token endpoint's answer to an authorization-code exchange or a refresh.
 package struct OIDCTokenResponse: Decodable, Sendable {
     package let idToken: String?
     package let accessToken: String?
+    package let refreshToken: String?
     package let tokenType: String?
     package let expiresIn: Double?
 
     enum CodingKeys: String, CodingKey {
         case idToken = "id_token"
         case accessToken = "access_token"
+        case refreshToken = "refresh_token"
         case tokenType = "token_type"
         case expiresIn = "expires_in"
     }

@@ -23,7 +23,7 @@ public struct EffectiveRole: Hashable, Sendable {
             counted.append(.direct(direct))
         }
         for mapping in groups where !mapping.assignment.isEmpty {
-            let source = RoleSource.group(mapping.group, mapping.assignment)
+            let source = RoleSource.group(mapping.group, mapping.assignment, membership: mapping.sources)
             if flags.groupBasedPermissions {
                 counted.append(source)
             } else {

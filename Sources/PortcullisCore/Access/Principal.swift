@@ -29,4 +29,19 @@ public struct RoleHolders: Hashable, Sendable {
     public func holders(of role: RoleName) -> Set<PrincipalReference> {
         holders[role] ?? []
     }
+
+    /// The holders when groups no longer count (`group_based_permissions` off).
+    public func withoutGroups() -> RoleHolders {
+        RoleHolders(holders.mapValues { $0.filter { if case .user = $0 { true } else { false } } }.filter { !$0.value.isEmpty })
+    }
+
+    /// The holders once `principal` holds nothing any more.
+    public func without(_ principal: PrincipalReference) -> RoleHolders {
+        RoleHolders(holders.mapValues { $0.subtracting([principal]) }.filter { !$0.value.isEmpty })
+    }
+
+    /// Roles someone holds here that no one holds in `after`, in a stable order.
+    public func rolesLost(in after: RoleHolders) -> [RoleName] {
+        holders.filter { !$0.value.isEmpty && after.holders(of: $0.key).isEmpty }.map(\.key).sorted { $0.description < $1.description }
+    }
 }

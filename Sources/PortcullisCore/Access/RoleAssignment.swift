@@ -47,10 +47,13 @@ public struct RoleAssignment: Hashable, Sendable, Codable {
 public struct GroupRoleMapping: Hashable, Sendable {
     public var group: String
     public var assignment: RoleAssignment
+    /// How the user is a member (sign-in claims, SCIM), for the explanation.
+    public var sources: Set<GroupSource>
 
-    public init(group: String, assignment: RoleAssignment) {
+    public init(group: String, assignment: RoleAssignment, sources: Set<GroupSource> = []) {
         self.group = group
         self.assignment = assignment
+        self.sources = sources
     }
 
     /// At most this many groups may carry role mappings (SPEC §1.2).

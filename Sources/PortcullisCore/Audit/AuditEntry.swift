@@ -39,6 +39,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let userDeprovisioned = AuditAction(rawValue: "scim.user.deprovisioned")
     public static let groupProvisioned = AuditAction(rawValue: "scim.group.provisioned")
     public static let groupDeprovisioned = AuditAction(rawValue: "scim.group.deprovisioned")
+    public static let apiTokenActedAs = AuditAction(rawValue: "api_token.act_as")
+    public static let groupsSynced = AuditAction(rawValue: "user.groups.synced")
 }
 
 /// Who made a change, from where: what every audited store write is given.

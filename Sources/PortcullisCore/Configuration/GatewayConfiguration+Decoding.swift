@@ -158,23 +158,37 @@ struct ConfigurationReader {
     // MARK: identity
 
     func readIdentity(_ value: ConfigValue) -> IdentityConfiguration? {
-        guard let map = value.mapping(keys: ["oidc", "bearer", "scim"]) else { return nil }
+        guard let map = value.mapping(keys: ["oidc", "bearer", "scim", "groups"]) else { return nil }
         let oidc = map["oidc"].map(readOIDC)
         let bearer = map["bearer"].map(readBearer)
         let scim = map["scim"].map(readSCIM)
+        let groups = map["groups"].map(readGroups)
         if case .some(.none) = oidc { return nil }
         if case .some(.none) = bearer { return nil }
         if case .some(.none) = scim { return nil }
+        if case .some(.none) = groups { return nil }
         if bearer != nil, oidc == nil {
             map.problem("bearer needs identity.oidc: bearer JWTs are checked against the same issuer")
         }
-        return IdentityConfiguration(oidc: oidc ?? nil, bearer: bearer ?? nil, scim: scim ?? nil)
+        return IdentityConfiguration(oidc: oidc ?? nil, bearer: bearer ?? nil, scim: scim ?? nil, groupSource: (groups ?? nil) ?? .both)
+    }
+
+    /// `identity.groups: {source: claims | scim | both}`.
+    func readGroups(_ value: ConfigValue) -> GroupSourcePolicy? {
+        guard let map = value.mapping(keys: ["source"]) else { return nil }
+        guard let entry = map["source"] else { return .both }
+        guard let text = entry.string(), let policy = GroupSourcePolicy(rawValue: text) else {
+            entry.expected("claims, scim or both")
+            return nil
+        }
+        return policy
     }
 
     func readOIDC(_ value: ConfigValue) -> OIDCConfiguration? {
         guard let map = value.mapping(keys: [
             "issuer", "client_id", "client_secret_file", "client_secret_env", "ca_file", "scopes", "claims",
-            "clock_skew", "mfa_amr_values", "mfa_acr_values",
+            "clock_skew", "mfa_amr_values", "mfa_acr_values", "userinfo", "trust_email", "refresh_interval",
+            "refresh_token_key_file", "refresh_token_key_env",
         ]) else { return nil }
         let issuer = map.required("issuer", "the IdP's issuer URL").flatMap(readIssuer)
         let clientID = map.required("client_id", "the client ID registered at the IdP").flatMap { $0.nonEmptyString() }
@@ -197,11 +211,27 @@ struct ConfigurationReader {
         let amr = map["mfa_amr_values"].map { $0.list { $0.nonEmptyString() }.map(Set.init) }
             ?? ["mfa", "otp", "hwk", "swk", "fpt", "face", "sc"]
         let acr = map["mfa_acr_values"].map { $0.list { $0.nonEmptyString() }.map(Set.init) } ?? []
-        guard let issuer, let clientID, let secret, let scopes, let claims, let skew, let amr, let acr else { return nil }
+        let userInfo = map["userinfo"].map { entry -> UserInfoMode? in
+            guard let text = entry.string(), let mode = UserInfoMode(rawValue: text) else {
+                entry.expected("auto, always or never")
+                return nil
+            }
+            return mode
+        } ?? .auto
+        let trustEmail = map["trust_email"].map { $0.bool() } ?? false
+        let refreshInterval = map["refresh_interval"].map { $0.duration(within: .seconds(1) ... .seconds(7 * 86_400)) } ?? .seconds(3_600)
+        var refreshTokenKey: SecretSource??
+        if map["refresh_token_key_file"] != nil || map["refresh_token_key_env"] != nil {
+            refreshTokenKey = readSecret(map, fileKey: "refresh_token_key_file", envKey: "refresh_token_key_env", what: "the refresh token key")
+        }
+        guard let issuer, let clientID, let secret, let scopes, let claims, let skew, let amr, let acr, let userInfo, let trustEmail,
+              let refreshInterval else { return nil }
         if case .some(.none) = caFile { return nil }
+        if case .some(.none) = refreshTokenKey { return nil }
         return OIDCConfiguration(
             issuer: issuer, clientID: clientID, clientSecret: secret, caFile: caFile ?? nil, scopes: scopes,
-            claims: claims, clockSkew: skew, mfaMethods: amr, mfaACRValues: acr
+            claims: claims, clockSkew: skew, mfaMethods: amr, mfaACRValues: acr, userInfo: userInfo, trustEmail: trustEmail,
+            refreshInterval: refreshInterval, refreshTokenKey: refreshTokenKey ?? nil
         )
     }
 

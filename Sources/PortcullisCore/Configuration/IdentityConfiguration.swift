@@ -1,14 +1,29 @@
-/// `identity:` — the OIDC provider, bearer JWTs and SCIM.
+/// `identity:` — the OIDC provider, bearer JWTs, SCIM and where group memberships come from.
 public struct IdentityConfiguration: Sendable {
     public var oidc: OIDCConfiguration?
     public var bearer: BearerConfiguration?
     public var scim: SCIMConfiguration?
+    /// `identity.groups.source`: which memberships count for effective roles.
+    public var groupSource: GroupSourcePolicy
 
-    public init(oidc: OIDCConfiguration? = nil, bearer: BearerConfiguration? = nil, scim: SCIMConfiguration? = nil) {
+    public init(
+        oidc: OIDCConfiguration? = nil, bearer: BearerConfiguration? = nil, scim: SCIMConfiguration? = nil, groupSource: GroupSourcePolicy = .both
+    ) {
         self.oidc = oidc
         self.bearer = bearer
         self.scim = scim
+        self.groupSource = groupSource
     }
+}
+
+/// `identity.oidc.userinfo`: when to read the provider's UserInfo endpoint after the code
+/// exchange (and on refresh).
+public enum UserInfoMode: String, Hashable, Sendable, CaseIterable {
+    /// When a configured claim (email, `email_verified`, name, groups, department) is missing
+    /// from the ID token.
+    case auto
+    case always
+    case never
 }
 
 /// `identity.oidc:`.
@@ -26,6 +41,14 @@ public struct OIDCConfiguration: Sendable {
     public var mfaMethods: Set<String>
     /// `acr` values that count as a second factor.
     public var mfaACRValues: Set<String>
+    public var userInfo: UserInfoMode
+    /// The provider is authoritative for email: its addresses count as verified even without
+    /// `email_verified` (providers that never send it; a claim other than `email`).
+    public var trustEmail: Bool
+    /// How often each signed-in user's groups and claims are refreshed with their refresh token.
+    public var refreshInterval: Duration
+    /// The key refresh tokens are encrypted with at rest; without it none are kept.
+    public var refreshTokenKey: SecretSource?
 
     public init(
         issuer: String,
@@ -36,7 +59,11 @@ public struct OIDCConfiguration: Sendable {
         claims: ClaimNames = ClaimNames(),
         clockSkew: Duration = .seconds(60),
         mfaMethods: Set<String> = ["mfa", "otp", "hwk", "swk", "fpt", "face", "sc"],
-        mfaACRValues: Set<String> = []
+        mfaACRValues: Set<String> = [],
+        userInfo: UserInfoMode = .auto,
+        trustEmail: Bool = false,
+        refreshInterval: Duration = .seconds(3_600),
+        refreshTokenKey: SecretSource? = nil
     ) {
         self.issuer = issuer
         self.clientID = clientID
@@ -47,6 +74,10 @@ public struct OIDCConfiguration: Sendable {
         self.clockSkew = clockSkew
         self.mfaMethods = mfaMethods
         self.mfaACRValues = mfaACRValues
+        self.userInfo = userInfo
+        self.trustEmail = trustEmail
+        self.refreshInterval = refreshInterval
+        self.refreshTokenKey = refreshTokenKey
     }
 }
 

@@ -108,7 +108,9 @@ public struct AccessPolicy: Sendable {
         case .anonymous:
             return decide(.unauthenticated, .loginRequired, location: location)
         case .rejected(let reason):
-            return decide(.unauthenticated, reason, location: location)
+            // A credential that checked out but asked for what it may not do is forbidden.
+            let outcome: AccessDecision.Outcome = reason == .actAsNotAllowed || reason == .actAsUserUnknown ? .forbidden : .unauthenticated
+            return decide(outcome, reason, location: location)
         case .user(let authenticated):
             user = authenticated
         }

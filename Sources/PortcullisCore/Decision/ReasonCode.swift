@@ -31,6 +31,12 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
     case mfaRequired = "mfa_required"
     /// The store could not be reached long enough that a cached session is no longer trusted.
     case sessionUnverifiable = "session_unverifiable"
+    /// A bearer JWT for a subject that never signed in: bearer tokens never create or link users.
+    case userUnknown = "user_unknown"
+    /// `X-Portcullis-Act-As` from anything but a `global` API token.
+    case actAsNotAllowed = "act_as_not_allowed"
+    /// `X-Portcullis-Act-As` names no active user.
+    case actAsUserUnknown = "act_as_user_unknown"
 
     // Authorisation.
     case permissionRequired = "permission_required"
@@ -60,6 +66,9 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .userDeactivated: "this account is deactivated"
         case .mfaRequired: "this page requires multi-factor authentication; sign in again with MFA"
         case .sessionUnverifiable: "your session cannot be verified right now; try again shortly"
+        case .userUnknown: "this account has not signed in through SSO yet; sign in once in a browser first"
+        case .actAsNotAllowed: "only a global API token may act as another user (X-Portcullis-Act-As)"
+        case .actAsUserUnknown: "X-Portcullis-Act-As names no active user"
         case .permissionRequired: "you do not have the permission this page requires"
         case .roleRequired: "you do not have the role this page requires"
         }

@@ -34,6 +34,8 @@ public struct AuthenticatedUser: Hashable, Sendable {
     /// Which credential: the session id's hash (hex) for a cookie session, the token id for an
     /// API token, `nil` for a bearer JWT.
     public let credentialID: String?
+    /// Set when a `global` API token acts as this user (`X-Portcullis-Act-As`): who really asks.
+    public let delegation: Delegation?
 
     public init(
         userID: String,
@@ -45,7 +47,8 @@ public struct AuthenticatedUser: Hashable, Sendable {
         hasMFA: Bool = false,
         expiresAt: Date? = nil,
         revokedAt: Date? = nil,
-        credentialID: String? = nil
+        credentialID: String? = nil,
+        delegation: Delegation? = nil
     ) {
         self.userID = userID
         self.email = email
@@ -57,6 +60,7 @@ public struct AuthenticatedUser: Hashable, Sendable {
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
         self.credentialID = credentialID
+        self.delegation = delegation
     }
 
     /// Neither revoked nor expired at `now`.
@@ -69,6 +73,20 @@ public struct AuthenticatedUser: Hashable, Sendable {
     public func invalidityReason(at now: Date) -> ReasonCode {
         if revokedAt != nil { return method == .oidc ? .sessionRevoked : .tokenRevoked }
         return method == .oidc ? .sessionExpired : .tokenExpired
+    }
+}
+
+/// A `global` API token acting as another user (SPEC §2): the token and its owner. The request
+/// runs with the user's role; the assertion's `act` claim and the audit log name these.
+public struct Delegation: Hashable, Sendable {
+    public let tokenID: String
+    public let ownerID: String
+    public let ownerEmail: String
+
+    public init(tokenID: String, ownerID: String, ownerEmail: String) {
+        self.tokenID = tokenID
+        self.ownerID = ownerID
+        self.ownerEmail = ownerEmail
     }
 }
 

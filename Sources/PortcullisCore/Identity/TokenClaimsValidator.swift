@@ -87,19 +87,61 @@ public struct TokenClaimsValidator: Sendable {
     }
 }
 
-/// What the gateway reads from a verified ID token or bearer JWT.
+/// What the gateway reads from a verified ID token or bearer JWT, merged with UserInfo.
 public enum TokenClaims {
-    /// Subject, email, name, department and groups, by the configured claim names.
-    public static func profile(_ claims: [String: JSONValue], names: ClaimNames) -> LoginProfile? {
+    /// The token's subject, when it has a usable one.
+    public static func subject(_ claims: [String: JSONValue]) -> String? {
         guard let subject = claims["sub"]?.stringValue, !subject.isEmpty, subject.utf8.count <= 255 else { return nil }
-        let email = claims[names.email]?.stringValue ?? claims["preferred_username"]?.stringValue ?? subject
-        return LoginProfile(
+        return subject
+    }
+
+    /// Subject, email (and whether it is verified), name, department and groups, by the
+    /// configured claim names. The email comes from the configured claim only, never from
+    /// `preferred_username` or `sub`: without one the sign-in is refused (`email_missing`).
+    /// It counts as verified when `email_verified` is true (a boolean or the string
+    /// `"true"`), or when the issuer is trusted for email. Groups are `nil` when the claim is
+    /// absent, so that memberships stay as they are.
+    public static func loginProfile(_ claims: [String: JSONValue], names: ClaimNames, trustEmail: Bool) -> Result<LoginProfile, LoginRefusal> {
+        guard let subject = subject(claims) else { return .failure(LoginRefusal(.emailMissing, "the token names no subject")) }
+        guard let email = claims[names.email]?.stringValue?.trimmingSpaces, !email.isEmpty, email.utf8.count <= 320, email.contains("@"),
+              !email.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }) else {
+            return .failure(LoginRefusal(
+                .emailMissing, "the identity provider sent no usable email in the \(names.email) claim; check identity.oidc.claims.email and scopes"
+            ))
+        }
+        var verified = trustEmail
+        if names.email == "email" {
+            switch claims["email_verified"] {
+            case .bool(true)?: verified = true
+            case .string(let text)? where text.lowercased() == "true": verified = true
+            default: break
+            }
+        }
+        return .success(LoginProfile(
             subject: subject,
-            email: String(email.prefix(320)),
+            email: email,
+            emailVerified: verified,
             name: claims[names.name]?.stringValue.map { String($0.prefix(200)) },
             department: claims[names.department]?.stringValue.map { String($0.prefix(200)) },
-            groups: (claims[names.groups]?.stringList ?? []).prefix(1_000).map { String($0.prefix(256)) }
-        )
+            groups: claims[names.groups]?.stringList.map { $0.prefix(1_000).map { String($0.prefix(256)) } }
+        ))
+    }
+
+    /// Whether the ID token lacks a configured claim that UserInfo may have (`userinfo: auto`):
+    /// the email, whether it is verified (unless the issuer is trusted for email), the name,
+    /// the groups or the department.
+    public static func needsUserInfo(_ claims: [String: JSONValue], names: ClaimNames, trustEmail: Bool) -> Bool {
+        for name in [names.email, names.name, names.groups, names.department] where claims[name] == nil {
+            return true
+        }
+        return !trustEmail && names.email == "email" && claims["email_verified"] == nil
+    }
+
+    /// The ID token's claims with what UserInfo adds (OpenID Connect Core §5.3.2): claims the
+    /// ID token lacks are taken from UserInfo, whose `sub` must be the ID token's.
+    public static func merging(_ claims: [String: JSONValue], userInfo: [String: JSONValue]) -> [String: JSONValue]? {
+        guard let subject = subject(claims), userInfo["sub"]?.stringValue == subject else { return nil }
+        return claims.merging(userInfo) { idToken, _ in idToken }
     }
 
     /// The authentication proved a second factor: an `amr` value or the `acr` named as MFA.
@@ -122,5 +164,14 @@ public enum TokenClaims {
         let sub = claims["sub"]?.stringValue
         guard sid != nil || sub != nil else { return .failure(.init(code: .missingClaim, claim: "sid")) }
         return .success((jti, sid, sub))
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and line breaks.
+    var trimmingSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
     }
 }

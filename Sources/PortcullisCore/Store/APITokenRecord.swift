@@ -25,10 +25,12 @@ public struct APITokenRecord: Hashable, Sendable {
     public var expiresAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// How many requests this `global` token made acting as a user (`X-Portcullis-Act-As`).
+    public var actAsCount: Int
 
     public init(
         id: String, ownerID: String, name: String, scope: APITokenScope, displayPrefix: String, createdAt: Date,
-        createdBy: String, expiresAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil
+        createdBy: String, expiresAt: Date? = nil, lastUsedAt: Date? = nil, revokedAt: Date? = nil, actAsCount: Int = 0
     ) {
         self.id = id
         self.ownerID = ownerID
@@ -40,6 +42,7 @@ public struct APITokenRecord: Hashable, Sendable {
         self.expiresAt = expiresAt
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
+        self.actAsCount = actAsCount
     }
 
     public func isUsable(at now: Date) -> Bool {

@@ -67,7 +67,9 @@ public protocol AdministrationStore: Sendable {
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>?
-    /// The same for a group's mapping (`nil` removes it). `nil` when the group does not exist.
+    /// The same for a group's mapping (`nil` removes it). A group that does not exist yet is
+    /// created when the decision maps roles to it (it fills up when SCIM or a sign-in names
+    /// it). `nil` when the group does not exist and the decision maps nothing.
     func changeGroupRoles(
         name: String,
         audit: AuditContext,
@@ -81,8 +83,16 @@ public protocol AdministrationStore: Sendable {
     /// Makes the user a super admin, unless one exists and `force` is false. Answers false when
     /// refused. Audited as `admin.bootstrap`.
     func bootstrapSuperAdmin(userID: String, force: Bool, audit: AuditContext) async throws -> Bool
-    func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws
-    func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws
+    /// Writes the switches if the stored version is still `expectedVersion` (`nil`: whatever it
+    /// is), answering the new version; throws ``StoreVersionConflict`` otherwise.
+    func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, expectedVersion: Int?, audit: AuditContext) async throws -> Int
+    /// Decides and writes the feature flags atomically, compare-and-set on `expectedVersion`:
+    /// `decide` sees every active user with their groups and the role holders, and answers the
+    /// new flags (with what they do to roles, for the audit) or a refusal.
+    func changeFeatureFlags(
+        expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (FlagChangeState) -> Result<(FeatureFlags, FlagChangeImpact), RoleChangeRefusal>
+    ) async throws -> Result<Versioned<FeatureFlags>, RoleChangeRefusal>
     /// "Sign out of all sessions": revokes every session, sets the not-before instant that
     /// refuses earlier bearer JWTs and, when asked, revokes the user's API tokens.
     func signOutEverywhere(
@@ -101,6 +111,45 @@ public protocol APITokenStore: Sendable {
     /// False when there was no such unrevoked token.
     func revokeAPIToken(id: String, audit: AuditContext) async throws -> Bool
     func recordAPITokenUse(id: String, at: Date) async throws
+    /// One request of a `global` token acting as `targetEmail` (`X-Portcullis-Act-As`): audited,
+    /// and counted on the token.
+    func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws
+}
+
+/// A refresh token kept for a user, sealed (encrypted and authenticated) by the caller.
+public struct StoredRefreshToken: Hashable, Sendable {
+    public var userID: String
+    public var sealed: [UInt8]
+    public var refreshedAt: Date
+
+    public init(userID: String, sealed: [UInt8], refreshedAt: Date) {
+        self.userID = userID
+        self.sealed = sealed
+        self.refreshedAt = refreshedAt
+    }
+}
+
+/// Refresh tokens from the IdP (SPEC §2: groups and claims refreshed in the background). The
+/// store only ever sees them sealed.
+public protocol IdentityGrantStore: Sendable {
+    /// Keeps (or replaces) the user's refresh token, marking it refreshed at `at`.
+    func saveRefreshToken(userID: String, sealed: [UInt8], at: Date) async throws
+    func refreshToken(userID: String) async throws -> StoredRefreshToken?
+    /// Tokens of active users with at least one live session, last refreshed before
+    /// `refreshedBefore`, oldest first.
+    func refreshTokensDue(refreshedBefore: Date, now: Date, limit: Int) async throws -> [StoredRefreshToken]
+    func deleteRefreshToken(userID: String) async throws
+}
+
+extension AdministrationStore {
+    /// Unconditional writes, for the command line and tests.
+    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws {
+        _ = try await setDefaultMemberPermissions(permissions, expectedVersion: nil, audit: audit)
+    }
+
+    public func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws {
+        _ = try await changeFeatureFlags(expectedVersion: nil, audit: audit) { _ in .success((flags, FlagChangeImpact())) }
+    }
 }
 
 /// Greenlists managed through the admin API (config-declared ones are read-only) and the

@@ -4,7 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A user as the IdP provisions them over SCIM (SPEC §2).
+/// A user as the IdP provisions them over SCIM (SPEC §2): the columns the gateway uses, and the
+/// SCIM document they come from.
 public struct ProvisionedUser: Hashable, Sendable {
     /// SCIM `userName`: the email the user signs in with.
     public var email: String
@@ -12,17 +13,38 @@ public struct ProvisionedUser: Hashable, Sendable {
     public var department: String?
     public var active: Bool
     public var externalID: String?
+    /// Every attribute the IdP sent that the schemas define, as kept (``SCIMDocument``).
+    public var document: [String: JSONValue]
 
-    public init(email: String, name: String? = nil, department: String? = nil, active: Bool = true, externalID: String? = nil) {
+    public init(
+        email: String, name: String? = nil, department: String? = nil, active: Bool = true, externalID: String? = nil,
+        document: [String: JSONValue] = [:]
+    ) {
         self.email = email
         self.name = name
         self.department = department
         self.active = active
         self.externalID = externalID
+        self.document = document
     }
 }
 
-/// A group with its members, as SCIM shows it.
+/// A group as SCIM writes it: its name, external id, description and SCIM members (user ids).
+public struct GroupDraft: Hashable, Sendable {
+    public var name: String
+    public var externalID: String?
+    public var description: String?
+    public var members: [String]
+
+    public init(name: String, externalID: String? = nil, description: String? = nil, members: [String] = []) {
+        self.name = name
+        self.externalID = externalID
+        self.description = description
+        self.members = members
+    }
+}
+
+/// A group with its SCIM members, as SCIM shows it.
 public struct ProvisionedGroup: Hashable, Sendable {
     public var group: GroupRecord
     public var members: [UserRecord]
@@ -58,24 +80,38 @@ public struct DeprovisioningOutcome: Hashable, Sendable {
 
 /// SCIM 2.0 provisioning (RFC 7643/7644): users and groups from the IdP. Every write is audited
 /// and announced; deactivation and deletion revoke sessions and API tokens in the same
-/// transaction; membership changes apply to effective roles at once.
+/// transaction; membership changes apply to effective roles at once. Writes that carry an
+/// expected version are compare-and-set (``StoreVersionConflict``).
 public protocol ProvisioningStore: Sendable {
-    /// Throws ``StoreConflict`` when the email is taken.
+    /// Throws ``StoreConflict`` when the email is taken (or a non-ASCII address folds onto an
+    /// existing one).
     func provisionUser(_ user: ProvisionedUser, audit: AuditContext) async throws -> UserRecord
-    /// Replaces the provisioned fields. `nil` when there is no such user.
-    func updateProvisionedUser(id: String, _ user: ProvisionedUser, audit: AuditContext) async throws -> (UserRecord, DeprovisioningOutcome)?
+    /// Replaces the provisioned fields and the document. `nil` when there is no such user.
+    func updateProvisionedUser(
+        id: String, _ user: ProvisionedUser, expectedVersion: Int?, audit: AuditContext
+    ) async throws -> (UserRecord, DeprovisioningOutcome)?
     /// `nil` when there is no such user.
-    func deleteProvisionedUser(id: String, audit: AuditContext) async throws -> DeprovisioningOutcome?
+    func deleteProvisionedUser(id: String, expectedVersion: Int?, audit: AuditContext) async throws -> DeprovisioningOutcome?
     /// Users by email, a page at a time; `total` counts all.
     func provisionedUsers(offset: Int, limit: Int) async throws -> (users: [UserRecord], total: Int)
-    /// Throws ``StoreConflict`` when the name is taken. Unknown member ids are ignored.
-    func provisionGroup(name: String, externalID: String?, members: [String], audit: AuditContext) async throws -> ProvisionedGroup
-    /// Replaces name, external id and members. `nil` when there is no such group.
-    func replaceProvisionedGroup(id: String, name: String, externalID: String?, members: [String], audit: AuditContext) async throws -> ProvisionedGroup?
-    /// Adds and removes members. `nil` when there is no such group.
-    func changeGroupMembers(id: String, adding: [String], removing: [String], audit: AuditContext) async throws -> ProvisionedGroup?
-    /// False when there was no such group.
-    func deleteProvisionedGroup(id: String, audit: AuditContext) async throws -> Bool
+    /// Creates the group, or adopts a group of that name that SCIM does not manage yet (made by
+    /// a role mapping or a sign-in's claims). Throws ``StoreConflict`` when SCIM already manages
+    /// a group of that name, ``StoreUnknownReferences`` for members that are not users.
+    func provisionGroup(_ draft: GroupDraft, audit: AuditContext) async throws -> ProvisionedGroup
+    /// Replaces name, external id, description and the SCIM members, after `decide` accepted
+    /// the members who leave. `nil` when SCIM manages no such group.
+    func updateProvisionedGroup(
+        id: String, _ draft: GroupDraft, expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<ProvisionedGroup, RoleChangeRefusal>?
+    /// Ends SCIM's management of the group: its SCIM members leave (after `decide`). The group
+    /// itself stays while a role mapping or sign-in memberships still name it, so that a
+    /// mapping survives de- and re-provisioning. `nil` when SCIM manages no such group.
+    func deleteProvisionedGroup(
+        id: String, expectedVersion: Int?, audit: AuditContext, decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<Void, RoleChangeRefusal>?
+    /// A group SCIM manages, with its SCIM members.
     func provisionedGroup(id: String) async throws -> ProvisionedGroup?
+    /// The groups SCIM manages, by name, a page at a time.
     func provisionedGroups(offset: Int, limit: Int) async throws -> (groups: [ProvisionedGroup], total: Int)
 }

@@ -32,9 +32,22 @@ public protocol SessionStore: Sendable {
 
 /// Users, groups and memberships.
 public protocol DirectoryStore: Sendable {
-    /// Creates or updates the user from an SSO login and replaces their group memberships with
-    /// the groups named in the claims (groups are created as needed).
+    /// Creates or updates the user from an SSO login. The user is found by subject; failing
+    /// that, by email, linked only when the email is verified and the account is linked to no
+    /// other subject. Throws ``LoginRefusal`` otherwise, and for a non-ASCII address that folds
+    /// onto an existing one. When the profile names groups, they replace the user's `oidc`
+    /// memberships (groups are created as needed); `scim` memberships are never touched.
     func recordLogin(_ profile: LoginProfile, at: Date) async throws -> UserRecord
+    /// A refresh or "sync now": replaces the user's `oidc` memberships (when `groups` is not
+    /// `nil`) and updates name and department. Answers the group names before and after
+    /// (every source), or `nil` when there is no such user.
+    func refreshDirectoryProfile(
+        userID: String, name: String?, department: String?, groups: [String]?, at: Date
+    ) async throws -> (before: [String], after: [String])?
+    /// Which memberships count for effective roles from now on (`identity.groups.source`).
+    func countGroupMemberships(from policy: GroupSourcePolicy)
+    /// The departments users have, without repeats, sorted.
+    func departments() async throws -> [String]
     func user(id: String) async throws -> UserRecord?
     func user(email: String) async throws -> UserRecord?
     func user(subject: String) async throws -> UserRecord?
@@ -54,6 +67,10 @@ public protocol OneTimeValueStore: Sendable {
 public protocol SettingsStore: Sendable {
     func defaultMemberPermissions() async throws -> DefaultMemberPermissions
     func featureFlags() async throws -> FeatureFlags
+    /// The default member permissions with their version, for compare-and-set.
+    func versionedDefaultMemberPermissions() async throws -> Versioned<DefaultMemberPermissions>
+    /// The feature flags with their version, for compare-and-set.
+    func versionedFeatureFlags() async throws -> Versioned<FeatureFlags>
     /// A secret shared by every instance on this store, made by `create` on first use.
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
     /// Replaces a shared secret only if it still holds `expected` (compare-and-swap), so that
@@ -112,7 +129,7 @@ public protocol IdentityStore: Sendable {
 
 /// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
 public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
-    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore
+    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore & IdentityGrantStore
 
 /// A store failure, with the operation that failed. Never carries secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

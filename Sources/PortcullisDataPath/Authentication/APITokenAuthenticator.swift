@@ -16,13 +16,28 @@ package final class APITokenAuthenticator: Sendable {
         var useWrittenAt: Date
     }
 
+    /// A user a `global` token acts as, read from the store.
+    struct Target: Sendable {
+        var identity: UserIdentity?
+        var fetchedAt: ContinuousClock.Instant
+        var version: UInt64
+    }
+
+    struct TargetKey: Hashable, Sendable {
+        var token: Data
+        var email: String
+    }
+
     private let store: any GatewayStore
     private let maxStaleness: Duration
     private let version: PolicyVersion
     private let logger: Logger
     private let known = Mutex<[Data: Known]>([:])
+    private let targets = Mutex<[TargetKey: Target]>([:])
     static let capacity = 10_000
     static let useInterval: TimeInterval = 60
+    /// `X-Portcullis-Act-As: EMAIL` (SPEC §2): a `global` token acting as a user.
+    package static let actAsHeader = "X-Portcullis-Act-As"
 
     package init(store: any GatewayStore, maxStaleness: Duration, version: PolicyVersion, logger: Logger) {
         self.store = store
@@ -50,33 +65,141 @@ package final class APITokenAuthenticator: Sendable {
         }
         let key = Data(SHA256.hash(data: Data(secret.utf8)))
         let currentVersion = version.current
+        let actAs = request.headers[Self.actAsHeader]
+        guard actAs.count <= 1, !(actAs.first?.contains(",") ?? false) else {
+            return .resolved(Authentication(identity: .rejected(.actAsNotAllowed), consumedAuthorization: true))
+        }
+        if let email = actAs.first {
+            return actingAs(email.trimmingCharacters(in: .whitespaces), key: key, secret: secret, request: request, on: eventLoop, headers: headers)
+        }
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion,
            ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return .resolved(authentication(entry.identity, key: key, now: request.now, headers: headers))
         }
         return .pending(eventLoop.makeFutureWithTask { [self] in
-            let identity: APITokenIdentity?
             do {
-                identity = try await StoreDeadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
+                guard let identity = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                    return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
+                }
+                return authentication(identity, key: key, now: request.now, headers: headers)
             } catch {
-                logger.warning("API token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
                 return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)
             }
-            guard let identity else {
-                logger.info("unknown API token refused", metadata: ["client": "\(request.client)"])
-                return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
-            }
-            known.withLock { entries in
-                if entries.count >= Self.capacity, entries[key] == nil { entries.removeAll() }
-                let written = entries[key]?.useWrittenAt ?? (identity.token.lastUsedAt ?? .distantPast)
-                entries[key] = Known(identity: identity, fetchedAt: .now, version: currentVersion, useWrittenAt: written)
-            }
-            return authentication(identity, key: key, now: request.now, headers: headers)
         })
     }
 
+    /// The token's record and owner, from the cache or the store; `nil` for an unknown token.
+    /// Throws when the store cannot be reached.
+    private func tokenIdentity(key: Data, request: AuthenticationRequest, version currentVersion: UInt64) async throws(TokenLookupFailure) -> APITokenIdentity? {
+        if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
+            return entry.identity
+        }
+        let identity: APITokenIdentity?
+        do {
+            identity = try await StoreDeadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
+        } catch {
+            logger.warning("API token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
+            throw TokenLookupFailure()
+        }
+        guard let identity else {
+            logger.info("unknown API token refused", metadata: ["client": "\(request.client)"])
+            return nil
+        }
+        known.withLock { entries in
+            if entries.count >= Self.capacity, entries[key] == nil { entries.removeAll() }
+            let written = entries[key]?.useWrittenAt ?? (identity.token.lastUsedAt ?? .distantPast)
+            entries[key] = Known(identity: identity, fetchedAt: .now, version: currentVersion, useWrittenAt: written)
+        }
+        return identity
+    }
+
+    struct TokenLookupFailure: Error {}
+
+    /// A `global` token naming a user in `X-Portcullis-Act-As`: the request runs with that
+    /// user's effective role, carries the delegation, and is audited. Any other credential
+    /// sending the header is refused (`act_as_not_allowed`).
+    private func actingAs(
+        _ email: String, key: Data, secret: String, request: AuthenticationRequest, on eventLoop: any EventLoop,
+        headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+    ) -> AuthenticationOutcome {
+        let currentVersion = version.current
+        return .pending(eventLoop.makeFutureWithTask { [self] in
+            let owner: APITokenIdentity
+            do {
+                guard let found = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                    return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
+                }
+                owner = found
+            } catch {
+                return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)
+            }
+            // The token itself must be good before it may act as anyone.
+            let own = authentication(owner, key: key, now: request.now, headers: headers, recordUse: false)
+            guard case .user = own.identity else { return own }
+            guard owner.token.scope == .global, owner.owner.permissions.contains(.apiTokensCreateGlobal) else {
+                logger.notice("act-as refused: not a global token of a holder of api_tokens.create_global", metadata: [
+                    "token": "\(owner.token.id)", "client": "\(request.client)",
+                ])
+                return Authentication(identity: .rejected(.actAsNotAllowed), consumedAuthorization: true)
+            }
+            let target: UserIdentity?
+            do {
+                target = email.isEmpty ? nil : try await self.target(email, key: key, version: currentVersion)
+            } catch {
+                return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)
+            }
+            guard !email.isEmpty, let target, target.user.active else {
+                return Authentication(identity: .rejected(.actAsUserUnknown), consumedAuthorization: true)
+            }
+            recordUseIfDue(owner.token.id, key: key, now: request.now)
+            recordActAs(owner, target: target, client: request.client, now: request.now)
+            let role = target.effectiveRole
+            let user = AuthenticatedUser(
+                userID: target.user.id, email: target.user.email, displayName: target.user.name, role: role,
+                permissions: role.permissions(defaults: target.defaults), method: .apiToken, hasMFA: false,
+                expiresAt: owner.token.expiresAt, revokedAt: nil, credentialID: owner.token.id,
+                delegation: Delegation(tokenID: owner.token.id, ownerID: owner.owner.user.id, ownerEmail: owner.owner.user.email)
+            )
+            return Authentication(identity: .user(user), consumedAuthorization: true, upstreamHeaders: { headers(user, $0) })
+        })
+    }
+
+    /// The user an act-as names, by email, re-read at `max_staleness` or on a policy change.
+    private func target(_ email: String, key: Data, version currentVersion: UInt64) async throws -> UserIdentity? {
+        let targetKey = TargetKey(token: key, email: EmailAddress.key(email))
+        if let entry = targets.withLock({ $0[targetKey] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
+            return entry.identity
+        }
+        let identity = try await StoreDeadline.run { [store] () async throws -> UserIdentity? in
+            guard email.utf8.count <= 320, let user = try await store.user(email: email) else { return nil }
+            return try await store.userIdentity(userID: user.id)
+        }
+        targets.withLock { entries in
+            if entries.count >= Self.capacity, entries[targetKey] == nil { entries.removeAll() }
+            entries[targetKey] = Target(identity: identity, fetchedAt: .now, version: currentVersion)
+        }
+        return identity
+    }
+
+    /// Every act-as is audited and counted on the token, off the request path.
+    private func recordActAs(_ owner: APITokenIdentity, target: UserIdentity, client: IPAddress, now: Date) {
+        let store = self.store
+        let logger = self.logger
+        let audit = AuditContext(
+            actor: owner.owner.user.email, actorIsSuperAdmin: owner.owner.effectiveRole.primary == .superAdmin, sourceIP: client.description, at: now
+        )
+        Task {
+            do {
+                try await store.recordActAs(tokenID: owner.token.id, targetEmail: target.user.email, ownerEmail: owner.owner.user.email, audit: audit)
+            } catch {
+                logger.error("could not audit an act-as", metadata: ["token": "\(owner.token.id)", "error": "\(error)"])
+            }
+        }
+    }
+
     private func authentication(
-        _ identity: APITokenIdentity, key: Data, now: Date, headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+        _ identity: APITokenIdentity, key: Data, now: Date, headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)],
+        recordUse: Bool = true
     ) -> Authentication {
         let owner = identity.owner
         guard owner.user.active else {
@@ -88,7 +211,7 @@ package final class APITokenAuthenticator: Sendable {
         if let expiry = identity.token.expiresAt, expiry <= now {
             return Authentication(identity: .rejected(.tokenExpired), consumedAuthorization: true)
         }
-        recordUseIfDue(identity.token.id, key: key, now: now)
+        if recordUse { recordUseIfDue(identity.token.id, key: key, now: now) }
         let role = owner.effectiveRole
         let user = AuthenticatedUser(
             userID: owner.user.id, email: owner.user.email, displayName: owner.user.name, role: role,

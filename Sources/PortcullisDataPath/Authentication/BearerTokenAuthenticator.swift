@@ -21,7 +21,6 @@ package final class BearerTokenAuthenticator: Sendable {
     private let verifier: TokenVerifier
     private let validator: TokenClaimsValidator
     private let store: any GatewayStore
-    private let claimNames: ClaimNames
     private let mfaMethods: Set<String>
     private let mfaACRValues: Set<String>
     private let maxStaleness: Duration
@@ -44,7 +43,6 @@ package final class BearerTokenAuthenticator: Sendable {
         self.verifier = verifier
         self.validator = TokenClaimsValidator(issuer: issuer, audiences: audiences, clockSkew: clockSkew.secondsValue)
         self.store = store
-        self.claimNames = oidc.claims
         self.mfaMethods = oidc.mfaMethods
         self.mfaACRValues = oidc.mfaACRValues
         self.maxStaleness = maxStaleness
@@ -72,21 +70,18 @@ package final class BearerTokenAuthenticator: Sendable {
                 logger.info("bearer token refused", metadata: ["reason": "\(error)", "client": "\(request.client)"])
                 return Authentication(identity: .rejected((error as? TokenRejection)?.reason ?? .invalidToken))
             }
-            guard let profile = TokenClaims.profile(claims, names: claimNames) else {
+            guard let subject = TokenClaims.subject(claims) else {
                 return Authentication(identity: .rejected(.invalidToken))
             }
             let identity: UserIdentity
             do {
-                if let known = try await StoreDeadline.run({ [store] in try await store.userIdentity(subject: profile.subject) }) {
-                    identity = known
-                } else {
-                    // An API client seen for the first time: known from now on.
-                    _ = try await store.recordLogin(profile, at: request.now)
-                    guard let created = try await store.userIdentity(subject: profile.subject) else {
-                        return Authentication(identity: .rejected(.invalidToken))
-                    }
-                    identity = created
+                // Bearer JWTs never create or link users: the subject must have signed in
+                // through SSO (or been provisioned and signed in) before.
+                guard let known = try await StoreDeadline.run({ [store] in try await store.userIdentity(subject: subject) }) else {
+                    logger.info("bearer token for an unknown subject refused", metadata: ["client": "\(request.client)"])
+                    return Authentication(identity: .rejected(.userUnknown), consumedAuthorization: true)
                 }
+                identity = known
             } catch {
                 logger.warning("bearer token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
                 return Authentication(identity: .rejected(.sessionUnverifiable))

@@ -62,6 +62,11 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     }
 
     private func credentialOutcome(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
+        // Only a global API token may act as someone else; the API token authenticator checks.
+        let actsAs = request.headers.contains(name: APITokenAuthenticator.actAsHeader)
+        if actsAs, !Self.presentsAPIToken(request.headers) {
+            return .resolved(Authentication(identity: .rejected(.actAsNotAllowed)))
+        }
         if let cookie = CookieText.value(of: SessionCookie.name, in: request.headers) {
             return authenticateSession(cookie, request: request, on: eventLoop)
         }
@@ -78,6 +83,13 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             return bearer.authenticate(token, request: request, on: eventLoop, headers: upstreamHeaders)
         }
         return .resolved(.anonymous)
+    }
+
+    /// `Authorization: Bearer pct_…` and no session cookie.
+    static func presentsAPIToken(_ headers: HTTPHeaders) -> Bool {
+        guard CookieText.value(of: SessionCookie.name, in: headers) == nil, let authorization = headers.first(name: "authorization"),
+              authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return false }
+        return authorization.dropFirst(7).drop { $0 == " " }.hasPrefix(APITokenRecord.secretPrefix)
     }
 
     // MARK: sessions

@@ -78,6 +78,12 @@ package final class UpstreamIdentity: Sendable {
             "route": .string(route),
         ]
         if let name = user.displayName { claims["name"] = .string(name) }
+        if let delegation = user.delegation {
+            // RFC 8693 §4.1: who acts on the subject's behalf.
+            claims["act"] = .object([
+                "sub": .string(delegation.ownerID), "email": .string(delegation.ownerEmail), "token": .string(delegation.tokenID),
+            ])
+        }
         guard let token = Self.sign(claims, kid: kid, key: key) else {
             logger.error("assertion signing failed")
             return nil

@@ -34,6 +34,9 @@ package final class GatewayAssembly: Sendable {
     package let sessionMetrics: SessionMetrics
     /// Counts the active sessions for ``sessionMetrics``.
     package let activeSessionsSampler: ActiveSessionsSampler
+    /// Refreshes users' groups with their refresh tokens, when a key to keep them is configured.
+    package let identitySync: IdentitySync?
+    package let identityRefresher: IdentityRefresher?
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     package let logger: Logger
 
@@ -46,6 +49,8 @@ package final class GatewayAssembly: Sendable {
         package var clientSecret: String?
         /// The SCIM bearer token (`identity.scim`), read likewise.
         package var scimToken: String?
+        /// The key refresh tokens are sealed with (`identity.oidc.refresh_token_key_*`).
+        package var refreshTokenKey: String?
         package var metricsFactory: any MetricsFactory
         package var accessLog: AccessLog
         package var logger: Logger
@@ -53,9 +58,11 @@ package final class GatewayAssembly: Sendable {
 
         package init(
             store: any GatewayStore, changeFeed: (any StoreChangeFeed)? = nil, geoIP: any GeoIPResolver, clientSecret: String?,
-            scimToken: String? = nil, metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
+            scimToken: String? = nil, refreshTokenKey: String? = nil, metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger,
+            group: any EventLoopGroup
         ) {
             self.scimToken = scimToken
+            self.refreshTokenKey = refreshTokenKey
             self.store = store
             self.changeFeed = changeFeed
             self.geoIP = geoIP
@@ -73,6 +80,7 @@ package final class GatewayAssembly: Sendable {
         self.logger = dependencies.logger
         let logger = dependencies.logger
         let store = dependencies.store
+        store.countGroupMemberships(from: configuration.identity.groupSource)
         let version = PolicyVersion()
         policyVersion = version
         let network = StoredNetworkPolicy()
@@ -139,17 +147,35 @@ package final class GatewayAssembly: Sendable {
 
         let router = Router(context: ControlPlaneRequestContext.self)
         router.add(middleware: InternalOriginMiddleware(token: gateway.runtime.controlPlaneToken))
+        var identitySync: IdentitySync?
         if let oidc = configuration.identity.oidc, let provider, let verifier {
             guard let clientSecret = dependencies.clientSecret else {
                 throw StoreError(operation: "start", reason: "identity.oidc needs its client secret")
+            }
+            if oidc.refreshTokenKey != nil {
+                guard let key = dependencies.refreshTokenKey, let sealer = RefreshTokenSealer(secret: key) else {
+                    throw StoreError(operation: "start", reason: "identity.oidc.refresh_token_key needs at least 32 characters")
+                }
+                identitySync = IdentitySync(
+                    store: store, sessions: sessions, provider: provider, verifier: verifier, sealer: sealer,
+                    settings: .init(oidc: oidc, clientSecret: clientSecret, groupSource: configuration.identity.groupSource), logger: logger
+                )
+            } else {
+                logger.notice("identity.oidc.refresh_token_key is not set: groups refresh only at sign-in, and sync now is unavailable")
             }
             let stateKey = SymmetricKey(data: try await dependencies.store.sharedSecret(named: "login-state-key") {
                 SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
             })
             IdentityEndpoints(
-                settings: .init(publicURL: configuration.server.publicURL, oidc: oidc, clientSecret: clientSecret),
-                provider: provider, verifier: verifier, sessions: sessions, stateKey: stateKey, logger: logger
+                settings: .init(
+                    publicURL: configuration.server.publicURL, oidc: oidc, clientSecret: clientSecret, groupSource: configuration.identity.groupSource
+                ),
+                provider: provider, verifier: verifier, sessions: sessions, identitySync: identitySync, stateKey: stateKey, logger: logger
             ).register(on: router)
+        }
+        self.identitySync = identitySync
+        identityRefresher = identitySync.flatMap { sync in
+            configuration.identity.oidc.map { IdentityRefresher(sync: sync, store: store, interval: $0.refreshInterval, logger: logger) }
         }
         let csrfKey = SymmetricKey(data: try await store.sharedSecret(named: "csrf-key") {
             SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
@@ -157,7 +183,7 @@ package final class GatewayAssembly: Sendable {
         AdminAPI(AdminAPI.Dependencies(
             store: store, sessions: sessions, runtime: gateway.runtime, network: network,
             refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
-            publicOrigin: configuration.server.publicURL.origin, logger: logger
+            publicOrigin: configuration.server.publicURL.origin, identitySync: identitySync, logger: logger
         )).register(on: router)
         ConsoleEndpoints().register(on: router)
         if configuration.identity.scim != nil {
@@ -188,9 +214,10 @@ package final class GatewayAssembly: Sendable {
     }
 
     /// Services that run beside the listeners: the signing-key refresher, the change watcher,
-    /// the active-sessions count and (PostgreSQL) the change listener.
+    /// the active-sessions count, (PostgreSQL) the change listener and (with a refresh token key)
+    /// the identity refresher.
     package var backgroundServices: [any Service] {
-        [assertionKeys, changeWatcher, activeSessionsSampler] + (changeListener.map { [$0] } ?? [])
+        [assertionKeys, changeWatcher, activeSessionsSampler] + (changeListener.map { [$0] } ?? []) + (identityRefresher.map { [$0] } ?? [])
     }
 
     package func shutdown() async {

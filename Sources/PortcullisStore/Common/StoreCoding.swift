@@ -80,6 +80,42 @@ enum StoreCoding {
         .object(["display_name": .string(group.group.name), "members": .array(group.members.map { .string($0.email) })])
     }
 
-    /// Emails compare without case.
-    static func emailKey(_ email: String) -> String { email.lowercased() }
+    /// Emails compare by ASCII case folding only (``EmailAddress``).
+    static func emailKey(_ email: String) -> String { EmailAddress.key(email) }
+
+    /// For a non-ASCII address: what it folds to under Unicode compatibility and case folding
+    /// (`\u{212A}elvin@example.com` → `kelvin@example.com`), when that is plain ASCII and differs
+    /// from its own key. Such an address is refused when an account holds the folded one.
+    static func lookalikeKey(_ email: String) -> String? {
+        guard !EmailAddress.isASCII(email) else { return nil }
+        let folded = email.precomposedStringWithCompatibilityMapping
+            .folding(options: [.caseInsensitive, .widthInsensitive], locale: nil)
+            .precomposedStringWithCompatibilityMapping
+        guard EmailAddress.isASCII(folded) else { return nil }
+        let key = EmailAddress.key(folded)
+        return key == emailKey(email) ? nil : key
+    }
+
+    /// A SCIM document as stored.
+    static func documentText(_ document: [String: JSONValue]) -> String? {
+        guard !document.isEmpty else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(document) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func document(_ text: String?) -> [String: JSONValue]? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))
+    }
+
+    /// `('oidc', 'scim')`: the membership sources that count, as an SQL list of constants.
+    static func sourceList(_ policy: GroupSourcePolicy) -> String {
+        "(" + policy.counted.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
+    static func sources(_ text: String?) -> Set<GroupSource> {
+        Set((text ?? "").split(separator: ",").compactMap { GroupSource(rawValue: String($0)) })
+    }
 }

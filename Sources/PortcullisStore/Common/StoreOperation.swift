@@ -1,6 +1,6 @@
 import PortcullisCore
 
-/// Runs one store operation: the store's own errors and conflicts pass as they are; anything
+/// Runs one store operation: the store's own errors and refusals pass as they are; anything
 /// else (the database driver's) becomes a ``StoreError`` that names the operation, described by
 /// `describe` (which must never include bound values). The observer, when there is one, is
 /// told how long it took.
@@ -15,13 +15,18 @@ func storeOperation<T: Sendable>(
         let result = try await body()
         failed = false
         return result
-    } catch let error as StoreError {
-        throw error
-    } catch let error as StoreConflict {
-        // A refusal the store decided (last holder, lock-out): the operation itself worked.
-        failed = false
-        throw error
     } catch {
+        if isStoreOutcome(error) {
+            // A refusal the store decided (last holder, lock-out, a version): the operation worked.
+            failed = error is StoreError
+            throw error
+        }
         throw StoreError(operation: operation, reason: describe(error))
     }
+}
+
+/// Errors that are answers, not failures: they reach the caller unchanged.
+func isStoreOutcome(_ error: any Error) -> Bool {
+    error is StoreError || error is StoreConflict || error is StoreVersionConflict || error is StoreUnknownReferences
+        || error is LoginRefusal
 }

@@ -21,12 +21,16 @@ enum PostgresRows {
             lastLoginAt: StoreCoding.date(try r["last_login_at"].decode(Double?.self)),
             lastSeenAt: StoreCoding.date(try r["last_seen_at"].decode(Double?.self)),
             notBefore: StoreCoding.date(try r["not_before"].decode(Double?.self)),
-            externalID: try r["external_id"].decode(String?.self)
+            externalID: try r["external_id"].decode(String?.self),
+            scimDocument: StoreCoding.document(try r["scim_document"].decode(String?.self)),
+            version: Int(try r["version"].decode(Int64.self)),
+            updatedAt: StoreCoding.date(try r["updated_at"].decode(Double?.self))
         )
     }
 
     static let groupColumns = """
-        g.id, g.name, g.display_name, g.external_id, r.group_id AS role_group_id, r.primary_role, r.secondary
+        g.id, g.name, g.display_name, g.external_id, g.description, g.provisioned, g.version, g.created_at, g.updated_at,
+        r.group_id AS role_group_id, r.primary_role, r.secondary
         """
 
     static func group(_ row: PostgresRow) throws -> GroupRecord {
@@ -40,7 +44,13 @@ enum PostgresRows {
             roles: mapped == nil ? nil : RoleAssignment(
                 primary: StoreCoding.primaryRole(try r["primary_role"].decode(String?.self)),
                 secondary: StoreCoding.secondaryRoles(try r["secondary"].decode(String?.self))
-            )
+            ),
+            description: try r["description"].decode(String?.self),
+            provisioned: try r["provisioned"].decode(Bool.self),
+            version: Int(try r["version"].decode(Int64.self)),
+            createdAt: StoreCoding.date(try r["created_at"].decode(Double?.self)),
+            updatedAt: StoreCoding.date(try r["updated_at"].decode(Double?.self)),
+            sources: r.contains("sources") ? StoreCoding.sources(try r["sources"].decode(String?.self)) : []
         )
     }
 
@@ -84,7 +94,8 @@ enum PostgresRows {
             createdBy: try r["created_by"].decode(String.self),
             expiresAt: StoreCoding.date(try r["expires_at"].decode(Double?.self)),
             lastUsedAt: StoreCoding.date(try r["last_used_at"].decode(Double?.self)),
-            revokedAt: StoreCoding.date(try r["revoked_at"].decode(Double?.self))
+            revokedAt: StoreCoding.date(try r["revoked_at"].decode(Double?.self)),
+            actAsCount: Int(try r["act_as_count"].decode(Int64.self))
         )
     }
 

@@ -129,5 +129,34 @@ enum PostgresSchema {
             """,
             "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log EXECUTE FUNCTION audit_log_append_only()",
         ]),
+        // SCIM documents and versions; group descriptions and which groups SCIM manages; the
+        // source of every membership (sign-in claims or SCIM), as part of its key; settings
+        // versions (compare-and-set); act-as counters; sealed refresh tokens. Memberships from
+        // before are SCIM's in groups with an external id, else sign-ins'.
+        ("v3-scim-and-identity", [
+            """
+            ALTER TABLE users ADD COLUMN scim_document TEXT, ADD COLUMN version BIGINT NOT NULL DEFAULT 1,
+                ADD COLUMN updated_at DOUBLE PRECISION
+            """,
+            """
+            ALTER TABLE groups ADD COLUMN description TEXT, ADD COLUMN provisioned BOOLEAN NOT NULL DEFAULT FALSE,
+                ADD COLUMN version BIGINT NOT NULL DEFAULT 1, ADD COLUMN updated_at DOUBLE PRECISION
+            """,
+            "UPDATE groups SET provisioned = TRUE WHERE external_id IS NOT NULL",
+            "ALTER TABLE group_members ADD COLUMN source TEXT NOT NULL DEFAULT 'oidc'",
+            "UPDATE group_members m SET source = 'scim' FROM groups g WHERE g.id = m.group_id AND g.provisioned",
+            "ALTER TABLE group_members ALTER COLUMN source DROP DEFAULT",
+            "ALTER TABLE group_members DROP CONSTRAINT group_members_pkey",
+            "ALTER TABLE group_members ADD PRIMARY KEY (group_id, user_id, source)",
+            "ALTER TABLE settings ADD COLUMN version BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE api_tokens ADD COLUMN act_as_count BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE refresh_tokens (
+                user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                sealed BYTEA NOT NULL,
+                refreshed_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -42,10 +42,11 @@ extension PostgresStore: APITokenStore {
     }
 
     public func apiTokenIdentity(secretHash: [UInt8]) async throws -> APITokenIdentity? {
-        try await read("read API token") { connection in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await read("read API token") { connection in
             guard let token = try await connection.first(
                 "SELECT * FROM api_tokens WHERE secret_hash = \(Data(secretHash))", logger: logger, PostgresRows.token
-            ), let owner = try await userIdentity(connection, id: token.ownerID) else { return nil }
+            ), let owner = try await userIdentity(connection, id: token.ownerID, policy: policy) else { return nil }
             return APITokenIdentity(token: token, owner: owner)
         }
     }
@@ -70,6 +71,17 @@ extension PostgresStore: APITokenStore {
     public func recordAPITokenUse(id: String, at: Date) async throws {
         try await write("record API token use") { connection in
             _ = try await connection.query("UPDATE api_tokens SET last_used_at = \(StoreCoding.seconds(at)) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    public func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws {
+        try await write("record act-as") { connection in
+            try await lock(connection)
+            _ = try await connection.query("UPDATE api_tokens SET act_as_count = act_as_count + 1 WHERE id = \(tokenID)", logger: logger)
+            try await appendAudit(connection, AuditEvent(
+                audit, action: .apiTokenActedAs, target: targetEmail, before: nil,
+                after: .object(["token": .string(tokenID), "owner": .string(ownerEmail)])
+            ))
         }
     }
 }

@@ -4,7 +4,8 @@ import PostgresNIO
 
 extension PostgresStore: AdministrationStore {
     public func teammates(matching query: TeammateQuery) async throws -> [UserIdentity] {
-        try await read("list teammates") { connection in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await read("list teammates") { connection in
             let text = query.text?.trimmingCharacters(in: .whitespaces).lowercased()
             let pattern: String? = text.flatMap { $0.isEmpty ? nil : "%" + StoreCoding.likeEscaped($0) + "%" }
             let department: String? = query.department.flatMap { $0.isEmpty ? nil : $0.lowercased() }
@@ -17,25 +18,31 @@ extension PostgresStore: AdministrationStore {
                 """,
                 logger: logger, PostgresRows.user
             )
-            var groupsByUser: [String: [GroupRecord]] = [:]
-            if !users.isEmpty {
-                let ids = users.map(\.id)
-                for try await row in try await connection.query(
-                    """
-                    SELECT m.user_id AS member_id, \(unescaped: PostgresRows.groupColumns) FROM group_members m
-                    JOIN groups g ON g.id = m.group_id LEFT JOIN group_roles r ON r.group_id = g.id
-                    WHERE m.user_id = ANY(\(ids)) ORDER BY g.name
-                    """,
-                    logger: logger
-                ) {
-                    let member = try row.makeRandomAccess()["member_id"].decode(String.self)
-                    groupsByUser[member, default: []].append(try PostgresRows.group(row))
-                }
-            }
-            let defaults: DefaultMemberPermissions = try await setting(connection, SettingKey.defaultMemberPermissions) ?? .allOn
-            let flags: FeatureFlags = try await setting(connection, SettingKey.featureFlags) ?? .defaults
-            return users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: defaults, flags: flags) }
+            return try await identities(connection, users: users, policy: policy)
         }
+    }
+
+    /// Users with their groups (of the sources that count) and the settings, in two queries.
+    func identities(_ connection: PostgresConnection, users: [UserRecord], policy: GroupSourcePolicy) async throws -> [UserIdentity] {
+        var groupsByUser: [String: [GroupRecord]] = [:]
+        if !users.isEmpty {
+            let ids = users.map(\.id)
+            for try await row in try await connection.query(
+                """
+                SELECT m.user_id AS member_id, \(unescaped: PostgresRows.groupColumns), string_agg(m.source, ',' ORDER BY m.source) AS sources
+                FROM group_members m JOIN groups g ON g.id = m.group_id LEFT JOIN group_roles r ON r.group_id = g.id
+                WHERE m.user_id = ANY(\(ids)) AND m.source IN \(unescaped: StoreCoding.sourceList(policy))
+                GROUP BY m.user_id, g.id, r.group_id ORDER BY g.name
+                """,
+                logger: logger
+            ) {
+                let member = try row.makeRandomAccess()["member_id"].decode(String.self)
+                groupsByUser[member, default: []].append(try PostgresRows.group(row))
+            }
+        }
+        let defaults: DefaultMemberPermissions = try await setting(connection, SettingKey.defaultMemberPermissions) ?? .allOn
+        let flags: FeatureFlags = try await setting(connection, SettingKey.featureFlags) ?? .defaults
+        return users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: defaults, flags: flags) }
     }
 
     /// Takes the write lock: audited writes and role decisions happen one at a time.
@@ -48,9 +55,10 @@ extension PostgresStore: AdministrationStore {
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
-        try await write("change user roles") { connection in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("change user roles") { connection in
             try await lock(connection)
-            guard let identity = try await userIdentity(connection, id: userID) else { return nil }
+            guard let identity = try await userIdentity(connection, id: userID, policy: policy) else { return nil }
             let state = RoleChangeState(user: identity, holders: try await roleHolders(connection), mappedGroupCount: try await mappedGroupCount(connection))
             switch decide(state) {
             case .failure(let refusal):
@@ -83,12 +91,28 @@ extension PostgresStore: AdministrationStore {
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
         try await write("change group roles") { connection in
             try await lock(connection)
-            guard let group = try await group(connection, named: name) else { return nil }
-            let state = RoleChangeState(group: group.group, holders: try await roleHolders(connection), mappedGroupCount: try await mappedGroupCount(connection))
+            let existing = try await group(connection, named: name)
+            let state = RoleChangeState(
+                group: existing?.group, holders: try await roleHolders(connection), mappedGroupCount: try await mappedGroupCount(connection)
+            )
             switch decide(state) {
             case .failure(let refusal):
                 return .failure(refusal)
             case .success(let assignment):
+                let group: GroupSummary
+                if let existing {
+                    group = existing
+                } else {
+                    // A mapping may name a group before SCIM or a sign-in brings it.
+                    guard assignment != nil else { return nil }
+                    let id = UUID().uuidString.lowercased()
+                    let at = StoreCoding.seconds(audit.at)
+                    try await connection.query(
+                        "INSERT INTO groups (id, name, display_name, created_at, updated_at) VALUES (\(id), \(name), \(name), \(at), \(at))",
+                        logger: logger
+                    )
+                    group = GroupSummary(group: GroupRecord(id: id, name: name, displayName: name), memberCount: 0)
+                }
                 let before = group.group.roles
                 if let assignment {
                     try await connection.query(
@@ -120,8 +144,10 @@ extension PostgresStore: AdministrationStore {
         try await read("read role holders") { connection in try await roleHolders(connection) }
     }
 
+    /// Principals holding roles. Groups hold nothing while `group_based_permissions` is off.
     func roleHolders(_ connection: PostgresConnection) async throws -> RoleHolders {
         var holders = RoleHolders()
+        let flags: FeatureFlags = try await setting(connection, SettingKey.featureFlags) ?? .defaults
         for try await (email, primary, secondary) in try await connection.query(
             """
             SELECT email, direct_primary, direct_secondary FROM users
@@ -133,7 +159,7 @@ extension PostgresStore: AdministrationStore {
         }
         for try await (name, primary, secondary) in try await connection.query(
             "SELECT g.name, r.primary_role, r.secondary FROM group_roles r JOIN groups g ON g.id = r.group_id", logger: logger
-        ).decode((String, String?, String).self) {
+        ).decode((String, String?, String).self) where flags.groupBasedPermissions {
             holders.add(.group(name), holding: RoleAssignment(primary: StoreCoding.primaryRole(primary), secondary: StoreCoding.secondaryRoles(secondary)))
         }
         return holders
@@ -147,7 +173,7 @@ extension PostgresStore: AdministrationStore {
         try await read("list groups") { connection in
             try await connection.all(
                 """
-                SELECT \(unescaped: PostgresRows.groupColumns), (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members
+                SELECT \(unescaped: PostgresRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
                 FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id ORDER BY g.name
                 """,
                 logger: logger
@@ -162,7 +188,7 @@ extension PostgresStore: AdministrationStore {
     func group(_ connection: PostgresConnection, named name: String) async throws -> GroupSummary? {
         try await connection.first(
             """
-            SELECT \(unescaped: PostgresRows.groupColumns), (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members
+            SELECT \(unescaped: PostgresRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
             FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.name = \(name)
             """,
             logger: logger
@@ -213,32 +239,51 @@ extension PostgresStore: AdministrationStore {
         }
     }
 
-    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws {
+    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, expectedVersion: Int?, audit: AuditContext) async throws -> Int {
         try await write("write default member permissions") { connection in
             try await lock(connection)
-            let before: DefaultMemberPermissions = try await setting(connection, SettingKey.defaultMemberPermissions) ?? .allOn
+            try await checkVersion(connection, SettingKey.defaultMemberPermissions, expected: expectedVersion)
+            let before = try await versionedSetting(connection, SettingKey.defaultMemberPermissions, default: DefaultMemberPermissions.allOn)
+            guard before.value != permissions else { return before.version }
             try await setSetting(connection, SettingKey.defaultMemberPermissions, permissions)
-            if before != permissions {
-                try await appendAudit(connection, AuditEvent(
-                    audit, action: .defaultMemberPermissionsChanged, target: "default_member_permissions",
-                    before: StoreCoding.jsonValue(before), after: StoreCoding.jsonValue(permissions)
-                ))
-                try await notify(.policyChanged, on: connection)
-            }
+            try await appendAudit(connection, AuditEvent(
+                audit, action: .defaultMemberPermissionsChanged, target: "default_member_permissions",
+                before: StoreCoding.jsonValue(before.value), after: StoreCoding.jsonValue(permissions)
+            ))
+            try await notify(.policyChanged, on: connection)
+            return try await versionedSetting(connection, SettingKey.defaultMemberPermissions, default: permissions).version
         }
     }
 
-    public func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws {
-        try await write("write feature flags") { connection in
+    public func changeFeatureFlags(
+        expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (FlagChangeState) -> Result<(FeatureFlags, FlagChangeImpact), RoleChangeRefusal>
+    ) async throws -> Result<Versioned<FeatureFlags>, RoleChangeRefusal> {
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("write feature flags") { connection in
             try await lock(connection)
-            let before: FeatureFlags = try await setting(connection, SettingKey.featureFlags) ?? .defaults
-            try await setSetting(connection, SettingKey.featureFlags, flags)
-            if before != flags {
+            try await checkVersion(connection, SettingKey.featureFlags, expected: expectedVersion)
+            let current = try await versionedSetting(connection, SettingKey.featureFlags, default: FeatureFlags.defaults)
+            let users = try await connection.all("SELECT * FROM users WHERE active ORDER BY email_key", logger: logger, PostgresRows.user)
+            let state = FlagChangeState(
+                current: current, users: try await identities(connection, users: users, policy: policy), holders: try await roleHolders(connection)
+            )
+            switch decide(state) {
+            case .failure(let refusal):
+                return .failure(refusal)
+            case .success(let (flags, impact)):
+                guard flags != current.value else { return .success(current) }
+                try await setSetting(connection, SettingKey.featureFlags, flags)
+                var after = StoreCoding.jsonValue(flags)
+                if !impact.superAdminsDemoted.isEmpty, case .object(var fields) = after {
+                    fields["super_admins_demoted"] = .array(impact.superAdminsDemoted.map(JSONValue.string))
+                    after = .object(fields)
+                }
                 try await appendAudit(connection, AuditEvent(
-                    audit, action: .featureFlagsChanged, target: "feature_flags",
-                    before: StoreCoding.jsonValue(before), after: StoreCoding.jsonValue(flags)
+                    audit, action: .featureFlagsChanged, target: "feature_flags", before: StoreCoding.jsonValue(current.value), after: after
                 ))
                 try await notify(.policyChanged, on: connection)
+                return .success(try await versionedSetting(connection, SettingKey.featureFlags, default: flags))
             }
         }
     }

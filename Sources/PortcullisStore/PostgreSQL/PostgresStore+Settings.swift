@@ -11,11 +11,38 @@ extension PostgresStore: SettingsStore, OneTimeValueStore {
     func setSetting<T: Encodable>(_ connection: PostgresConnection, _ key: String, _ value: T) async throws {
         try await connection.query(
             """
-            INSERT INTO settings (key, value) VALUES (\(key), \(StoreCoding.json(value)))
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            INSERT INTO settings (key, value, version) VALUES (\(key), \(StoreCoding.json(value)), 1)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = settings.version + 1
             """,
             logger: logger
         )
+    }
+
+    /// A setting and its version (0 while it was never written).
+    func versionedSetting<T: Decodable & Hashable & Sendable>(_ connection: PostgresConnection, _ key: String, default value: T) async throws -> Versioned<T> {
+        guard let (text, version) = try await connection.first(
+            "SELECT value, version FROM settings WHERE key = \(key)", logger: logger, { try $0.decode((String, Int64).self) }
+        ) else { return Versioned(value, version: 0) }
+        return Versioned(StoreCoding.decode(T.self, text) ?? value, version: Int(version))
+    }
+
+    /// Throws ``StoreVersionConflict`` unless the setting is at `expected` (`nil` accepts any).
+    func checkVersion(_ connection: PostgresConnection, _ key: String, expected: Int?) async throws {
+        guard let expected else { return }
+        let current = Int(try await connection.scalar("SELECT version FROM settings WHERE key = \(key)", as: Int64.self, logger: logger) ?? 0)
+        guard current == expected else { throw StoreVersionConflict(expected: expected, current: current) }
+    }
+
+    public func versionedDefaultMemberPermissions() async throws -> Versioned<DefaultMemberPermissions> {
+        try await read("read default member permissions") { connection in
+            try await versionedSetting(connection, SettingKey.defaultMemberPermissions, default: DefaultMemberPermissions.allOn)
+        }
+    }
+
+    public func versionedFeatureFlags() async throws -> Versioned<FeatureFlags> {
+        try await read("read feature flags") { connection in
+            try await versionedSetting(connection, SettingKey.featureFlags, default: FeatureFlags.defaults)
+        }
     }
 
     public func defaultMemberPermissions() async throws -> DefaultMemberPermissions {

@@ -27,6 +27,8 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     private let listening = Atomic<Bool>(false)
     /// Opens when ``run()`` starts the pool; every query waits for it.
     private let poolStarted = PoolStartGate()
+    /// `identity.groups.source`: which memberships count for effective roles.
+    let membershipPolicy = Mutex<GroupSourcePolicy>(.both)
     static let channel = "portcullis_changes"
     /// Serialises audited writes (the hash chain) and role decisions (the last-holder rule).
     static let writeLock: Int64 = 0x706F_7274_6375_6C6C
@@ -108,8 +110,7 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
             } catch let error as PostgresTransactionError {
                 // The closure's own refusals pass through as they are.
-                if let refusal = error.closureError as? StoreConflict { throw refusal }
-                if let failure = error.closureError as? StoreError { throw failure }
+                if let outcome = error.closureError, isStoreOutcome(outcome) { throw outcome }
                 let cause = error.closureError ?? error.commitError ?? error.beginError
                 throw StoreError(operation: operation, reason: cause.map(Self.describe) ?? "the transaction failed")
             }

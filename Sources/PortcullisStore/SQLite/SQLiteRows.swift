@@ -20,7 +20,10 @@ enum SQLiteRows {
             lastLoginAt: StoreCoding.date(row["last_login_at"]),
             lastSeenAt: StoreCoding.date(row["last_seen_at"]),
             notBefore: StoreCoding.date(row["not_before"]),
-            externalID: row["external_id"]
+            externalID: row["external_id"],
+            scimDocument: StoreCoding.document(row["scim_document"]),
+            version: (row["version"] as Int?) ?? 1,
+            updatedAt: StoreCoding.date(row["updated_at"])
         )
     }
 
@@ -34,12 +37,19 @@ enum SQLiteRows {
             roles: mapped == nil ? nil : RoleAssignment(
                 primary: StoreCoding.primaryRole(row["primary_role"]),
                 secondary: StoreCoding.secondaryRoles(row["secondary"])
-            )
+            ),
+            description: row["description"],
+            provisioned: ((row["provisioned"] as Int?) ?? 0) != 0,
+            version: (row["version"] as Int?) ?? 1,
+            createdAt: StoreCoding.date(row["created_at"]),
+            updatedAt: StoreCoding.date(row["updated_at"]),
+            sources: StoreCoding.sources(row["sources"])
         )
     }
 
     static let groupColumns = """
-        g.id, g.name, g.display_name, g.external_id, r.group_id AS role_group_id, r.primary_role, r.secondary
+        g.id, g.name, g.display_name, g.external_id, g.description, g.provisioned, g.version, g.created_at, g.updated_at,
+        r.group_id AS role_group_id, r.primary_role, r.secondary
         """
 
     static func session(_ row: Row) -> SessionRecord? {

@@ -121,6 +121,41 @@ enum SQLiteSchema {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v3-scim-and-identity") { db in
+            // SCIM documents and versions; group descriptions and which groups SCIM manages;
+            // the source of every membership (sign-in claims or SCIM), as part of its key;
+            // settings versions (compare-and-set); act-as counters; sealed refresh tokens.
+            // Memberships from before are SCIM's in groups with an external id, else sign-ins'.
+            try db.execute(sql: """
+                ALTER TABLE users ADD COLUMN scim_document TEXT;
+                ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE users ADD COLUMN updated_at REAL;
+                ALTER TABLE groups ADD COLUMN description TEXT;
+                ALTER TABLE groups ADD COLUMN provisioned INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE groups ADD COLUMN updated_at REAL;
+                UPDATE groups SET provisioned = 1 WHERE external_id IS NOT NULL;
+                CREATE TABLE group_members_v3 (
+                    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    source TEXT NOT NULL,
+                    PRIMARY KEY (group_id, user_id, source)
+                );
+                INSERT INTO group_members_v3 (group_id, user_id, source)
+                    SELECT m.group_id, m.user_id, CASE WHEN g.provisioned = 1 THEN 'scim' ELSE 'oidc' END
+                    FROM group_members m JOIN groups g ON g.id = m.group_id;
+                DROP TABLE group_members;
+                ALTER TABLE group_members_v3 RENAME TO group_members;
+                CREATE INDEX group_members_user ON group_members(user_id);
+                ALTER TABLE settings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE api_tokens ADD COLUMN act_as_count INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE refresh_tokens (
+                    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                    sealed BLOB NOT NULL,
+                    refreshed_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

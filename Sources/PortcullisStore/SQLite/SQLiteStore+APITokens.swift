@@ -43,12 +43,13 @@ extension SQLiteStore: APITokenStore {
     }
 
     public func apiTokenIdentity(secretHash: [UInt8]) async throws -> APITokenIdentity? {
-        try await read("read API token") { db in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await read("read API token") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE secret_hash = ?", arguments: [Data(secretHash)]) else {
                 return nil
             }
             let token = Self.token(row)
-            guard let owner = try Self.userIdentity(db, where: "id = ?", token.ownerID) else { return nil }
+            guard let owner = try Self.userIdentity(db, where: "id = ?", token.ownerID, policy: policy) else { return nil }
             return APITokenIdentity(token: token, owner: owner)
         }
     }
@@ -82,7 +83,17 @@ extension SQLiteStore: APITokenStore {
             scope: APITokenScope(rawValue: row["scope"]) ?? .user, displayPrefix: row["display_prefix"],
             createdAt: StoreCoding.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0), createdBy: row["created_by"],
             expiresAt: StoreCoding.date(row["expires_at"]), lastUsedAt: StoreCoding.date(row["last_used_at"]),
-            revokedAt: StoreCoding.date(row["revoked_at"])
+            revokedAt: StoreCoding.date(row["revoked_at"]), actAsCount: (row["act_as_count"] as Int?) ?? 0
         )
+    }
+
+    public func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws {
+        try await write("record act-as") { db in
+            try db.execute(sql: "UPDATE api_tokens SET act_as_count = act_as_count + 1 WHERE id = ?", arguments: [tokenID])
+            try Self.appendAudit(db, AuditEvent(
+                audit, action: .apiTokenActedAs, target: targetEmail, before: nil,
+                after: .object(["token": .string(tokenID), "owner": .string(ownerEmail)])
+            ))
+        }
     }
 }

@@ -4,7 +4,8 @@ import PortcullisCore
 
 extension SQLiteStore: AdministrationStore {
     public func teammates(matching query: TeammateQuery) async throws -> [UserIdentity] {
-        try await read("list teammates") { db in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await read("list teammates") { db in
             var filters: [String] = []
             var arguments: StatementArguments = []
             if let text = query.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
@@ -19,15 +20,16 @@ extension SQLiteStore: AdministrationStore {
             let condition = filters.isEmpty ? "" : "WHERE " + filters.joined(separator: " AND ")
             let users = try Row.fetchAll(db, sql: "SELECT * FROM users \(condition) ORDER BY email_key", arguments: arguments)
                 .map(SQLiteRows.user)
-            let groupsByUser = try Self.groupsByUser(db, userIDs: users.map(\.id))
+            let groupsByUser = try Self.groupsByUser(db, userIDs: users.map(\.id), policy: policy)
             let defaults: DefaultMemberPermissions = try Self.setting(db, SettingKey.defaultMemberPermissions) ?? .allOn
             let flags: FeatureFlags = try Self.setting(db, SettingKey.featureFlags) ?? .defaults
             return users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: defaults, flags: flags) }
         }
     }
 
-    /// Memberships of many users at once (one query, not one per user).
-    static func groupsByUser(_ db: Database, userIDs: [String]) throws -> [String: [GroupRecord]] {
+    /// Memberships of many users at once (one query, not one per user), of the sources that
+    /// count.
+    static func groupsByUser(_ db: Database, userIDs: [String], policy: GroupSourcePolicy) throws -> [String: [GroupRecord]] {
         guard !userIDs.isEmpty else { return [:] }
         var result: [String: [GroupRecord]] = [:]
         // Chunks stay under SQLite's limit on bound parameters.
@@ -37,10 +39,11 @@ extension SQLiteStore: AdministrationStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.user_id AS member_id, \(SQLiteRows.groupColumns) FROM group_members m
+                    SELECT m.user_id AS member_id, \(SQLiteRows.groupColumns), group_concat(m.source) AS sources FROM group_members m
                     JOIN groups g ON g.id = m.group_id
                     LEFT JOIN group_roles r ON r.group_id = g.id
-                    WHERE m.user_id IN (\(marks)) ORDER BY g.name
+                    WHERE m.user_id IN (\(marks)) AND m.source IN \(StoreCoding.sourceList(policy))
+                    GROUP BY m.user_id, g.id ORDER BY g.name
                     """,
                 arguments: StatementArguments(chunk)
             )
@@ -56,8 +59,9 @@ extension SQLiteStore: AdministrationStore {
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
-        try await write("change user roles") { db in
-            guard let identity = try Self.userIdentity(db, where: "id = ?", userID) else { return nil }
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("change user roles") { db in
+            guard let identity = try Self.userIdentity(db, where: "id = ?", userID, policy: policy) else { return nil }
             let state = RoleChangeState(
                 user: identity, holders: try Self.roleHolders(db), mappedGroupCount: try Self.mappedGroupCount(db)
             )
@@ -87,14 +91,27 @@ extension SQLiteStore: AdministrationStore {
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
         try await write("change group roles") { db in
-            guard let group = try Self.group(db, named: name) else { return nil }
+            let existing = try Self.group(db, named: name)
             let state = RoleChangeState(
-                group: group.group, holders: try Self.roleHolders(db), mappedGroupCount: try Self.mappedGroupCount(db)
+                group: existing?.group, holders: try Self.roleHolders(db), mappedGroupCount: try Self.mappedGroupCount(db)
             )
             switch decide(state) {
             case .failure(let refusal):
                 return .failure(refusal)
             case .success(let assignment):
+                let group: GroupSummary
+                if let existing {
+                    group = existing
+                } else {
+                    // A mapping may name a group before SCIM or a sign-in brings it.
+                    guard assignment != nil else { return nil }
+                    let id = UUID().uuidString.lowercased()
+                    try db.execute(
+                        sql: "INSERT INTO groups (id, name, display_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [id, name, name, StoreCoding.seconds(audit.at), StoreCoding.seconds(audit.at)]
+                    )
+                    group = GroupSummary(group: GroupRecord(id: id, name: name, displayName: name), memberCount: 0)
+                }
                 let before = group.group.roles
                 if let assignment {
                     try db.execute(
@@ -124,8 +141,10 @@ extension SQLiteStore: AdministrationStore {
         try await read("read role holders") { db in try Self.roleHolders(db) }
     }
 
+    /// Principals holding roles. Groups hold nothing while `group_based_permissions` is off.
     static func roleHolders(_ db: Database) throws -> RoleHolders {
         var holders = RoleHolders()
+        let flags: FeatureFlags = try setting(db, SettingKey.featureFlags) ?? .defaults
         let users = try Row.fetchAll(
             db,
             sql: """
@@ -142,7 +161,7 @@ extension SQLiteStore: AdministrationStore {
         let groups = try Row.fetchAll(
             db, sql: "SELECT g.name, r.primary_role, r.secondary FROM group_roles r JOIN groups g ON g.id = r.group_id"
         )
-        for row in groups {
+        for row in groups where flags.groupBasedPermissions {
             holders.add(.group(row["name"]), holding: RoleAssignment(
                 primary: StoreCoding.primaryRole(row["primary_role"]),
                 secondary: StoreCoding.secondaryRoles(row["secondary"])
@@ -160,7 +179,7 @@ extension SQLiteStore: AdministrationStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(SQLiteRows.groupColumns), (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members
+                    SELECT \(SQLiteRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
                     FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id ORDER BY g.name
                     """
             ).map { GroupSummary(group: SQLiteRows.group($0), memberCount: $0["members"]) }
@@ -175,7 +194,7 @@ extension SQLiteStore: AdministrationStore {
         try Row.fetchOne(
             db,
             sql: """
-                SELECT \(SQLiteRows.groupColumns), (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) AS members
+                SELECT \(SQLiteRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
                 FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.name = ?
                 """,
             arguments: [name]
@@ -228,28 +247,48 @@ extension SQLiteStore: AdministrationStore {
         }
     }
 
-    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, audit: AuditContext) async throws {
+    public func setDefaultMemberPermissions(_ permissions: DefaultMemberPermissions, expectedVersion: Int?, audit: AuditContext) async throws -> Int {
         try await write("write default member permissions") { db in
-            let before: DefaultMemberPermissions = try Self.setting(db, SettingKey.defaultMemberPermissions) ?? .allOn
+            try Self.checkVersion(db, SettingKey.defaultMemberPermissions, expected: expectedVersion)
+            let before = try Self.versionedSetting(db, SettingKey.defaultMemberPermissions, default: DefaultMemberPermissions.allOn)
+            guard before.value != permissions else { return before.version }
             try Self.setSetting(db, SettingKey.defaultMemberPermissions, permissions)
-            if before != permissions {
-                try Self.appendAudit(db, AuditEvent(
-                    audit, action: .defaultMemberPermissionsChanged, target: "default_member_permissions",
-                    before: StoreCoding.jsonValue(before), after: StoreCoding.jsonValue(permissions)
-                ))
-            }
+            try Self.appendAudit(db, AuditEvent(
+                audit, action: .defaultMemberPermissionsChanged, target: "default_member_permissions",
+                before: StoreCoding.jsonValue(before.value), after: StoreCoding.jsonValue(permissions)
+            ))
+            return try Self.versionedSetting(db, SettingKey.defaultMemberPermissions, default: permissions).version
         }
     }
 
-    public func setFeatureFlags(_ flags: FeatureFlags, audit: AuditContext) async throws {
-        try await write("write feature flags") { db in
-            let before: FeatureFlags = try Self.setting(db, SettingKey.featureFlags) ?? .defaults
-            try Self.setSetting(db, SettingKey.featureFlags, flags)
-            if before != flags {
+    public func changeFeatureFlags(
+        expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (FlagChangeState) -> Result<(FeatureFlags, FlagChangeImpact), RoleChangeRefusal>
+    ) async throws -> Result<Versioned<FeatureFlags>, RoleChangeRefusal> {
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("write feature flags") { db in
+            try Self.checkVersion(db, SettingKey.featureFlags, expected: expectedVersion)
+            let current = try Self.versionedSetting(db, SettingKey.featureFlags, default: FeatureFlags.defaults)
+            let users = try Row.fetchAll(db, sql: "SELECT * FROM users WHERE active = 1 ORDER BY email_key").map(SQLiteRows.user)
+            let groupsByUser = try Self.groupsByUser(db, userIDs: users.map(\.id), policy: policy)
+            let defaults: DefaultMemberPermissions = try Self.setting(db, SettingKey.defaultMemberPermissions) ?? .allOn
+            let identities = users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: defaults, flags: current.value) }
+            let state = FlagChangeState(current: current, users: identities, holders: try Self.roleHolders(db))
+            switch decide(state) {
+            case .failure(let refusal):
+                return .failure(refusal)
+            case .success(let (flags, impact)):
+                guard flags != current.value else { return .success(current) }
+                try Self.setSetting(db, SettingKey.featureFlags, flags)
+                var after = StoreCoding.jsonValue(flags)
+                if !impact.superAdminsDemoted.isEmpty, case .object(var fields) = after {
+                    fields["super_admins_demoted"] = .array(impact.superAdminsDemoted.map(JSONValue.string))
+                    after = .object(fields)
+                }
                 try Self.appendAudit(db, AuditEvent(
-                    audit, action: .featureFlagsChanged, target: "feature_flags",
-                    before: StoreCoding.jsonValue(before), after: StoreCoding.jsonValue(flags)
+                    audit, action: .featureFlagsChanged, target: "feature_flags", before: StoreCoding.jsonValue(current.value), after: after
                 ))
+                return .success(try Self.versionedSetting(db, SettingKey.featureFlags, default: flags))
             }
         }
     }

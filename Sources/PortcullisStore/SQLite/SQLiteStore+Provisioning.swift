@@ -5,34 +5,43 @@ import PortcullisCore
 extension SQLiteStore: ProvisioningStore {
     public func provisionUser(_ user: ProvisionedUser, audit: AuditContext) async throws -> UserRecord {
         try await write("provision user") { db in
-            let key = StoreCoding.emailKey(user.email)
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email_key = ?", arguments: [key]) == true {
-                throw StoreConflict("a user with userName \(user.email) exists")
+            guard try Self.emailAvailable(db, user.email, except: nil) else {
+                throw StoreConflict("a user with userName \(user.email) (or one it looks like) exists")
             }
             let id = UUID().uuidString.lowercased()
+            let at = StoreCoding.seconds(audit.at)
             try db.execute(
                 sql: """
-                    INSERT INTO users (id, email, email_key, name, department, active, external_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO users (id, email, email_key, name, department, active, external_id, scim_document, version, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
                     """,
-                arguments: [id, user.email, key, user.name, user.department, user.active ? 1 : 0, user.externalID, StoreCoding.seconds(audit.at)]
+                arguments: [id, user.email, StoreCoding.emailKey(user.email), user.name, user.department, user.active ? 1 : 0,
+                            user.externalID, StoreCoding.documentText(user.document), at, at]
             )
             try Self.appendAudit(db, AuditEvent(audit, action: .userProvisioned, target: user.email, before: nil, after: StoreCoding.provisioned(user)))
             return try Self.requireUser(db, id: id)
         }
     }
 
-    public func updateProvisionedUser(id: String, _ user: ProvisionedUser, audit: AuditContext) async throws -> (UserRecord, DeprovisioningOutcome)? {
+    public func updateProvisionedUser(
+        id: String, _ user: ProvisionedUser, expectedVersion: Int?, audit: AuditContext
+    ) async throws -> (UserRecord, DeprovisioningOutcome)? {
         try await write("update provisioned user") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]) else { return nil }
             let before = SQLiteRows.user(row)
-            let key = StoreCoding.emailKey(user.email)
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE email_key = ? AND id != ?", arguments: [key, id]) == true {
-                throw StoreConflict("a user with userName \(user.email) exists")
+            if let expectedVersion, expectedVersion != before.version {
+                throw StoreVersionConflict(expected: expectedVersion, current: before.version)
+            }
+            guard try Self.emailAvailable(db, user.email, except: id) else {
+                throw StoreConflict("a user with userName \(user.email) (or one it looks like) exists")
             }
             try db.execute(
-                sql: "UPDATE users SET email = ?, email_key = ?, name = ?, department = ?, active = ?, external_id = ? WHERE id = ?",
-                arguments: [user.email, key, user.name, user.department, user.active ? 1 : 0, user.externalID, id]
+                sql: """
+                    UPDATE users SET email = ?, email_key = ?, name = ?, department = ?, active = ?, external_id = ?, scim_document = ?,
+                        version = version + 1, updated_at = ? WHERE id = ?
+                    """,
+                arguments: [user.email, StoreCoding.emailKey(user.email), user.name, user.department, user.active ? 1 : 0, user.externalID,
+                            StoreCoding.documentText(user.document), StoreCoding.seconds(audit.at), id]
             )
             var outcome = DeprovisioningOutcome.none
             if !user.active {
@@ -49,10 +58,13 @@ extension SQLiteStore: ProvisioningStore {
         }
     }
 
-    public func deleteProvisionedUser(id: String, audit: AuditContext) async throws -> DeprovisioningOutcome? {
+    public func deleteProvisionedUser(id: String, expectedVersion: Int?, audit: AuditContext) async throws -> DeprovisioningOutcome? {
         try await write("delete provisioned user") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]) else { return nil }
             let user = SQLiteRows.user(row)
+            if let expectedVersion, expectedVersion != user.version {
+                throw StoreVersionConflict(expected: expectedVersion, current: user.version)
+            }
             let outcome = try Self.endEverything(db, userID: id, at: audit.at, by: audit.actor, reason: "deleted by the identity provider")
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             try Self.appendAudit(db, AuditEvent(
@@ -74,7 +86,9 @@ extension SQLiteStore: ProvisioningStore {
             arguments: [seconds, actor, reason, userID]
         )
         try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL", arguments: [seconds, userID])
-        return DeprovisioningOutcome(revokedSessions: SQLiteRows.hashes(rows), revokedTokens: db.changesCount)
+        let tokens = db.changesCount
+        try db.execute(sql: "DELETE FROM refresh_tokens WHERE user_id = ?", arguments: [userID])
+        return DeprovisioningOutcome(revokedSessions: SQLiteRows.hashes(rows), revokedTokens: tokens)
     }
 
     static func requireUser(_ db: Database, id: String) throws -> UserRecord {
@@ -94,64 +108,129 @@ extension SQLiteStore: ProvisioningStore {
         }
     }
 
-    public func provisionGroup(name: String, externalID: String?, members: [String], audit: AuditContext) async throws -> ProvisionedGroup {
+    // MARK: groups
+
+    public func provisionGroup(_ draft: GroupDraft, audit: AuditContext) async throws -> ProvisionedGroup {
         try await write("provision group") { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM groups WHERE name = ?", arguments: [name]) == true {
-                throw StoreConflict("a group with displayName \(name) exists")
+            try Self.requireUsers(db, draft.members)
+            let at = StoreCoding.seconds(audit.at)
+            let id: String
+            let before: ProvisionedGroup?
+            if let existing = try Row.fetchOne(db, sql: "SELECT id, provisioned FROM groups WHERE name = ?", arguments: [draft.name]) {
+                guard (existing["provisioned"] as Int) == 0 else { throw StoreConflict("a group with displayName \(draft.name) exists") }
+                // Adopted: a group a role mapping or a sign-in named before SCIM brought it.
+                id = existing["id"]
+                before = try Self.anyGroup(db, id: id)
+                try db.execute(
+                    sql: """
+                        UPDATE groups SET provisioned = 1, external_id = ?, description = ?, version = version + 1, updated_at = ? WHERE id = ?
+                        """,
+                    arguments: [draft.externalID, draft.description, at, id]
+                )
+                try db.execute(sql: "DELETE FROM group_members WHERE group_id = ? AND source = 'scim'", arguments: [id])
+            } else {
+                id = UUID().uuidString.lowercased()
+                before = nil
+                try db.execute(
+                    sql: """
+                        INSERT INTO groups (id, name, display_name, external_id, description, provisioned, version, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?)
+                        """,
+                    arguments: [id, draft.name, draft.name, draft.externalID, draft.description, at, at]
+                )
             }
-            let id = UUID().uuidString.lowercased()
-            try db.execute(
-                sql: "INSERT INTO groups (id, name, display_name, external_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, name, name, externalID, StoreCoding.seconds(audit.at)]
-            )
-            try Self.setMembers(db, groupID: id, members: members)
+            try Self.addMembers(db, groupID: id, members: draft.members)
             let group = try Self.requireGroup(db, id: id)
-            try Self.appendAudit(db, AuditEvent(audit, action: .groupProvisioned, target: name, before: nil, after: StoreCoding.members(group)))
+            try Self.appendAudit(db, AuditEvent(
+                audit, action: .groupProvisioned, target: draft.name, before: before.map(StoreCoding.members), after: StoreCoding.members(group)
+            ))
             return group
         }
     }
 
-    public func replaceProvisionedGroup(
-        id: String, name: String, externalID: String?, members: [String], audit: AuditContext
-    ) async throws -> ProvisionedGroup? {
-        try await write("replace provisioned group") { db in
+    public func updateProvisionedGroup(
+        id: String, _ draft: GroupDraft, expectedVersion: Int?, audit: AuditContext,
+        decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<ProvisionedGroup, RoleChangeRefusal>? {
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("update provisioned group") { db in
             guard let before = try Self.provisionedGroup(db, id: id) else { return nil }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM groups WHERE name = ? AND id != ?", arguments: [name, id]) == true {
-                throw StoreConflict("a group with displayName \(name) exists")
+            if let expectedVersion, expectedVersion != before.group.version {
+                throw StoreVersionConflict(expected: expectedVersion, current: before.group.version)
             }
-            try db.execute(sql: "UPDATE groups SET name = ?, display_name = ?, external_id = ? WHERE id = ?", arguments: [name, name, externalID, id])
-            try db.execute(sql: "DELETE FROM group_members WHERE group_id = ?", arguments: [id])
-            try Self.setMembers(db, groupID: id, members: members)
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM groups WHERE name = ? AND id != ?", arguments: [draft.name, id]) == true {
+                throw StoreConflict("a group with displayName \(draft.name) exists")
+            }
+            try Self.requireUsers(db, draft.members)
+            let current = Set(before.members.map(\.id))
+            let wanted = Set(draft.members)
+            let leaving = current.subtracting(wanted)
+            let state = MembershipChangeState(
+                group: before.group, losing: try Self.losing(db, groupID: id, users: leaving, policy: policy),
+                holders: try Self.roleHolders(db), groupDeleted: false
+            )
+            if let refusal = decide(state) { return .failure(refusal) }
+            try db.execute(
+                sql: "UPDATE groups SET name = ?, display_name = ?, external_id = ?, description = ?, version = version + 1, updated_at = ? WHERE id = ?",
+                arguments: [draft.name, draft.name, draft.externalID, draft.description, StoreCoding.seconds(audit.at), id]
+            )
+            for member in leaving {
+                try db.execute(sql: "DELETE FROM group_members WHERE group_id = ? AND user_id = ? AND source = 'scim'", arguments: [id, member])
+            }
+            try Self.addMembers(db, groupID: id, members: Array(wanted.subtracting(current)))
             let after = try Self.requireGroup(db, id: id)
-            try Self.appendAudit(db, AuditEvent(audit, action: .groupProvisioned, target: name, before: StoreCoding.members(before), after: StoreCoding.members(after)))
-            return after
+            try Self.appendAudit(db, AuditEvent(
+                audit, action: .groupProvisioned, target: draft.name, before: StoreCoding.members(before), after: StoreCoding.members(after)
+            ))
+            return .success(after)
         }
     }
 
-    public func changeGroupMembers(id: String, adding: [String], removing: [String], audit: AuditContext) async throws -> ProvisionedGroup? {
-        try await write("change group members") { db in
+    public func deleteProvisionedGroup(
+        id: String, expectedVersion: Int?, audit: AuditContext, decide: @escaping @Sendable (MembershipChangeState) -> RoleChangeRefusal?
+    ) async throws -> Result<Void, RoleChangeRefusal>? {
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("delete provisioned group") { db in
             guard let before = try Self.provisionedGroup(db, id: id) else { return nil }
-            for member in removing {
-                try db.execute(sql: "DELETE FROM group_members WHERE group_id = ? AND user_id = ?", arguments: [id, member])
+            if let expectedVersion, expectedVersion != before.group.version {
+                throw StoreVersionConflict(expected: expectedVersion, current: before.group.version)
             }
-            try Self.setMembers(db, groupID: id, members: adding)
-            let after = try Self.requireGroup(db, id: id)
+            let others = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM group_members WHERE group_id = ? AND source != 'scim'", arguments: [id]) ?? 0
+            let keep = before.group.roles != nil || others > 0
+            let state = MembershipChangeState(
+                group: before.group, losing: try Self.losing(db, groupID: id, users: Set(before.members.map(\.id)), policy: policy),
+                holders: try Self.roleHolders(db), groupDeleted: !keep
+            )
+            if let refusal = decide(state) { return .failure(refusal) }
+            try db.execute(sql: "DELETE FROM group_members WHERE group_id = ? AND source = 'scim'", arguments: [id])
+            if keep {
+                try db.execute(
+                    sql: "UPDATE groups SET provisioned = 0, external_id = NULL, version = version + 1, updated_at = ? WHERE id = ?",
+                    arguments: [StoreCoding.seconds(audit.at), id]
+                )
+            } else {
+                try db.execute(sql: "DELETE FROM groups WHERE id = ?", arguments: [id])
+            }
             try Self.appendAudit(db, AuditEvent(
-                audit, action: .groupProvisioned, target: after.group.name, before: StoreCoding.members(before), after: StoreCoding.members(after)
+                audit, action: .groupDeprovisioned, target: before.group.name, before: StoreCoding.members(before),
+                after: keep ? .object(["kept_for": .string(before.group.roles != nil ? "role mapping" : "sign-in memberships")]) : nil
             ))
-            return after
+            return .success(())
         }
     }
 
-    public func deleteProvisionedGroup(id: String, audit: AuditContext) async throws -> Bool {
-        try await write("delete provisioned group") { db in
-            guard let before = try Self.provisionedGroup(db, id: id) else { return false }
-            try db.execute(sql: "DELETE FROM groups WHERE id = ?", arguments: [id])
-            try Self.appendAudit(db, AuditEvent(
-                audit, action: .groupDeprovisioned, target: before.group.name, before: StoreCoding.members(before), after: nil
-            ))
-            return true
+    /// Of `users` (leaving the group's SCIM membership), those who will not be members through
+    /// another source, as they are now.
+    static func losing(_ db: Database, groupID: String, users: Set<String>, policy: GroupSourcePolicy) throws -> [UserIdentity] {
+        var result: [UserIdentity] = []
+        for userID in users.sorted() {
+            let stays = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ? AND source != 'scim' AND source IN \(StoreCoding.sourceList(policy))",
+                arguments: [groupID, userID]
+            ) == true
+            if !stays, let identity = try userIdentity(db, where: "id = ?", userID, policy: policy) { result.append(identity) }
         }
+        return result
     }
 
     public func provisionedGroup(id: String) async throws -> ProvisionedGroup? {
@@ -160,22 +239,39 @@ extension SQLiteStore: ProvisioningStore {
 
     public func provisionedGroups(offset: Int, limit: Int) async throws -> (groups: [ProvisionedGroup], total: Int) {
         try await read("list groups") { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM groups") ?? 0
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM groups ORDER BY name LIMIT ? OFFSET ?", arguments: [max(0, limit), max(0, offset)])
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM groups WHERE provisioned = 1") ?? 0
+            let ids = try String.fetchAll(
+                db, sql: "SELECT id FROM groups WHERE provisioned = 1 ORDER BY name LIMIT ? OFFSET ?", arguments: [max(0, limit), max(0, offset)]
+            )
             return (try ids.compactMap { try Self.provisionedGroup(db, id: $0) }, total)
         }
     }
 
-    static func setMembers(_ db: Database, groupID: String, members: [String]) throws {
+    /// Throws ``StoreUnknownReferences`` for ids that are not users.
+    static func requireUsers(_ db: Database, _ ids: [String]) throws {
+        var unknown: [String] = []
+        for id in Set(ids).sorted() where try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE id = ?", arguments: [id]) != true {
+            unknown.append(id)
+        }
+        if !unknown.isEmpty { throw StoreUnknownReferences(unknown) }
+    }
+
+    static func addMembers(_ db: Database, groupID: String, members: [String]) throws {
         for member in Set(members) {
             try db.execute(
-                sql: "INSERT OR IGNORE INTO group_members (group_id, user_id) SELECT ?, id FROM users WHERE id = ?",
+                sql: "INSERT OR IGNORE INTO group_members (group_id, user_id, source) SELECT ?, id, 'scim' FROM users WHERE id = ?",
                 arguments: [groupID, member]
             )
         }
     }
 
+    /// A group SCIM manages, with its SCIM members.
     static func provisionedGroup(_ db: Database, id: String) throws -> ProvisionedGroup? {
+        guard let group = try anyGroup(db, id: id), group.group.provisioned else { return nil }
+        return group
+    }
+
+    static func anyGroup(_ db: Database, id: String) throws -> ProvisionedGroup? {
         guard let row = try Row.fetchOne(
             db,
             sql: "SELECT \(SQLiteRows.groupColumns) FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.id = ?",
@@ -183,14 +279,62 @@ extension SQLiteStore: ProvisioningStore {
         ) else { return nil }
         let members = try Row.fetchAll(
             db,
-            sql: "SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.email_key",
+            sql: "SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ? AND m.source = 'scim' ORDER BY u.email_key",
             arguments: [id]
         ).map(SQLiteRows.user)
         return ProvisionedGroup(group: SQLiteRows.group(row), members: members)
     }
 
     static func requireGroup(_ db: Database, id: String) throws -> ProvisionedGroup {
-        guard let group = try provisionedGroup(db, id: id) else { throw StoreError(operation: "read group", reason: "the group vanished") }
+        guard let group = try anyGroup(db, id: id) else { throw StoreError(operation: "read group", reason: "the group vanished") }
         return group
+    }
+}
+
+extension SQLiteStore: IdentityGrantStore {
+    public func saveRefreshToken(userID: String, sealed: [UInt8], at: Date) async throws {
+        try await write("save refresh token") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO refresh_tokens (user_id, sealed, refreshed_at) VALUES (?, ?, ?)
+                    ON CONFLICT(user_id) DO UPDATE SET sealed = excluded.sealed, refreshed_at = excluded.refreshed_at
+                    """,
+                arguments: [userID, Data(sealed), StoreCoding.seconds(at)]
+            )
+        }
+    }
+
+    public func refreshToken(userID: String) async throws -> StoredRefreshToken? {
+        try await read("read refresh token") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE user_id = ?", arguments: [userID]).map(Self.refreshToken)
+        }
+    }
+
+    public func refreshTokensDue(refreshedBefore: Date, now: Date, limit: Int) async throws -> [StoredRefreshToken] {
+        try await read("read refresh tokens due") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.* FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+                    WHERE t.refreshed_at < ? AND u.active = 1 AND EXISTS (
+                        SELECT 1 FROM sessions s WHERE s.user_id = t.user_id AND s.revoked_at IS NULL AND s.absolute_expires_at > ?)
+                    ORDER BY t.refreshed_at LIMIT ?
+                    """,
+                arguments: [StoreCoding.seconds(refreshedBefore), StoreCoding.seconds(now), max(0, limit)]
+            ).map(Self.refreshToken)
+        }
+    }
+
+    public func deleteRefreshToken(userID: String) async throws {
+        try await write("delete refresh token") { db in
+            try db.execute(sql: "DELETE FROM refresh_tokens WHERE user_id = ?", arguments: [userID])
+        }
+    }
+
+    static func refreshToken(_ row: Row) -> StoredRefreshToken {
+        let sealed: Data = row["sealed"]
+        return StoredRefreshToken(
+            userID: row["user_id"], sealed: Array(sealed), refreshedAt: StoreCoding.date(row["refreshed_at"]) ?? Date(timeIntervalSince1970: 0)
+        )
     }
 }

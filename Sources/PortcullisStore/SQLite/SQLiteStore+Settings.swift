@@ -17,9 +17,37 @@ extension SQLiteStore: SettingsStore, OneTimeValueStore {
 
     static func setSetting<T: Encodable>(_ db: Database, _ key: String, _ value: T) throws {
         try db.execute(
-            sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            sql: """
+                INSERT INTO settings (key, value, version) VALUES (?, ?, 1)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value, version = settings.version + 1
+                """,
             arguments: [key, StoreCoding.json(value)]
         )
+    }
+
+    /// A setting and its version (0 while it was never written).
+    static func versionedSetting<T: Decodable & Hashable & Sendable>(_ db: Database, _ key: String, default value: T) throws -> Versioned<T> {
+        guard let row = try Row.fetchOne(db, sql: "SELECT value, version FROM settings WHERE key = ?", arguments: [key]) else {
+            return Versioned(value, version: 0)
+        }
+        return Versioned(StoreCoding.decode(T.self, row["value"]) ?? value, version: row["version"])
+    }
+
+    /// Throws ``StoreVersionConflict`` unless the setting is at `expected` (`nil` accepts any).
+    static func checkVersion(_ db: Database, _ key: String, expected: Int?) throws {
+        guard let expected else { return }
+        let current = try Int.fetchOne(db, sql: "SELECT version FROM settings WHERE key = ?", arguments: [key]) ?? 0
+        guard current == expected else { throw StoreVersionConflict(expected: expected, current: current) }
+    }
+
+    public func versionedDefaultMemberPermissions() async throws -> Versioned<DefaultMemberPermissions> {
+        try await read("read default member permissions") { db in
+            try Self.versionedSetting(db, SettingKey.defaultMemberPermissions, default: DefaultMemberPermissions.allOn)
+        }
+    }
+
+    public func versionedFeatureFlags() async throws -> Versioned<FeatureFlags> {
+        try await read("read feature flags") { db in try Self.versionedSetting(db, SettingKey.featureFlags, default: FeatureFlags.defaults) }
     }
 
     public func defaultMemberPermissions() async throws -> DefaultMemberPermissions {

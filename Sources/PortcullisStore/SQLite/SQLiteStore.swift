@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import PortcullisCore
 
 /// The embedded store: one SQLite file in WAL mode, `synchronous = FULL` so that an
@@ -10,6 +11,8 @@ public final class SQLiteStore: Sendable {
     public let path: String
     /// Told how long each operation took (the store latency metric).
     let observer: (any StoreOperationObserver)?
+    /// `identity.groups.source`: which memberships count for effective roles.
+    let membershipPolicy = Mutex<GroupSourcePolicy>(.both)
 
     /// Opens (creating if needed) and migrates the database. Blocking file I/O: call at start-up.
     public init(path: String, observer: (any StoreOperationObserver)? = nil) throws {

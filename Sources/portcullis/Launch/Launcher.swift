@@ -92,11 +92,20 @@ struct Launcher {
                 throw StartupError(description: "identity.scim token: \(error)")
             }
         }
+        var refreshTokenKey: String?
+        if let key = configuration.identity.oidc?.refreshTokenKey {
+            do {
+                refreshTokenKey = try SecretReader.read(key)
+            } catch {
+                throw StartupError(description: "identity.oidc refresh token key: \(error)")
+            }
+        }
         readiness.register("listener", waitingFor: "the TLS listener is not bound yet")
         assembly = try await GatewayAssembly(
             configuration: configuration,
             dependencies: .init(
                 store: store, changeFeed: opened.changeFeed, geoIP: cachedGeoIP, clientSecret: secret, scimToken: scimToken,
+                refreshTokenKey: refreshTokenKey,
                 metricsFactory: MetricsSystem.factory,
                 accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
                 logger: logger, group: MultiThreadedEventLoopGroup.singleton

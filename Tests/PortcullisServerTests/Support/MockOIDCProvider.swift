@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import PortcullisTestSupport
 
 /// A third-party OpenID Provider from PyPI (`oidc-provider-mock`), started by the test as a
@@ -14,9 +17,16 @@ final class MockOIDCProvider: Sendable {
     }
 
     /// Starts the provider, runs `body` and stops the provider however `body` ends.
-    static func withRunning<T>(users: [[String: Any]], _ body: (MockOIDCProvider) async throws -> T) async throws -> T {
+    /// - Parameter claimsOnlyInUserInfo: run it through `Tests/Interop/oidc_provider_userinfo_only.py`,
+    ///   so that the ID token carries the subject only and every other claim comes from UserInfo.
+    static func withRunning<T>(
+        users: [[String: Any]], claimsOnlyInUserInfo: Bool = false, _ body: (MockOIDCProvider) async throws -> T
+    ) async throws -> T {
         let port = try await TestUpstream.deadPort()
-        var arguments = ["python3", "-m", "oidc_provider_mock", "--port", String(port), "--require-nonce", "true"]
+        let program = claimsOnlyInUserInfo
+            ? ["python3", FixturePaths.repositoryRoot + "/Tests/Interop/oidc_provider_userinfo_only.py"]
+            : ["python3", "-m", "oidc_provider_mock"]
+        var arguments = program + ["--port", String(port), "--require-nonce", "true"]
         for user in users {
             let data = try JSONSerialization.data(withJSONObject: user)
             arguments += ["--user-claims", String(decoding: data, as: UTF8.self)]
@@ -34,5 +44,29 @@ final class MockOIDCProvider: Sendable {
     private init(process: ChildProcess, port: Int) {
         self.process = process
         self.port = port
+    }
+
+    /// Changes a user's claims at the provider (`PUT /users/{sub}`).
+    func setClaims(_ claims: [String: Any], of subject: String) async throws {
+        try await send("PUT", "/users/\(subject)", body: try JSONSerialization.data(withJSONObject: claims))
+    }
+
+    /// Revokes the user's access and refresh tokens: a refresh now answers `invalid_grant`.
+    func revokeTokens(of subject: String) async throws {
+        try await send("POST", "/users/\(subject)/revoke-tokens", body: nil)
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) async throws {
+        guard let url = URL(string: issuer + path) else { throw TestFailure("bad URL \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) else {
+            throw TestFailure("\(method) \(path) answered \(String(describing: response))")
+        }
     }
 }

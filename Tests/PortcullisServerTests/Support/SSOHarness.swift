@@ -61,14 +61,20 @@ final class SSOHarness: Sendable {
     ///   - publicPort: a proxy in front of the gateway (nginx, Caddy) serves the origin users
     ///     see on this port; `public_url` and the IdP's redirect URIs name it.
     ///   - serverExtra: more `server:` keys (indented two spaces), such as `trusted_proxies`.
+    ///   - oidc: extra keys under `identity.oidc` (indented YAML lines), such as
+    ///     `trust_email: true` or `refresh_token_key_file: refresh-key` (the harness writes that file).
+    ///   - identity: extra keys under `identity`, such as `groups: { source: scim }`.
+    ///   - behaviour: how the development IdP states claims.
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
         postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
-        publicPort: Int? = nil, serverExtra: String = ""
+        publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "",
+        behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = []
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
         try certificates.write("test-client-secret-\(UUID().uuidString)", "client-secret")
+        try certificates.write("refresh-token-key-\(UUID().uuidString)", "refresh-key")
         let upstream = try await TestUpstream.start()
         let gatewayPort = try await TestUpstream.deadPort()
         let idpPort = try await TestUpstream.deadPort()
@@ -89,9 +95,11 @@ final class SSOHarness: Sendable {
             ca_file: ca.pem
             scopes: [openid, email, profile]
             claims: { groups: groups, department: department, name: name }
+        \(oidc)
           bearer:
             audiences: [portcullis-api]
         \(scimToken != nil ? "  scim: { token_file: scim-token }" : "")
+        \(identity)
         \(sessions)
         store:
         \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
@@ -105,7 +113,7 @@ final class SSOHarness: Sendable {
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
         return try await SSOHarness(
             certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort,
-            publicPort: publicPort ?? gatewayPort, idpPort: idpPort, registry: registry
+            publicPort: publicPort ?? gatewayPort, idpPort: idpPort, registry: registry, behaviour: behaviour, extraUsers: extraUsers
         )
     }
 
@@ -113,7 +121,8 @@ final class SSOHarness: Sendable {
     ///   listener; otherwise metrics go to a test factory.
     private init(
         certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int,
-        publicPort: Int, idpPort: Int, registry: PrometheusCollectorRegistry?
+        publicPort: Int, idpPort: Int, registry: PrometheusCollectorRegistry?,
+        behaviour: DevIdentityProvider.Behaviour, extraUsers: [DevIdentityDirectory.User]
     ) async throws {
         self.certificates = certificates
         self.upstream = upstream
@@ -140,6 +149,7 @@ final class SSOHarness: Sendable {
         }
         let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
         let scimToken = configuration.identity.scim.map { try? SecretReader.read($0.token) } ?? nil
+        let refreshTokenKey = configuration.identity.oidc?.refreshTokenKey.map { try? SecretReader.read($0) } ?? nil
         let directory = DevIdentityDirectory(
             issuer: "https://localhost:\(idpPort)",
             listen: ListenAddress(host: "127.0.0.1", port: idpPort),
@@ -148,11 +158,11 @@ final class SSOHarness: Sendable {
                 redirectURIs: ["https://localhost:\(publicPort)/_portcullis/callback"],
                 backchannelLogoutURI: "https://localhost:\(publicPort)/_portcullis/backchannel-logout"
             ),
-            users: Self.users, accessTokenAudience: "portcullis-api"
+            users: Self.users + extraUsers, accessTokenAudience: "portcullis-api"
         )
         idp = try DevIdentityProvider(
             directory: directory, clientSecret: secret, signingKey: try await ES256SigningKey(keyID: "test-idp"),
-            backchannelTrust: try certificates.trustRoots(), logger: logs.logger("idp")
+            backchannelTrust: try certificates.trustRoots(), behaviour: behaviour, logger: logs.logger("idp")
         )
         let serverCertificate = try ServerCertificate.load(CertificateFiles(certificateFile: certificates.folder + "/server.pem", keyFile: certificates.folder + "/server-key.pem"))
         let idpTLS = NIOSSL.TLSConfiguration.makeServerConfiguration(
@@ -160,7 +170,7 @@ final class SSOHarness: Sendable {
         )
         assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
             store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret,
-            scimToken: scimToken, metricsFactory: metricsFactory,
+            scimToken: scimToken, refreshTokenKey: refreshTokenKey, metricsFactory: metricsFactory,
             accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
             group: MultiThreadedEventLoopGroup.singleton
         ))

@@ -1,0 +1,77 @@
+/// The safety rails of SPEC §1.4 for changes that move effective roles without naming a role:
+/// the `group_based_permissions` flag, and SCIM removing members from a group or deleting it.
+/// They run the same checks as a direct role change:
+///
+/// - only a super admin may cause any super admin to lose the role;
+/// - no role may lose its last holder (409 naming the role).
+///
+/// Pure functions of the state read inside the transaction that writes the change.
+public enum RoleChangeSafety {
+    /// Turning `group_based_permissions` from `current` to `proposed`. `users` are the active
+    /// users with their groups; `holders` are the principals holding roles under `current`.
+    public static func changeFeatureFlags(
+        actorIsSuperAdmin: Bool, from current: FeatureFlags, to proposed: FeatureFlags, users: [UserIdentity], holders: RoleHolders
+    ) -> Result<FlagChangeImpact, RoleChangeRefusal> {
+        var demoted: [String] = []
+        for user in users where user.user.active {
+            let before = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: current)
+            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: proposed)
+            if before.primary == .superAdmin, after.primary != .superAdmin { demoted.append(user.user.email) }
+        }
+        demoted.sort()
+        if let first = demoted.first, !actorIsSuperAdmin {
+            return .failure(RoleChangeRefusal(
+                code: .superAdminProtected, role: .primary(.superAdmin),
+                message: "turning group_based_permissions off would take super_admin from \(first)"
+                    + (demoted.count > 1 ? " and \(demoted.count - 1) more" : "") + "; only a super admin may do that"
+            ))
+        }
+        if current.groupBasedPermissions, !proposed.groupBasedPermissions, let role = holders.rolesLost(in: holders.withoutGroups()).first {
+            return .failure(RoleChangeRefusal(
+                code: .lastRoleHolder, role: role,
+                message: "only groups hold \(role); turning group_based_permissions off would leave no one holding it. Assign it to a user first"
+            ))
+        }
+        return .success(FlagChangeImpact(superAdminsDemoted: demoted))
+    }
+
+    /// SCIM taking users out of a group (removing members, replacing the member list, deleting
+    /// the group). `losing` are the users who will no longer be members at all, with their
+    /// groups as they are now. SCIM is never a super admin.
+    public static func removeMembers(
+        actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity]
+    ) -> RoleChangeRefusal? {
+        guard !actorIsSuperAdmin, group.roles?.primary == .superAdmin else { return nil }
+        for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
+            let before = user.effectiveRole
+            let remaining = user.groups.filter { $0.id != group.id }.map(\.mapping)
+            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: remaining, flags: user.flags)
+            if before.primary == .superAdmin, after.primary != .superAdmin {
+                return RoleChangeRefusal(
+                    code: .superAdminProtected, role: .primary(.superAdmin),
+                    message: "\(user.user.email) is a super admin through group \(group.name); only a super admin may take that away. "
+                        + "Ask a super admin to assign the role directly or to change the group's mapping first"
+                )
+            }
+        }
+        return nil
+    }
+
+    /// A group principal disappearing (deleted): none of its roles may lose their last holder.
+    public static func removePrincipal(_ principal: PrincipalReference, holders: RoleHolders) -> RoleChangeRefusal? {
+        guard let role = holders.rolesLost(in: holders.without(principal)).first else { return nil }
+        return RoleChangeRefusal(
+            code: .lastRoleHolder, role: role,
+            message: "\(principal) is the last principal holding \(role); assign it to someone else first"
+        )
+    }
+}
+
+/// What a flag change does to roles: recorded in its audit entry.
+public struct FlagChangeImpact: Hashable, Sendable {
+    public var superAdminsDemoted: [String]
+
+    public init(superAdminsDemoted: [String] = []) {
+        self.superAdminsDemoted = superAdminsDemoted
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import NIOHTTP1
+import PortcullisCore
+import PortcullisServer
+import Testing
+import PortcullisDataPath
+import PortcullisControlPlane
+import PortcullisDevelopment
+
+extension ServerTests {
+/// Safety rails on every path that changes an effective role (issue 12): the
+/// `group_based_permissions` flag, group mappings and SCIM run the checks of a direct role
+/// change, and settings changes are compare-and-set.
+@Suite("Identity: safety rails and compare-and-set settings")
+struct IdentitySafetyTests {
+    /// Root is the bootstrapped (direct) super admin; Ada is super admin only through the
+    /// IT-Admins group; Grace is a direct admin.
+    static func organisation(_ harness: SSOHarness) async throws -> (root: AdminClient, grace: AdminClient, ada: AdminClient) {
+        try await AdminAPITests.bootstrap(harness)
+        let root = try await AdminClient.signIn(harness, as: "root@example.com")
+        let ada = try await AdminClient.signIn(harness, as: "ada@example.com")
+        let grace = try await AdminClient.signIn(harness, as: "grace@example.com")
+        #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"super_admin"}"#).status == .ok)
+        return (root, grace, ada)
+    }
+
+    static func version(_ client: AdminClient, _ path: String) async throws -> Int {
+        try #require(try await client.call(.GET, path)["version"] as? Int)
+    }
+
+    @Test("an admin's flag change that would demote a super admin is refused; a super admin's is allowed and audited")
+    func flagDemotion() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes)
+        defer { Task { await harness.stop() } }
+        let (root, grace, ada) = try await Self.organisation(harness)
+        defer { Task { for client in [root, grace, ada] { await client.shutdown() } } }
+        #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin")
+
+        let version = try await Self.version(grace, "/settings/feature-flags")
+        let refused = try await grace.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions":false,"version":\#(version)}"#)
+        #expect(refused.status == .forbidden, "\(refused.body)")
+        #expect(refused.reason == "super_admin_protected")
+        #expect((refused["message"] as? String)?.contains("ada@example.com") == true)
+        #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin", "nothing changed")
+
+        let allowed = try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions":false,"version":\#(version)}"#)
+        #expect(allowed.status == .ok, "\(allowed.body)")
+        #expect(allowed["group_based_permissions"] as? Bool == false && allowed["version"] as? Int == version + 1)
+        #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "member")
+        let entry = try #require(try await harness.store.auditEntries(AuditQuery(action: .featureFlagsChanged)).first)
+        #expect(entry.actor == "root@example.com" && entry.actorIsSuperAdmin)
+        #expect(entry.after?.objectValue?["super_admins_demoted"] == .array([.string("ada@example.com")]))
+    }
+
+    @Test("settings are compare-and-set: a stale version is 409 conflict, none at all is 428; If-Match works too")
+    func compareAndSet() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes)
+        defer { Task { await harness.stop() } }
+        try await AdminAPITests.bootstrap(harness)
+        let root = try await AdminClient.signIn(harness, as: "root@example.com")
+        defer { Task { await root.shutdown() } }
+        let read = try await root.call(.GET, "/settings/default-member-permissions")
+        let version = try #require(read["version"] as? Int)
+        #expect(read.headers.first(name: "etag") == "\"\(version)\"")
+        // Two admins read version N; the first change wins, the second is told.
+        let first = try await root.call(.PUT, "/settings/default-member-permissions", json: #"{"answers.create":false,"version":\#(version)}"#)
+        #expect(first.status == .ok && first["version"] as? Int == version + 1, "\(first.body)")
+        let second = try await root.call(.PUT, "/settings/default-member-permissions", json: #"{"pins.create_public":false,"version":\#(version)}"#)
+        #expect(second.status == .conflict && second.reason == "conflict", "\(second.body)")
+        #expect(try await root.call(.GET, "/settings/default-member-permissions")["pins.create_public"] as? Bool == true, "the stale change lost nothing")
+        let missing = try await root.call(.PUT, "/settings/default-member-permissions", json: #"{"pins.create_public":false}"#)
+        #expect(missing.status.code == 428 && missing.reason == "version_required")
+        let header = try await root.call(
+            .PUT, "/settings/default-member-permissions", json: #"{"pins.create_public":false}"#, headers: [("If-Match", "\"\(version + 1)\"")]
+        )
+        #expect(header.status == .ok, "\(header.body)")
+        let flags = try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions":false,"version":99}"#)
+        #expect(flags.status == .conflict && flags.reason == "conflict")
+        #expect(try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions":"no","version":0}"#).status == .badRequest)
+    }
+
+    @Test("the last holder of a role is protected through the flag, group mappings and SCIM")
+    func lastHolder() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes, scimToken: SCIMTests.token)
+        defer { Task { await harness.stop() } }
+        let (root, grace, ada) = try await Self.organisation(harness)
+        defer { Task { for client in [root, grace, ada] { await client.shutdown() } } }
+        // Only the Content-Team group holds answers_moderator.
+        #expect(try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
+        // The flag: turning group roles off would leave answers_moderator (and the group-only
+        // super_admin holder aside) without a holder.
+        let version = try await Self.version(root, "/settings/feature-flags")
+        let flag = try await root.call(.PUT, "/settings/feature-flags", json: #"{"group_based_permissions":false,"version":\#(version)}"#)
+        #expect(flag.status == .conflict && flag.reason == "last_role_holder", "\(flag.body)")
+        #expect(flag["role"] as? String == "answers_moderator")
+        // A mapping: removing the only holder's mapping.
+        let mapping = try await root.call(.PUT, "/groups/Content-Team/roles", json: "{}")
+        #expect(mapping.status == .conflict && mapping.reason == "last_role_holder", "\(mapping.body)")
+        // SCIM: a group SCIM manages that is the only holder keeps its mapping when deleted.
+        let browser = try harness.browser()
+        defer { Task { await browser.shutdown() } }
+        let scim = SCIMTests.Client(harness: harness, browser: browser)
+        let adaID = try await scim.id(ofUser: "ada@example.com")
+        let pilots = try #require(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Pilots","members":[{"value":"\#(adaID)"}]}"#)["id"] as? String)
+        #expect(try await root.call(.PUT, "/groups/Pilots/roles", json: #"{"secondary":["pins_moderator"]}"#).status == .ok)
+        #expect(try await scim.call(.DELETE, "/Groups/\(pilots)").status == .noContent)
+        #expect(try await harness.store.roleHolders().holders(of: .secondary(.pinsModerator)) == [.group("Pilots")])
+        // An admin cannot make a mapping take super_admin away either.
+        let demote = try await grace.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"admin"}"#)
+        #expect(demote.status == .forbidden && demote.reason == "super_admin_protected")
+        #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin")
+    }
+}
+}
