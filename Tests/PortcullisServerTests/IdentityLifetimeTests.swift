@@ -84,6 +84,9 @@ struct IdentityLifetimeTests {
     func bearerOnPublic() async throws {
         let (harness, root) = try await Self.start()
         defer { Task { await root.shutdown(); await harness.stop() } }
+        // Bearer JWTs never create accounts: Sam signs in through SSO once.
+        let (samBrowser, _) = try await harness.signedIn("sam@example.com")
+        defer { Task { await samBrowser.shutdown() } }
         let jwt = try await harness.accessToken(for: "sam@example.com")
         let client = try harness.browser()
         defer { Task { await client.shutdown() } }
