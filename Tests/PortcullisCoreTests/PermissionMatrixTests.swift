@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 
@@ -134,5 +135,34 @@ struct PermissionMatrixTests {
         #expect(RoleName("Admin") == nil)
         #expect(RoleName("") == nil)
         #expect(PrimaryRole.superAdmin > .admin && PrimaryRole.admin > .setupAdmin && PrimaryRole.setupAdmin > .member)
+    }
+
+    @Test("the request path's tables answer what the matrix does, for every role, switch setting and secondary role")
+    func tablesAgreeWithTheMatrix() {
+        let switches = DefaultMemberPermissions.switchable
+        for primary in PrimaryRole.allCases {
+            for bits in 0..<(1 << switches.count) {
+                var defaults = DefaultMemberPermissions.allOn
+                for (offset, permission) in switches.enumerated() where bits & (1 << offset) == 0 { defaults.set(permission, to: false) }
+                var expected = PermissionMatrix.permissions(of: primary, defaults: defaults)
+                #expect(PermissionMatrix.permissions(primary: primary, secondary: [], defaults: defaults) == expected)
+                let secondaries: Set<SecondaryRole> = [.answersModerator, .adminSearch, .sensitiveContentModerator]
+                for role in secondaries { expected.formUnion(PermissionMatrix.permissions(granting: role)) }
+                #expect(PermissionMatrix.permissions(primary: primary, secondary: secondaries, defaults: defaults) == expected)
+            }
+        }
+        for role in SecondaryRole.allCases {
+            var expected = PermissionMatrix.permissions(of: .member, defaults: .allOn)
+            expected.formUnion(PermissionMatrix.permissions(granting: role))
+            #expect(PermissionMatrix.permissions(primary: .member, secondary: [role], defaults: .allOn) == expected)
+        }
+    }
+
+    @Test("a session ID hash prints as 64 lower-case hex digits and parses back")
+    func sessionHashHex() throws {
+        let bytes = (0..<32).map { UInt8($0 * 8 + 1) }
+        let hash = try #require(SessionIDHash(bytes: bytes))
+        #expect(hash.hex == bytes.map { String(format: "%02x", $0) }.joined())
+        #expect(SessionIDHash(hex: hash.hex) == hash)
     }
 }

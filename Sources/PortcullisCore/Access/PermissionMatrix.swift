@@ -71,16 +71,59 @@ public enum PermissionMatrix {
     }
 
     /// Everything a user with this primary role and these secondary roles may do.
+    ///
+    /// Every request of a signed-in user asks this, so it reads tables computed once from the
+    /// matrix above rather than walk the matrix (which builds sets) each time.
     public static func permissions(
         primary: PrimaryRole,
         secondary: Set<SecondaryRole>,
         defaults: DefaultMemberPermissions
     ) -> PermissionSet {
-        var result = permissions(of: primary, defaults: defaults)
+        var result = Tables.shared.primary[Tables.index(primary, defaults)]
         for role in secondary {
-            result.formUnion(permissions(granting: role))
+            result.formUnion(Tables.shared.secondary[Tables.index(role)])
         }
         return result
+    }
+
+    /// ``permissions(of:defaults:)`` for every primary role and every setting of the default
+    /// member switches, and ``permissions(granting:)`` for every secondary role.
+    struct Tables: Sendable {
+        static let shared = Tables()
+        let primary: [PermissionSet]
+        let secondary: [PermissionSet]
+
+        init() {
+            let switches = DefaultMemberPermissions.switchable
+            var primary: [PermissionSet] = []
+            for role in PrimaryRole.allCases {
+                for bits in 0..<(1 << switches.count) {
+                    primary.append(PermissionMatrix.permissions(of: role, defaults: Self.defaults(bits)))
+                }
+            }
+            self.primary = primary
+            secondary = SecondaryRole.allCases.map { PermissionMatrix.permissions(granting: $0) }
+        }
+
+        static func defaults(_ bits: Int) -> DefaultMemberPermissions {
+            var defaults = DefaultMemberPermissions.allOn
+            for (offset, permission) in DefaultMemberPermissions.switchable.enumerated() where bits & (1 << offset) == 0 {
+                defaults.set(permission, to: false)
+            }
+            return defaults
+        }
+
+        static func index(_ role: PrimaryRole, _ defaults: DefaultMemberPermissions) -> Int {
+            let switches = DefaultMemberPermissions.switchable
+            var bits = 0
+            for (offset, permission) in switches.enumerated() where defaults.isOn(permission) { bits |= 1 << offset }
+            return (primaryOrder.firstIndex(of: role) ?? 0) << switches.count | bits
+        }
+
+        static func index(_ role: SecondaryRole) -> Int { secondaryOrder.firstIndex(of: role) ?? 0 }
+
+        private static let primaryOrder = PrimaryRole.allCases
+        private static let secondaryOrder = SecondaryRole.allCases
     }
 
     /// Why a user holds a permission, for the effective-role explanation.

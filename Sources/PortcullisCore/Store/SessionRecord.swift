@@ -15,7 +15,16 @@ public struct SessionIDHash: Hashable, Sendable, CustomStringConvertible {
 
     /// Lower-case hex, for logs that must identify a session without revealing it.
     public var hex: String {
-        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            digits.withUTF8Buffer { digits in
+                for (offset, byte) in bytes.enumerated() {
+                    buffer[offset * 2] = digits[Int(byte >> 4)]
+                    buffer[offset * 2 + 1] = digits[Int(byte & 0x0F)]
+                }
+            }
+            return bytes.count * 2
+        }
     }
 
     public init?(hex: String) {

@@ -19,8 +19,9 @@ package final class UpstreamIdentity: Sendable {
         var kid: String
     }
 
+    /// What one identity sends one upstream: the identity headers and the assertion.
     struct Signed: Sendable {
-        var token: String
+        var headers: [(String, String)]
         var issuedAt: Date
     }
 
@@ -41,27 +42,41 @@ package final class UpstreamIdentity: Sendable {
         self.logger = logger
     }
 
+    /// The headers are computed once per identity, upstream and policy version and reused with
+    /// their assertion for up to 30 s: every request of a signed-in user asks for them.
     package func headers(for user: AuthenticatedUser, route: Route, now: Date = Date()) -> [(String, String)] {
+        guard let upstream = route.upstream else { return IdentityHeaders.basic(for: user) }
+        guard let (kid, key) = keys.signingKey(at: now) else {
+            logger.warning("no assertion signing key is loaded; the upstream gets no X-Portcullis-Assertion")
+            return IdentityHeaders.basic(for: user)
+        }
+        let audience = upstream.description
+        let cacheKey = CacheKey(userID: user.userID, credentialID: user.credentialID, method: user.method, audience: audience,
+                                route: route.name, version: version.current, kid: kid)
+        if let signed = cache.withLock({ $0[cacheKey] }), now.timeIntervalSince(signed.issuedAt) < Self.reuseFor,
+           now >= signed.issuedAt {
+            return signed.headers
+        }
         var headers = IdentityHeaders.basic(for: user)
-        guard let upstream = route.upstream, let assertion = assertion(for: user, audience: upstream.description, route: route.name, now: now) else {
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        guard let assertion = Self.assertion(for: user, issuer: issuer, audience: audience, route: route.name, issuedAt: issuedAt,
+                                             kid: kid, key: key)
+        else {
+            logger.error("assertion signing failed")
             return headers
         }
         headers.append((IdentityHeaders.assertion, assertion))
+        cache.withLock { cache in
+            if cache.count >= Self.capacity { cache.removeAll() }
+            cache[cacheKey] = Signed(headers: headers, issuedAt: issuedAt)
+        }
         return headers
     }
 
-    func assertion(for user: AuthenticatedUser, audience: String, route: String, now: Date) -> String? {
-        guard let (kid, key) = keys.signingKey(at: now) else {
-            logger.warning("no assertion signing key is loaded; the upstream gets no X-Portcullis-Assertion")
-            return nil
-        }
-        let cacheKey = CacheKey(userID: user.userID, credentialID: user.credentialID, method: user.method, audience: audience,
-                                route: route, version: version.current, kid: kid)
-        if let signed = cache.withLock({ $0[cacheKey] }), now.timeIntervalSince(signed.issuedAt) < Self.reuseFor,
-           now >= signed.issuedAt {
-            return signed.token
-        }
-        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+    static func assertion(
+        for user: AuthenticatedUser, issuer: String, audience: String, route: String, issuedAt: Date, kid: String,
+        key: P256.Signing.PrivateKey
+    ) -> String? {
         var claims: [String: JSONValue] = [
             "iss": .string(issuer),
             "sub": .string(user.userID),
@@ -84,15 +99,7 @@ package final class UpstreamIdentity: Sendable {
                 "sub": .string(delegation.ownerID), "email": .string(delegation.ownerEmail), "token": .string(delegation.tokenID),
             ])
         }
-        guard let token = Self.sign(claims, kid: kid, key: key) else {
-            logger.error("assertion signing failed")
-            return nil
-        }
-        cache.withLock { cache in
-            if cache.count >= Self.capacity { cache.removeAll() }
-            cache[cacheKey] = Signed(token: token, issuedAt: issuedAt)
-        }
-        return token
+        return sign(claims, kid: kid, key: key)
     }
 
     /// A compact JWS (RFC 7515) with ES256: the signature is the raw 64-byte r‖s.
