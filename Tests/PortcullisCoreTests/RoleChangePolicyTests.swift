@@ -383,4 +383,28 @@ struct RoleChangeSafetyTests {
         #expect(RoleChangeSafety.removePrincipal(.group("Mods"), holders: Self.holders)?.role == .secondary(.pinsModerator))
         #expect(RoleChangeSafety.removePrincipal(.group("Owners"), holders: Self.holders) == nil)
     }
+
+    @Test("SCIM changing a user: never a super admin's deactivation, deletion or rename; never a last holder's deactivation")
+    func provisionedUser() {
+        let root = Self.identity("root@example.com", direct: RoleAssignment(primary: .superAdmin))
+        let ada = Self.identity("ada@example.com", groups: [Self.owners])
+        let pins = Self.identity("pins@example.com", direct: RoleAssignment(secondary: [.answersModerator]))
+        var holders = Self.holders
+        holders.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.answersModerator]))
+        for user in [root, ada] {
+            #expect(RoleChangeSafety.changeProvisionedUser(user, deactivates: true, renames: false, holders: holders)?.code == .superAdminProtected)
+            #expect(RoleChangeSafety.changeProvisionedUser(user, deactivates: false, renames: true, holders: holders)?.code == .superAdminProtected)
+            #expect(RoleChangeSafety.changeProvisionedUser(user, deactivates: false, renames: false, holders: holders) == nil)
+        }
+        let last = RoleChangeSafety.changeProvisionedUser(pins, deactivates: true, renames: false, holders: holders)
+        #expect(last?.code == .lastRoleHolder && last?.role == .secondary(.answersModerator) && last?.status == 409)
+        #expect(RoleChangeSafety.changeProvisionedUser(pins, deactivates: false, renames: true, holders: holders) == nil,
+                "renaming a holder takes no role away")
+        holders.add(.user("other@example.com"), holding: RoleAssignment(secondary: [.answersModerator]))
+        #expect(RoleChangeSafety.changeProvisionedUser(pins, deactivates: true, renames: false, holders: holders) == nil)
+        // An inactive user holds nothing: SCIM may delete it.
+        let gone = Self.identity("gone@example.com", direct: RoleAssignment(primary: .superAdmin), active: false)
+        #expect(RoleChangeSafety.changeProvisionedUser(gone, deactivates: true, renames: true, holders: holders) == nil)
+        #expect(RoleChangeSafety.changeProvisionedUser(Self.identity("m@example.com"), deactivates: true, renames: true, holders: holders) == nil)
+    }
 }

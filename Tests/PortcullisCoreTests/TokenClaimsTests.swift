@@ -124,6 +124,12 @@ struct TokenClaimsTests {
         }
         #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: false).get().emailVerified == false)
         #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: true).get().emailVerified)
+        // trust_email covers a provider that never says; one that says no means no.
+        for said in [JSONValue.bool(false), .string("false"), .string("no"), .number(0)] {
+            var claims = base
+            claims["email_verified"] = said
+            #expect(try TokenClaims.loginProfile(claims, names: ClaimNames(), trustEmail: true).get().emailVerified == false, "\(said)")
+        }
         // An absent groups claim leaves memberships alone; an empty one empties the oidc ones.
         #expect(try TokenClaims.loginProfile(base, names: ClaimNames(), trustEmail: false).get().groups == nil)
         var empty = base
@@ -159,5 +165,28 @@ struct TokenClaimsTests {
         #expect(!TokenClaims.provesMFA(["amr": .array([.string("pwd")])], mfaMethods: ["otp"], mfaACRValues: []))
         #expect(TokenClaims.provesMFA(["acr": .string("urn:mfa")], mfaMethods: [], mfaACRValues: ["urn:mfa"]))
         #expect(!TokenClaims.provesMFA([:], mfaMethods: ["otp"], mfaACRValues: ["urn:mfa"]))
+    }
+
+    @Test("UserInfo adds what the ID token lacks, never claims about the authentication, and vouches only for its own email")
+    func userInfoMerging() throws {
+        let idToken: [String: JSONValue] = ["sub": .string("u"), "email": .string("u@example.test"), "acr": .string("pwd")]
+        let userInfo: [String: JSONValue] = [
+            "sub": .string("u"), "email": .string("other@example.test"), "email_verified": .bool(true), "groups": .array([.string("g")]),
+            "amr": .array([.string("mfa")]), "acr": .string("mfa"), "sid": .string("s"), "auth_time": .number(1),
+        ]
+        let merged = try #require(TokenClaims.merging(idToken, userInfo: userInfo))
+        #expect(merged["email"] == .string("u@example.test"))
+        #expect(merged["email_verified"] == nil, "UserInfo verified another address than the ID token's")
+        #expect(merged["groups"] == .array([.string("g")]))
+        #expect(merged["amr"] == nil && merged["sid"] == nil && merged["auth_time"] == nil)
+        #expect(merged["acr"] == .string("pwd"))
+        // The same email: its verification is taken.
+        var same = userInfo
+        same["email"] = .string("u@example.test")
+        #expect(TokenClaims.merging(idToken, userInfo: same)?["email_verified"] == .bool(true))
+        // No email in the ID token: UserInfo's email and its verification come together.
+        #expect(TokenClaims.merging(["sub": .string("u")], userInfo: userInfo)?["email_verified"] == .bool(true))
+        // Another subject: refused.
+        #expect(TokenClaims.merging(idToken, userInfo: ["sub": .string("v")]) == nil)
     }
 }

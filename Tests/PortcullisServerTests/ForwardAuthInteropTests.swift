@@ -54,6 +54,12 @@ struct ForwardAuthInteropTests {
         ])
         #expect(open.status == .ok, "\(open.status) \(open.body.prefix(300)) \(proxy.errorLog.suffix(1_000))")
         #expect(try Self.identityHeaders(open) == [:], "\(open.body)")
+        // A credential Portcullis reads and the act-as header never reach the app.
+        let carried = try await visitor.request(harness.url("/public/echo"), headers: [
+            ("Authorization", "Bearer pct_notarealtoken0000000000000000000000"), ("X-Portcullis-Act-As", "root@example.com"),
+        ])
+        let carriedEcho = try JSONDecoder().decode(TestUpstream.Echo.self, from: Data(carried.body.utf8))
+        #expect(carriedEcho.values("authorization") == [] && carriedEcho.values("x-portcullis-act-as") == [], "\(carried.body)")
 
         // Sign-in needed: the browser goes to the login on the app's host, through the IdP and back.
         let first = try await visitor.request(harness.url("/echo?x=1&y=2"))

@@ -111,5 +111,43 @@ struct IdentitySafetyTests {
         #expect(demote.status == .forbidden && demote.reason == "super_admin_protected")
         #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin")
     }
+
+    @Test("SCIM may not deactivate, delete or rename a super admin, nor deactivate a role's last holder")
+    func scimUserChanges() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes, scimToken: SCIMTests.token)
+        defer { Task { await harness.stop() } }
+        let (root, grace, ada) = try await Self.organisation(harness)
+        defer { Task { for client in [root, grace, ada] { await client.shutdown() } } }
+        let browser = try harness.browser()
+        defer { Task { await browser.shutdown() } }
+        let scim = SCIMTests.Client(harness: harness, browser: browser)
+        let rootID = try await scim.id(ofUser: "root@example.com")
+        // Root is the only direct super admin: no way through SCIM takes that away.
+        let deactivate = try await scim.patch("/Users/\(rootID)", #"[{"op":"replace","path":"active","value":false}]"#)
+        #expect(deactivate.status == .forbidden && deactivate.body.contains("super admin"), "\(deactivate.body)")
+        let replaced = try await scim.call(.PUT, "/Users/\(rootID)", json: #"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"root@example.com","active":false}"#)
+        #expect(replaced.status == .forbidden, "\(replaced.body)")
+        let renamed = try await scim.patch("/Users/\(rootID)", #"[{"op":"replace","path":"userName","value":"mallory@example.com"}]"#)
+        #expect(renamed.status == .forbidden, "\(renamed.body)")
+        #expect(try await scim.call(.DELETE, "/Users/\(rootID)").status == .forbidden)
+        // Ada is a super admin through a group: SCIM cannot deactivate her either.
+        let adaID = try await scim.id(ofUser: "ada@example.com")
+        #expect(try await scim.patch("/Users/\(adaID)", #"[{"op":"replace","path":"active","value":false}]"#).status == .forbidden)
+        // Grace is the only admin: deactivating her would leave admin without a holder.
+        let graceID = try await scim.id(ofUser: "grace@example.com")
+        let last = try await scim.patch("/Users/\(graceID)", #"[{"op":"replace","path":"active","value":false}]"#)
+        #expect(last.status == .conflict && last.body.contains("last principal holding admin"), "\(last.body)")
+        #expect(try await scim.call(.DELETE, "/Users/\(graceID)").status == .conflict)
+        // Nothing changed: all three still act with their roles.
+        #expect(try await root.call(.GET, "/me")["primary_role"] as? String == "super_admin")
+        #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin")
+        #expect(try await grace.call(.GET, "/me")["primary_role"] as? String == "admin")
+        #expect(try await harness.store.user(email: "root@example.com")?.active == true)
+        // Once a super admin gives Grace's role to someone else too, SCIM may deactivate her.
+        let sam = try await AdminClient.signIn(harness, as: "sam@example.com")
+        defer { Task { await sam.shutdown() } }
+        #expect(try await root.call(.PUT, "/teammates/sam@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
+        #expect(try await scim.patch("/Users/\(graceID)", #"[{"op":"replace","path":"active","value":false}]"#).status == .ok)
+    }
 }
 }

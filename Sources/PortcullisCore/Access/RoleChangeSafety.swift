@@ -1,5 +1,6 @@
 /// The safety rails of SPEC §1.4 for changes that move effective roles without naming a role:
-/// the `group_based_permissions` flag, and SCIM removing members from a group or deleting it.
+/// the `group_based_permissions` flag, SCIM removing members from a group or deleting it, and
+/// SCIM deactivating, deleting or renaming a user.
 /// They run the same checks as a direct role change:
 ///
 /// - only a super admin may cause any super admin to lose the role;
@@ -53,6 +54,31 @@ public enum RoleChangeSafety {
                         + "Ask a super admin to assign the role directly or to change the group's mapping first"
                 )
             }
+        }
+        return nil
+    }
+
+    /// SCIM changing a user itself: deactivating or deleting it (`deactivates`), or changing its
+    /// email (`renames`). SCIM is never a super admin, so it may do neither to a super admin (an
+    /// unlinked super admin renamed to an address the caller controls would be taken over at
+    /// the next sign-in), and a deactivation may not take a role's last holder.
+    public static func changeProvisionedUser(
+        _ user: UserIdentity, deactivates: Bool, renames: Bool, holders: RoleHolders
+    ) -> RoleChangeRefusal? {
+        guard user.user.active, deactivates || renames else { return nil }
+        let email = user.user.email
+        if user.effectiveRole.primary == .superAdmin {
+            return RoleChangeRefusal(
+                code: .superAdminProtected, role: .primary(.superAdmin),
+                message: "\(email) is a super admin; the identity provider may not \(deactivates ? "deactivate or delete" : "rename") "
+                    + "a super admin. A super admin can take the role away in the console first"
+            )
+        }
+        if deactivates, let role = holders.rolesLost(in: holders.without(.user(email))).first {
+            return RoleChangeRefusal(
+                code: .lastRoleHolder, role: role,
+                message: "\(email) is the last principal holding \(role); assign it to someone else first"
+            )
         }
         return nil
     }

@@ -109,12 +109,14 @@ public enum TokenClaims {
                 .emailMissing, "the identity provider sent no usable email in the \(names.email) claim; check identity.oidc.claims.email and scopes"
             ))
         }
+        // trust_email covers a provider that never says; a provider that says no means no.
         var verified = trustEmail
         if names.email == "email" {
             switch claims["email_verified"] {
-            case .bool(true)?: verified = true
-            case .string(let text)? where text.lowercased() == "true": verified = true
-            default: break
+            case .bool(let flag)?: verified = flag
+            case .string(let text)?: verified = text.lowercased() == "true"
+            case nil: break
+            default: verified = false
             }
         }
         return .success(LoginProfile(
@@ -139,10 +141,18 @@ public enum TokenClaims {
 
     /// The ID token's claims with what UserInfo adds (OpenID Connect Core §5.3.2): claims the
     /// ID token lacks are taken from UserInfo, whose `sub` must be the ID token's.
+    ///
+    /// Claims about the authentication itself (`amr`, `acr`, `auth_time`, `sid`, `nonce`, and
+    /// the token's own) only ever come from the ID token; and UserInfo's `email_verified` speaks
+    /// only for UserInfo's own email, so it is not taken when the ID token names another.
     public static func merging(_ claims: [String: JSONValue], userInfo: [String: JSONValue]) -> [String: JSONValue]? {
         guard let subject = subject(claims), userInfo["sub"]?.stringValue == subject else { return nil }
-        return claims.merging(userInfo) { idToken, _ in idToken }
+        var added = userInfo.filter { !idTokenOnly.contains($0.key) }
+        if let email = claims["email"], userInfo["email"] != email { added.removeValue(forKey: "email_verified") }
+        return claims.merging(added) { idToken, _ in idToken }
     }
+
+    static let idTokenOnly: Set<String> = ["amr", "acr", "auth_time", "sid", "nonce", "iss", "aud", "azp", "exp", "iat", "nbf", "jti"]
 
     /// The authentication proved a second factor: an `amr` value or the `acr` named as MFA.
     public static func provesMFA(_ claims: [String: JSONValue], mfaMethods: Set<String>, mfaACRValues: Set<String>) -> Bool {

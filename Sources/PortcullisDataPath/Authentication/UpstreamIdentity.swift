@@ -7,7 +7,8 @@ import Synchronization
 /// What the upstream learns about a signed-in user (SPEC §5): `X-Portcullis-User`, `-Email`,
 /// `-Role`, `-Roles` and `X-Portcullis-Assertion`, an ES256 JWT for the route's upstream
 /// (`aud` = its origin) that lives 60 s. Signing costs tens of microseconds, so an assertion is
-/// reused for up to 30 s for the same user, credential, upstream, key and policy version.
+/// reused for up to 30 s for the same user, credential, delegation, upstream, key and policy
+/// version.
 package final class UpstreamIdentity: Sendable {
     struct CacheKey: Hashable, Sendable {
         var userID: String
@@ -17,6 +18,8 @@ package final class UpstreamIdentity: Sendable {
         var route: String
         var version: UInt64
         var kid: String
+        /// The token acting as the user (act-as): its assertion carries an `act` claim.
+        var actingToken: String?
     }
 
     /// What one identity sends one upstream: the identity headers and the assertion.
@@ -52,7 +55,7 @@ package final class UpstreamIdentity: Sendable {
         }
         let audience = upstream.description
         let cacheKey = CacheKey(userID: user.userID, credentialID: user.credentialID, method: user.method, audience: audience,
-                                route: route.name, version: version.current, kid: kid)
+                                route: route.name, version: version.current, kid: kid, actingToken: user.delegation?.tokenID)
         if let signed = cache.withLock({ $0[cacheKey] }), now.timeIntervalSince(signed.issuedAt) < Self.reuseFor,
            now >= signed.issuedAt {
             return signed.headers

@@ -28,5 +28,5 @@ func storeOperation<T: Sendable>(
 /// Errors that are answers, not failures: they reach the caller unchanged.
 func isStoreOutcome(_ error: any Error) -> Bool {
     error is StoreError || error is StoreConflict || error is StoreVersionConflict || error is StoreUnknownReferences
-        || error is LoginRefusal
+        || error is LoginRefusal || error is RoleChangeRefusal
 }

@@ -27,12 +27,15 @@ extension PostgresStore: ProvisioningStore {
     public func updateProvisionedUser(
         id: String, _ user: ProvisionedUser, expectedVersion: Int?, audit: AuditContext
     ) async throws -> (UserRecord, DeprovisioningOutcome)? {
-        try await write("update provisioned user") { connection in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("update provisioned user") { connection in
             try await lock(connection)
             guard let before = try await connection.first("SELECT * FROM users WHERE id = \(id)", logger: logger, PostgresRows.user) else { return nil }
             if let expectedVersion, expectedVersion != before.version {
                 throw StoreVersionConflict(expected: expectedVersion, current: before.version)
             }
+            try await checkUserChange(connection, id: id, deactivates: !user.active,
+                                      renames: StoreCoding.emailKey(user.email) != StoreCoding.emailKey(before.email), policy: policy)
             guard try await emailAvailable(connection, user.email, except: id) else {
                 throw StoreConflict("a user with userName \(user.email) (or one it looks like) exists")
             }
@@ -62,12 +65,14 @@ extension PostgresStore: ProvisioningStore {
     }
 
     public func deleteProvisionedUser(id: String, expectedVersion: Int?, audit: AuditContext) async throws -> DeprovisioningOutcome? {
-        try await write("delete provisioned user") { connection in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("delete provisioned user") { connection in
             try await lock(connection)
             guard let user = try await connection.first("SELECT * FROM users WHERE id = \(id)", logger: logger, PostgresRows.user) else { return nil }
             if let expectedVersion, expectedVersion != user.version {
                 throw StoreVersionConflict(expected: expectedVersion, current: user.version)
             }
+            try await checkUserChange(connection, id: id, deactivates: true, renames: false, policy: policy)
             let outcome = try await endEverything(connection, userID: id, at: audit.at, by: audit.actor, reason: "deleted by the identity provider")
             try await connection.query("DELETE FROM users WHERE id = \(id)", logger: logger)
             try await appendAudit(connection, AuditEvent(
@@ -77,6 +82,17 @@ extension PostgresStore: ProvisioningStore {
             ))
             try await notify(.sessionsRevoked(sessions: outcome.revokedSessions, users: [id]), on: connection)
             return outcome
+        }
+    }
+
+    /// The role rules for SCIM changing a user itself, decided inside the writing transaction
+    /// (under the write lock).
+    func checkUserChange(_ connection: PostgresConnection, id: String, deactivates: Bool, renames: Bool, policy: GroupSourcePolicy) async throws {
+        guard deactivates || renames, let identity = try await userIdentity(connection, id: id, policy: policy) else { return }
+        if let refusal = RoleChangeSafety.changeProvisionedUser(
+            identity, deactivates: deactivates, renames: renames, holders: try await roleHolders(connection)
+        ) {
+            throw refusal
         }
     }
 

@@ -26,12 +26,15 @@ extension SQLiteStore: ProvisioningStore {
     public func updateProvisionedUser(
         id: String, _ user: ProvisionedUser, expectedVersion: Int?, audit: AuditContext
     ) async throws -> (UserRecord, DeprovisioningOutcome)? {
-        try await write("update provisioned user") { db in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("update provisioned user") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]) else { return nil }
             let before = SQLiteRows.user(row)
             if let expectedVersion, expectedVersion != before.version {
                 throw StoreVersionConflict(expected: expectedVersion, current: before.version)
             }
+            try Self.checkUserChange(db, id: id, deactivates: !user.active,
+                                     renames: StoreCoding.emailKey(user.email) != StoreCoding.emailKey(before.email), policy: policy)
             guard try Self.emailAvailable(db, user.email, except: id) else {
                 throw StoreConflict("a user with userName \(user.email) (or one it looks like) exists")
             }
@@ -59,12 +62,14 @@ extension SQLiteStore: ProvisioningStore {
     }
 
     public func deleteProvisionedUser(id: String, expectedVersion: Int?, audit: AuditContext) async throws -> DeprovisioningOutcome? {
-        try await write("delete provisioned user") { db in
+        let policy = membershipPolicy.withLock { $0 }
+        return try await write("delete provisioned user") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]) else { return nil }
             let user = SQLiteRows.user(row)
             if let expectedVersion, expectedVersion != user.version {
                 throw StoreVersionConflict(expected: expectedVersion, current: user.version)
             }
+            try Self.checkUserChange(db, id: id, deactivates: true, renames: false, policy: policy)
             let outcome = try Self.endEverything(db, userID: id, at: audit.at, by: audit.actor, reason: "deleted by the identity provider")
             try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
             try Self.appendAudit(db, AuditEvent(
@@ -216,6 +221,14 @@ extension SQLiteStore: ProvisioningStore {
                 after: keep ? .object(["kept_for": .string(before.group.roles != nil ? "role mapping" : "sign-in memberships")]) : nil
             ))
             return .success(())
+        }
+    }
+
+    /// The role rules for SCIM changing a user itself, decided inside the writing transaction.
+    static func checkUserChange(_ db: Database, id: String, deactivates: Bool, renames: Bool, policy: GroupSourcePolicy) throws {
+        guard deactivates || renames, let identity = try userIdentity(db, where: "id = ?", id, policy: policy) else { return }
+        if let refusal = RoleChangeSafety.changeProvisionedUser(identity, deactivates: deactivates, renames: renames, holders: try roleHolders(db)) {
+            throw refusal
         }
     }
 
