@@ -54,6 +54,32 @@ struct IdentityRefreshTests {
         #expect(try await root.call(.POST, "/teammates/ghost@example.com/sync", json: "{}").status == .notFound)
     }
 
+    @Test("concurrent syncs of one user take turns: a rotated refresh token is not used twice, and nobody is signed out")
+    func concurrentSyncs() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes, oidc: Self.refreshKey)
+        defer { Task { await harness.stop() } }
+        try await AdminAPITests.bootstrap(harness)
+        let root = try await AdminClient.signIn(harness, as: "root@example.com")
+        let ada = try await AdminClient.signIn(harness, as: "ada@example.com")
+        defer { Task { await root.shutdown(); await ada.shutdown() } }
+        // The development IdP rotates refresh tokens: a second use of one is invalid_grant.
+        let answers = try await withThrowingTaskGroup(of: (status: UInt, body: String).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let answer = try await root.call(.POST, "/teammates/ada@example.com/sync", json: "{}")
+                    return (answer.status.code, answer.body)
+                }
+            }
+            var answers: [(status: UInt, body: String)] = []
+            for try await answer in group { answers.append(answer) }
+            return answers
+        }
+        for answer in answers {
+            #expect(answer.status == 200 && answer.body.contains(#""outcome":"synced""#), "\(answer.body)")
+        }
+        #expect(try await ada.call(.GET, "/me").status == .ok, "Ada's session survived")
+    }
+
     @Test("without a refresh token key, sync now says why")
     func unavailable() async throws {
         let harness = try await SSOHarness.start(routes: AdminAPITests.routes)

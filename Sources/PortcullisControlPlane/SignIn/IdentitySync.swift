@@ -43,6 +43,7 @@ package final class IdentitySync: Sendable {
     }
 
     let store: any GatewayStore
+    let turns = PerKeyTurns()
     let sessions: SessionService
     let provider: OIDCProviderClient
     let verifier: TokenVerifier
@@ -74,7 +75,15 @@ package final class IdentitySync: Sendable {
     }
 
     /// Refreshes the user now. `audit` names who asked ("sync now") or `idp` (the background job).
+    /// One refresh per user at a time on this instance: a provider that rotates refresh tokens
+    /// refuses the second use of one, and that refusal must not end the user's sessions.
     package func sync(userID: String, audit: AuditContext, alwaysAudit: Bool) async throws -> Outcome {
+        await turns.acquire(userID)
+        defer { turns.release(userID) }
+        return try await syncAlone(userID: userID, audit: audit, alwaysAudit: alwaysAudit)
+    }
+
+    private func syncAlone(userID: String, audit: AuditContext, alwaysAudit: Bool) async throws -> Outcome {
         guard let user = try await store.user(id: userID), let subject = user.subject else {
             throw Failure(code: .unknownUser, detail: "no user \(userID) who signed in through SSO")
         }
@@ -82,6 +91,10 @@ package final class IdentitySync: Sendable {
             throw Failure(code: .noRefreshToken, detail: "no refresh token is kept for \(user.email)")
         }
         guard let refreshToken = sealer.open(stored.sealed, userID: userID) else {
+            // A changed key opens no kept token: refreshes stop until each user signs in again.
+            logger.error("a kept refresh token does not open with identity.oidc.refresh_token_key; it is dropped", metadata: [
+                "user": "\(user.email)",
+            ])
             try await store.deleteRefreshToken(userID: userID)
             throw Failure(code: .noRefreshToken, detail: "the kept refresh token does not open with the configured key")
         }
@@ -90,6 +103,11 @@ package final class IdentitySync: Sendable {
         do {
             tokens = try await provider.refresh(refreshToken: refreshToken, clientID: settings.oidc.clientID, clientSecret: settings.clientSecret)
         } catch let failure as OIDCProviderClient.Failure where failure.invalidGrant {
+            // Another instance, or a sign-in, may have used and replaced the token meanwhile:
+            // then the refusal says nothing about the user.
+            if try await store.refreshToken(userID: userID)?.sealed != stored.sealed {
+                throw Failure(code: .providerUnavailable, detail: "the refresh token was replaced while it was used; nothing changed")
+            }
             try await store.deleteRefreshToken(userID: userID)
             let ended = try await sessions.signOutEverywhere(
                 userID: userID, includeAPITokens: false, reason: "idp_session_ended",
@@ -104,7 +122,9 @@ package final class IdentitySync: Sendable {
             try? await store.saveRefreshToken(userID: userID, sealed: stored.sealed, at: at)
             throw Failure(code: .providerUnavailable, detail: "\(error)")
         }
-        if let sealed = sealer.seal(tokens.refreshToken ?? refreshToken, userID: userID) {
+        // Keep the new token, unless a sign-in kept a newer one meanwhile.
+        if let sealed = sealer.seal(tokens.refreshToken ?? refreshToken, userID: userID),
+           try await store.refreshToken(userID: userID)?.sealed == stored.sealed {
             try await store.saveRefreshToken(userID: userID, sealed: sealed, at: at)
         }
         var stated: [String: JSONValue] = ["sub": .string(subject)]
