@@ -59,6 +59,12 @@ package final class SessionRiskAlerts: Service, Sendable {
         package var delivered = 0
         package var dropped = 0
         package var failed = 0
+
+        package init(delivered: Int = 0, dropped: Int = 0, failed: Int = 0) {
+            self.delivered = delivered
+            self.dropped = dropped
+            self.failed = failed
+        }
     }
 
     package init(settings: Settings, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
@@ -90,9 +96,12 @@ package final class SessionRiskAlerts: Service, Sendable {
                 counters.dropped += 1
                 return counters.dropped
             }
-            logger.warning("session risk webhook queue full: the oldest alert was dropped", metadata: [
-                "flag": "\(oldest.flag.id)", "dropped_total": "\(dropped)",
-            ])
+            // The first drop and every hundredth after it: a flood of alerts is not a flood of logs.
+            if dropped == 1 || dropped % 100 == 0 {
+                logger.warning("session risk webhook queue full: the oldest alerts are being dropped", metadata: [
+                    "flag": "\(oldest.flag.id)", "dropped_total": "\(dropped)", "capacity": "\(settings.capacity)",
+                ])
+            }
         case .terminated:
             logger.notice("session risk webhook stopped: alert not sent", metadata: ["flag": "\(alert.flag.id)"])
         case .enqueued:
