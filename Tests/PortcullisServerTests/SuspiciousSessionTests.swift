@@ -214,6 +214,37 @@ struct SuspiciousSessionTests {
         #expect(try await first.request(harness.url("/echo")).status == .ok)
     }
 
+    @Test("a step-up cannot be sidestepped: a plain sign-in from the flagged browser is sent back for a fresh one, and starting over is flagged again")
+    func stepUpNotSidestepped() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(actions: "new_country: step_up", clock: clock)
+        defer { Task { await harness.stop() } }
+        clock.set(-3_600)
+        let first = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await first.shutdown() } }
+        #expect(try await first.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
+        clock.set(0)
+        let second = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await second.shutdown() } }
+        let callback = try await second.postSignInForm(from: harness.url("/echo"), email: "ada@example.com")
+        let flagged = try await second.request(TestBrowser.resolve(try #require(callback.location), against: callback.url))
+        #expect(flagged.location?.contains("reauth=1") == true, "\(flagged.location ?? "")")
+        // The plain login (no prompt=login) with the flagged session's cookie: sent back for a fresh sign-in.
+        let plain = try await second.postSignInForm(from: harness.url("/_portcullis/login?rd=%2Fecho"), email: "ada@example.com")
+        let afterPlain = try await second.request(TestBrowser.resolve(try #require(plain.location), against: plain.url))
+        #expect(afterPlain.status == .found)
+        #expect(afterPlain.location?.contains("reauth=1") == true, "\(afterPlain.location ?? "")")
+        #expect(try await second.request(harness.url("/echo")).status == .found, "still refused")
+        // Starting over in a new browser: Berlin did not become known, so it is flagged again.
+        let third = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await third.shutdown() } }
+        let again = try await third.postSignInForm(from: harness.url("/echo"), email: "ada@example.com")
+        let againAfter = try await third.request(TestBrowser.resolve(try #require(again.location), against: again.url))
+        #expect(againAfter.location?.contains("reauth=1") == true, "\(againAfter.location ?? "")")
+        #expect(try await Self.flags(harness, "ada@example.com").filter { $0.kind == .newCountry }.count == 2)
+        #expect(try await third.request(harness.url("/echo")).status == .found)
+    }
+
     @Test("deny at sign-in: the sign-in is refused and its session revoked with suspicious_session")
     func denyAtSignIn() async throws {
         let clock = Clock()
@@ -234,6 +265,14 @@ struct SuspiciousSessionTests {
         let session = try #require(try await harness.store.session(flag.sessionIDHash))
         #expect(session.revokedReason == "suspicious_session")
         #expect(session.revokedBy == SessionRiskRecord.actor)
+        // Trying again does not make Berlin known.
+        let third = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await third.shutdown() } }
+        #expect(try await third.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .forbidden)
+        // Sydney still signs in.
+        let fourth = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await fourth.shutdown() } }
+        #expect(try await fourth.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
     }
 
     @Test("a live session that jumps to Tokyo over IPv6 is flagged network_jump; deny revokes it at once")

@@ -83,8 +83,11 @@ package final class SessionRiskMonitor: Service, Sendable {
                 )
             }
             let audit = AuditContext(actor: SessionRiskRecord.actor, actorIsSuperAdmin: false, sourceIP: client.description, at: observation.at)
+            // A place or device that was denied, or that waits for a fresh sign-in, does not
+            // enter the history: otherwise simply trying again would make it known.
+            let trusted = !flags.contains { $0.action == .deny || $0.awaitsStepUp }
             let recorded = try await store.recordSessionRisk(SessionRiskRecord(
-                userID: userID, sessionIDHash: session, observation: observation, flags: flags, audit: audit
+                userID: userID, sessionIDHash: session, observation: trusted ? observation : nil, flags: flags, audit: audit
             ))
             if recorded.revoked || recorded.awaitsStepUp { cache.evict(session) }
             for flag in recorded.raised {

@@ -212,6 +212,12 @@ package final class IdentityEndpoints: Sendable {
                 return withCookies(ControlPlanePages.problem(.forbidden, title: "Account deactivated", reason: "user_deactivated",
                                                              message: "This account is deactivated."), [clearState])
             }
+            // This browser's session waits for a step-up: only a fresh sign-in replaces it.
+            if !state.reauthenticate, let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)),
+               let record = try await sessions.store.session(old), record.userID == user.id, record.revokedAt == nil,
+               record.stepUpRequiredAt != nil {
+                return ControlPlanePages.redirect(to: Self.reauthenticationPath(returningTo: state.returnPath), cookies: [clearState])
+            }
             let session = try await sessions.create(
                 user: user, client: context.clientAddress, userAgent: request.headers[.userAgent], method: .oidc,
                 idpSessionID: claims["sid"]?.stringValue, amr: claims["amr"]?.stringList ?? [],
