@@ -4,63 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// What one assessment writes, in one transaction: the observation for the history and the
-/// new flags with their audit entries. A new `step_up` flag marks the session so that it is
-/// refused until a fresh sign-in; a new `deny` flag revokes it (`suspicious_session`).
-public struct SessionRiskRecord: Hashable, Sendable {
-    public var userID: String
-    public var sessionIDHash: SessionIDHash
-    /// Kept in the history (for later signals); `nil` when nothing new was seen.
-    public var observation: SessionObservation?
-    public var flags: [SessionFlag]
-    /// The actor, the client address and the time of the audit entries.
-    public var audit: AuditContext
-
-    public init(userID: String, sessionIDHash: SessionIDHash, observation: SessionObservation?, flags: [SessionFlag], audit: AuditContext) {
-        self.userID = userID
-        self.sessionIDHash = sessionIDHash
-        self.observation = observation
-        self.flags = flags
-        self.audit = audit
-    }
-
-    /// The actor named in the audit log and in `revoked_by` for what the signals do.
-    public static let actor = "session-risk"
-}
-
-/// What an assessment's write did.
-public struct SessionRiskRecorded: Hashable, Sendable {
-    /// The flags written: those of the record that the session did not already carry (the
-    /// same kind and subject, in any state, is not raised twice on one session).
-    public var raised: [SessionFlag]
-    /// The session was revoked by this write.
-    public var revoked: Bool
-    /// The session now awaits a fresh sign-in.
-    public var awaitsStepUp: Bool
-
-    public init(raised: [SessionFlag], revoked: Bool, awaitsStepUp: Bool) {
-        self.raised = raised
-        self.revoked = revoked
-        self.awaitsStepUp = awaitsStepUp
-    }
-}
-
-/// A live session with open flags, for `GET /sessions?flagged=true`.
-public struct FlaggedSession: Hashable, Sendable {
-    public var session: SessionRecord
-    public var email: String
-    public var name: String?
-    /// Every flag of the session, newest first, dismissed ones included.
-    public var flags: [SessionFlag]
-
-    public init(session: SessionRecord, email: String, name: String?, flags: [SessionFlag]) {
-        self.session = session
-        self.email = email
-        self.name = name
-        self.flags = flags
-    }
-}
-
 /// The session history the signals read and the flags they raise (SPEC §3, "Suspicious
 /// sessions"). Every flag, dismissal and step-up is written with its audit entry.
 public protocol SessionRiskStore: Sendable {

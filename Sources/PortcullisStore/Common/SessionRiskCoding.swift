@@ -3,10 +3,6 @@ import PortcullisCore
 
 /// How the session history and flags become columns, the same for SQLite and PostgreSQL.
 enum SessionRiskCoding {
-    /// The newest observations the signals read for one user: enough for a user who signs in
-    /// from a few devices every day of the window.
-    static let historyLimit = 1_000
-
     static func evidenceJSON(_ evidence: SessionRiskEvidence) -> String {
         StoreCoding.json(evidence)
     }

@@ -13,15 +13,3 @@ public struct SessionRiskFlag: Hashable, Sendable {
     /// In words: `Sydney, AU → Berlin, DE in 12 min (80,000 km/h)`.
     public var reason: String { evidence.reason }
 }
-
-/// The flags one observation raised; empty when nothing looks wrong.
-public struct SessionRiskAssessment: Hashable, Sendable {
-    public var flags: [SessionRiskFlag]
-
-    public init(flags: [SessionRiskFlag]) {
-        self.flags = flags
-    }
-
-    /// The strongest action among the flags (`deny` > `step_up` > `flag`); `nil` when none.
-    public var action: SessionRiskAction? { flags.map(\.action).max() }
-}
