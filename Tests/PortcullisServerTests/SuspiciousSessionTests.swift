@@ -34,8 +34,10 @@ struct SuspiciousSessionTests {
         )
     }
 
-    static func start(actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock) async throws -> SSOHarness {
-        var risk = "  risk:\n"
+    static func start(
+        actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock, postgresURL: String? = nil, sessions: String = ""
+    ) async throws -> SSOHarness {
+        var risk = sessions + "  risk:\n"
         if !actions.isEmpty { risk += "    action: { \(actions) }\n" }
         if let webhook {
             let secretPath = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-risk-\(UUID().uuidString).secret").path
@@ -43,7 +45,8 @@ struct SuspiciousSessionTests {
             risk += "    webhook: { url: \"http://127.0.0.1:\(webhook.port)/hook\", secret_file: \"\(secretPath)\" }\n"
         }
         return try await SSOHarness.start(
-            sessions: "sessions:\n" + risk, serverExtra: "  trusted_proxies: [127.0.0.0/8]", geoIP: try geoIP(), clock: { clock.now() }
+            sessions: "sessions:\n" + risk, postgresURL: postgresURL, serverExtra: "  trusted_proxies: [127.0.0.0/8]", geoIP: try geoIP(),
+            clock: { clock.now() }
         )
     }
 
@@ -322,6 +325,46 @@ struct SuspiciousSessionTests {
         let done = try await browser.signIn(at: harness.url(try #require(refused?.location)), email: "ada@example.com")
         #expect(done.status == .ok)
         #expect(try await browser.request(harness.url("/echo")).status == .ok)
+    }
+}
+
+extension SuspiciousSessionTests {
+    /// Two instances on one PostgreSQL, sessions cached for a minute: only the broadcast can
+    /// explain the other instance acting at once.
+    @Test("on PostgreSQL, a deny or a step-up on one instance reaches the other in under a second", arguments: ["deny", "step_up"])
+    func otherInstance(action: String) async throws {
+        try #require(TestPostgres.isInstalled, "PostgreSQL is not installed (scripts/setup-debian installs it)")
+        let cluster = try await TestPostgres.start()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let clock = Clock()
+        let one = try await Self.start(actions: "network_jump: \(action)", clock: clock, postgresURL: url, sessions: "  max_staleness: 60s\n")
+        defer { Task { await one.stop() } }
+        let two = try await Self.start(actions: "network_jump: \(action)", clock: clock, postgresURL: url, sessions: "  max_staleness: 60s\n")
+        defer { Task { await two.stop() } }
+        let browser = try Self.browser(one, from: Self.berlin)
+        defer { Task { await browser.shutdown() } }
+        #expect(try await browser.signIn(at: one.url("/echo"), email: "ada@example.com").status == .ok)
+        let onTwo = try two.browser()
+        defer { Task { await onTwo.shutdown() } }
+        onTwo.sendWithEveryRequest([("X-Forwarded-For", Self.berlin)])
+        onTwo.setCookie("__Host-portcullis", try #require(browser.cookie("__Host-portcullis", for: one.url("/"))), for: two.url("/"))
+        #expect(try await onTwo.request(two.url("/echo")).status == .ok, "instance two has the session cached now")
+
+        // The cookie, replayed from Tokyo through instance one.
+        browser.sendWithEveryRequest([("X-Forwarded-For", Self.tokyo)])
+        _ = try await browser.request(one.url("/echo"))
+        let start = ContinuousClock.now
+        var refused: TestBrowser.Page?
+        while ContinuousClock.now - start < .seconds(5), refused == nil {
+            let page = try await onTwo.request(two.url("/echo"))
+            if page.status == .found { refused = page } else { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let elapsed = ContinuousClock.now - start
+        let page = try #require(refused, "instance two never refused the session")
+        #expect(elapsed < .seconds(1), "\(elapsed)")
+        #expect(page.location?.hasPrefix("/_portcullis/login") == true)
+        #expect((page.location?.contains("reauth=1") == true) == (action == "step_up"), "\(page.location ?? "")")
     }
 }
 
