@@ -48,7 +48,7 @@ package final class SessionRiskAlerts: Service, Sendable {
     package static let deliveryHeader = "X-Portcullis-Delivery"
 
     private let settings: Settings
-    private let http: HTTPClient
+    private let client: HTTPClient.Configuration
     private let stream: AsyncStream<SessionRiskAlert>
     private let continuation: AsyncStream<SessionRiskAlert>.Continuation
     private let counters = Mutex(Counters())
@@ -84,7 +84,7 @@ package final class SessionRiskAlerts: Service, Sendable {
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = configuration
         (stream, continuation) = AsyncStream.makeStream(of: SessionRiskAlert.self, bufferingPolicy: .bufferingNewest(max(1, settings.capacity)))
     }
 
@@ -122,10 +122,12 @@ package final class SessionRiskAlerts: Service, Sendable {
         }.joined()
     }
 
+    /// The HTTP client lives as long as this runs: nothing is left to shut down when it never ran.
     package func run() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         await withGracefulShutdownHandler {
             for await alert in stream {
-                await deliver(alert)
+                await deliver(alert, with: http)
             }
         } onGracefulShutdown: { [continuation] in
             continuation.finish()
@@ -134,10 +136,10 @@ package final class SessionRiskAlerts: Service, Sendable {
     }
 
     /// Tries until delivered, refused, out of tries or shut down.
-    func deliver(_ alert: SessionRiskAlert) async {
+    func deliver(_ alert: SessionRiskAlert, with http: HTTPClient) async {
         var wait = settings.backoff
         for attempt in 1...max(1, settings.attempts) {
-            let outcome = await post(alert, attempt: attempt)
+            let outcome = await post(alert, attempt: attempt, with: http)
             switch outcome {
             case .delivered:
                 counters.withLock { $0.delivered += 1 }
@@ -173,7 +175,7 @@ package final class SessionRiskAlerts: Service, Sendable {
         case retry(String)
     }
 
-    private func post(_ alert: SessionRiskAlert, attempt: Int) async -> Outcome {
+    private func post(_ alert: SessionRiskAlert, attempt: Int, with http: HTTPClient) async -> Outcome {
         let body = alert.body(sentAt: now())
         var request = HTTPClientRequest(url: settings.url)
         request.method = .POST
