@@ -235,8 +235,7 @@ package enum AdminAPIModels {
             dismissedAt = flag.dismissedAt
             dismissedBy = flag.dismissedBy
             open = flag.isOpen
-            let data = (try? JSONEncoder().encode(flag.evidence)) ?? Data("{}".utf8)
-            evidence = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+            evidence = flag.evidence.jsonValue
         }
     }
 

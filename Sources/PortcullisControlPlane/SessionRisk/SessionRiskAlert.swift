@@ -37,9 +37,7 @@ package struct SessionRiskAlert: Hashable, Sendable {
             "session": .string(flag.sessionIDHash.description),
             "outcome": .object(["revoked": .bool(revoked), "awaits_step_up": .bool(awaitsStepUp)]),
         ]
-        if let data = try? JSONEncoder().encode(flag.evidence), let evidence = try? JSONDecoder().decode(JSONValue.self, from: data) {
-            object["evidence"] = evidence
-        }
+        object["evidence"] = flag.evidence.jsonValue
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8)

@@ -48,9 +48,7 @@ public struct SessionFlag: Hashable, Sendable {
             "id": .string(id), "session": .string(sessionIDHash.description), "kind": .string(kind.rawValue),
             "action": .string(action.rawValue), "reason": .string(reason),
         ]
-        if let data = try? JSONEncoder().encode(evidence), let value = try? JSONDecoder().decode(JSONValue.self, from: data) {
-            object["evidence"] = value
-        }
+        object["evidence"] = evidence.jsonValue
         if let steppedUpAt { object["stepped_up_at"] = .number(steppedUpAt.timeIntervalSince1970) }
         if let dismissedBy { object["dismissed_by"] = .string(dismissedBy) }
         return .object(object)

@@ -235,6 +235,16 @@ struct SessionRiskPolicyTests {
         }
     }
 
+    @Test("evidence for people and programs has ISO 8601 times")
+    func evidenceForPeople() throws {
+        let assessment = policy.assess(Self.signIn(Self.berlin, at: 600), history: [Self.signIn(Self.sydney, at: 0)])
+        let travel = try #require(assessment.flags.first { $0.kind == .impossibleTravel })
+        guard case .object(let object) = travel.evidence.jsonValue else { Issue.record("not an object"); return }
+        #expect(object["kind"] == .string("impossible_travel"))
+        #expect(object["from_at"] == .string("2027-01-15T08:00:00Z"))
+        #expect(object["to_at"] == .string("2027-01-15T08:10:00Z"))
+    }
+
     @Test("coordinates are kept coarse, and impossible ones are refused")
     func coordinates() throws {
         let precise = try #require(GeoCoordinates(latitude: 52.5234, longitude: 13.4115, accuracyRadiusKm: 5))

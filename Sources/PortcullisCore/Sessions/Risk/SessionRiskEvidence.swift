@@ -146,6 +146,17 @@ public enum SessionRiskEvidence: Hashable, Sendable {
     }
 }
 
+extension SessionRiskEvidence {
+    /// The evidence as people and other programs read it (the admin API, the audit log, the
+    /// webhook): its JSON with times in ISO 8601. (The store keeps its own encoding.)
+    public var jsonValue: JSONValue {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(self), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return .null }
+        return value
+    }
+}
+
 extension SessionRiskEvidence: Codable {
     private enum KindKey: String, CodingKey { case kind }
 
