@@ -61,8 +61,10 @@ extension PostgresStore: SessionRiskStore {
             }
             // Every instance drops the session from its cache: the next request reads the
             // revocation or the step-up mark.
-            if revoked || marked {
+            if revoked {
                 try await notify(.sessionsRevoked(sessions: [record.sessionIDHash], users: []), on: connection)
+            } else if marked {
+                try await notify(.sessionsChanged(sessions: [record.sessionIDHash]), on: connection)
             }
             let awaits = try await awaitsStepUp(connection, hash)
             return SessionRiskRecorded(raised: raised, revoked: revoked, awaitsStepUp: awaits)
@@ -121,7 +123,7 @@ extension PostgresStore: SessionRiskStore {
                     "UPDATE sessions SET step_up_required_at = NULL WHERE id_hash = \(hash) AND step_up_required_at IS NOT NULL RETURNING 1",
                     logger: logger
                 )
-                if cleared > 0 { try await notify(.sessionsRevoked(sessions: [flag.sessionIDHash], users: []), on: connection) }
+                if cleared > 0 { try await notify(.sessionsChanged(sessions: [flag.sessionIDHash]), on: connection) }
             }
             var dismissed = flag
             dismissed.dismissedAt = audit.at
