@@ -4,6 +4,7 @@ import NIOHTTP1
 import PortcullisControlPlane
 import PortcullisCore
 import PortcullisDataPathTesting
+import PortcullisDevelopment
 import PortcullisGeoIP
 import PortcullisServer
 import PortcullisTestSupport
@@ -35,7 +36,8 @@ struct SuspiciousSessionTests {
     }
 
     static func start(
-        actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock, postgresURL: String? = nil, sessions: String = ""
+        actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock, postgresURL: String? = nil, sessions: String = "",
+        behaviour: DevIdentityProvider.Behaviour = .init()
     ) async throws -> SSOHarness {
         var risk = sessions + "  risk:\n"
         if !actions.isEmpty { risk += "    action: { \(actions) }\n" }
@@ -45,8 +47,8 @@ struct SuspiciousSessionTests {
             risk += "    webhook: { url: \"http://127.0.0.1:\(webhook.port)/hook\", secret_file: \"\(secretPath)\" }\n"
         }
         return try await SSOHarness.start(
-            sessions: "sessions:\n" + risk, postgresURL: postgresURL, serverExtra: "  trusted_proxies: [127.0.0.0/8]", geoIP: try geoIP(),
-            clock: { clock.now() }
+            sessions: "sessions:\n" + risk, postgresURL: postgresURL, serverExtra: "  trusted_proxies: [127.0.0.0/8]", behaviour: behaviour,
+            geoIP: try geoIP(), clock: { clock.now() }
         )
     }
 
@@ -246,6 +248,29 @@ struct SuspiciousSessionTests {
         #expect(againAfter.location?.contains("reauth=1") == true, "\(againAfter.location ?? "")")
         #expect(try await Self.flags(harness, "ada@example.com").filter { $0.kind == .newCountry }.count == 2)
         #expect(try await third.request(harness.url("/echo")).status == .found)
+    }
+
+    @Test("a step-up is refused when the IdP reports no fresh sign-in (an old auth_time): the session stays refused")
+    func staleAuthTime() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(actions: "new_country: step_up", clock: clock, behaviour: .init(reportsStaleAuthTime: true))
+        defer { Task { await harness.stop() } }
+        clock.set(-7_200)
+        let first = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await first.shutdown() } }
+        #expect(try await first.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok, "no step-up: auth_time is not read")
+        clock.set(0)
+        let second = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await second.shutdown() } }
+        let callback = try await second.postSignInForm(from: harness.url("/echo"), email: "ada@example.com")
+        let flagged = try await second.request(TestBrowser.resolve(try #require(callback.location), against: callback.url))
+        let login = try #require(flagged.location)
+        #expect(login.contains("reauth=1"))
+        let refused = try await second.signIn(at: harness.url(login), email: "ada@example.com")
+        #expect(refused.status == .forbidden)
+        #expect(refused.body.contains("reauthentication_required"))
+        #expect(try await second.request(harness.url("/echo")).status == .found, "the flagged session is still refused")
+        #expect(try await Self.flags(harness, "ada@example.com").allSatisfy { $0.steppedUpAt == nil })
     }
 
     @Test("deny at sign-in: the sign-in is refused and its session revoked with suspicious_session")
