@@ -8,6 +8,7 @@ import PortcullisDevelopment
 import PortcullisGeoIP
 import PortcullisServer
 import PortcullisTestSupport
+import Prometheus
 import Synchronization
 import Testing
 
@@ -37,7 +38,7 @@ struct SuspiciousSessionTests {
 
     static func start(
         actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock, postgresURL: String? = nil, sessions: String = "",
-        behaviour: DevIdentityProvider.Behaviour = .init()
+        behaviour: DevIdentityProvider.Behaviour = .init(), metrics: PrometheusCollectorRegistry? = nil
     ) async throws -> SSOHarness {
         var risk = sessions + "  risk:\n"
         if !actions.isEmpty { risk += "    action: { \(actions) }\n" }
@@ -47,7 +48,7 @@ struct SuspiciousSessionTests {
             risk += "    webhook: { url: \"http://127.0.0.1:\(webhook.port)/hook\", secret_file: \"\(secretPath)\" }\n"
         }
         return try await SSOHarness.start(
-            sessions: "sessions:\n" + risk, postgresURL: postgresURL, serverExtra: "  trusted_proxies: [127.0.0.0/8]", behaviour: behaviour,
+            sessions: "sessions:\n" + risk, postgresURL: postgresURL, metrics: metrics, serverExtra: "  trusted_proxies: [127.0.0.0/8]", behaviour: behaviour,
             geoIP: try geoIP(), clock: { clock.now() }
         )
     }
@@ -76,7 +77,7 @@ struct SuspiciousSessionTests {
     func sydneyThenBerlin() async throws {
         let receiver = try await RecordingUpstream.start()
         let clock = Clock()
-        let harness = try await Self.start(webhook: receiver, clock: clock)
+        let harness = try await Self.start(webhook: receiver, clock: clock, metrics: PrometheusCollectorRegistry())
         defer { Task { await harness.stop(); await receiver.close() } }
         let root = try await harness.store.ensureUser(email: "root@example.com", at: Date())
         #expect(try await harness.store.bootstrapSuperAdmin(
@@ -148,6 +149,14 @@ struct SuspiciousSessionTests {
             kinds.insert(body["kind"] as? String ?? "")
         }
         #expect(kinds == ["impossible_travel", "new_country"])
+        // Counted for operators.
+        try await Self.waitFor("the deliveries to be counted") {
+            try await ServerTests.MetricsTests.Scrape.of(harness).value("portcullis_session_risk_alerts_total", ["outcome": "delivered"]) == 2
+        }
+        let scrape = try await ServerTests.MetricsTests.Scrape.of(harness)
+        #expect(scrape.value("portcullis_session_flags_total", ["kind": "impossible_travel", "action": "flag"]) == 1, "\(scrape.text)")
+        #expect(scrape.value("portcullis_session_flags_total", ["kind": "new_country", "action": "flag"]) == 1)
+        #expect(scrape.value("portcullis_session_flags_total") == 2)
 
         // Dismissing: audited; the session leaves the flagged list once every flag is dismissed.
         for flag in raised {

@@ -54,6 +54,7 @@ package final class SessionRiskAlerts: Service, Sendable {
     private let counters = Mutex(Counters())
     private let logger: Logger
     private let now: @Sendable () -> Date
+    private let onOutcome: @Sendable (Outcome) -> Void
 
     package struct Counters: Hashable, Sendable {
         package var delivered = 0
@@ -67,10 +68,15 @@ package final class SessionRiskAlerts: Service, Sendable {
         }
     }
 
-    package init(settings: Settings, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// - Parameter onOutcome: told what became of each alert (metrics).
+    package init(
+        settings: Settings, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
+        onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in }
+    ) throws {
         self.settings = settings
         self.logger = logger
         self.now = now
+        self.onOutcome = onOutcome
         var tls = NIOSSL.TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
@@ -96,6 +102,7 @@ package final class SessionRiskAlerts: Service, Sendable {
                 counters.dropped += 1
                 return counters.dropped
             }
+            onOutcome(.dropped)
             // The first drop and every hundredth after it: a flood of alerts is not a flood of logs.
             if dropped == 1 || dropped % 100 == 0 {
                 logger.warning("session risk webhook queue full: the oldest alerts are being dropped", metadata: [
@@ -143,9 +150,11 @@ package final class SessionRiskAlerts: Service, Sendable {
             switch outcome {
             case .delivered:
                 counters.withLock { $0.delivered += 1 }
+                onOutcome(.delivered)
                 return
             case .refused(let status):
                 counters.withLock { $0.failed += 1 }
+                onOutcome(.failed)
                 logger.warning("session risk webhook refused the alert; not retried", metadata: [
                     "flag": "\(alert.flag.id)", "status": "\(status)",
                 ])
@@ -166,16 +175,25 @@ package final class SessionRiskAlerts: Service, Sendable {
             wait = min(wait * 2, settings.maximumBackoff)
         }
         counters.withLock { $0.failed += 1 }
+        onOutcome(.failed)
         logger.warning("session risk webhook gave up on an alert", metadata: ["flag": "\(alert.flag.id)"])
     }
 
-    enum Outcome {
+    /// What became of an alert, for metrics.
+    package enum Outcome: String, Sendable, CaseIterable {
+        case delivered
+        case dropped
+        case failed
+    }
+
+    /// What one try came to.
+    enum Attempt {
         case delivered
         case refused(UInt)
         case retry(String)
     }
 
-    private func post(_ alert: SessionRiskAlert, attempt: Int, with http: HTTPClient) async -> Outcome {
+    private func post(_ alert: SessionRiskAlert, attempt: Int, with http: HTTPClient) async -> Attempt {
         let body = alert.body(sentAt: now())
         var request = HTTPClientRequest(url: settings.url)
         request.method = .POST

@@ -19,11 +19,14 @@ package final class SessionRiskMonitor: Service, Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Date
     private let pruneInterval: Duration
+    private let onFlag: @Sendable (SessionFlag) -> Void
 
     package init(
         store: any GatewayStore, cache: SessionCache, configuration: SessionRiskConfiguration, alerts: SessionRiskAlerts?, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, pruneInterval: Duration = .seconds(3_600)
+        now: @escaping @Sendable () -> Date = { Date() }, pruneInterval: Duration = .seconds(3_600),
+        onFlag: @escaping @Sendable (SessionFlag) -> Void = { _ in }
     ) {
+        self.onFlag = onFlag
         self.store = store
         self.cache = cache
         self.configuration = configuration
@@ -91,6 +94,7 @@ package final class SessionRiskMonitor: Service, Sendable {
             ))
             if recorded.revoked || recorded.awaitsStepUp { cache.evict(session) }
             for flag in recorded.raised {
+                onFlag(flag)
                 logger.notice("session flagged", metadata: [
                     "kind": "\(flag.kind.rawValue)", "action": "\(flag.action.rawValue)", "reason": "\(flag.reason)",
                     "user_id": "\(userID)", "session": "\(session)", "flag": "\(flag.id)",

@@ -107,6 +107,7 @@ package final class GatewayAssembly: Sendable {
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP, logger: logger
         )
         self.sessions = sessions
+        let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
         var alerts: SessionRiskAlerts?
         if let webhook = configuration.sessions.risk.webhook, configuration.sessions.risk.enabled {
             guard let secret = dependencies.riskWebhookSecret, secret.utf8.count >= SessionRiskWebhook.minimumSecretLength else {
@@ -117,13 +118,13 @@ package final class GatewayAssembly: Sendable {
             }
             alerts = try SessionRiskAlerts(
                 settings: .init(url: webhook.url, secret: SymmetricKey(data: Data(secret.utf8)), caFile: webhook.caFile),
-                logger: logger
+                logger: logger, onOutcome: { sessionMetrics.recordAlert($0) }
             )
         }
         sessionRiskAlerts = alerts
         let risk = SessionRiskMonitor(
             store: dependencies.store, cache: cache, configuration: configuration.sessions.risk, alerts: alerts, logger: logger,
-            now: dependencies.riskClock
+            now: dependencies.riskClock, onFlag: { sessionMetrics.recordFlag($0) }
         )
         sessionRisk = risk
 
@@ -166,7 +167,6 @@ package final class GatewayAssembly: Sendable {
         changeWatcher = ChangeWatcher(
             store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
         )
-        let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
         self.sessionMetrics = sessionMetrics
         activeSessionsSampler = ActiveSessionsSampler(
             store: store, metrics: sessionMetrics, idleTimeout: { gateway.runtime.snapshot.configuration.sessions.idleTimeout },
