@@ -38,9 +38,9 @@ struct SuspiciousSessionTests {
 
     static func start(
         actions: String = "", webhook: RecordingUpstream? = nil, clock: Clock, postgresURL: String? = nil, sessions: String = "",
-        behaviour: DevIdentityProvider.Behaviour = .init(), metrics: PrometheusCollectorRegistry? = nil
+        behaviour: DevIdentityProvider.Behaviour = .init(), metrics: PrometheusCollectorRegistry? = nil, extraRisk: String = ""
     ) async throws -> SSOHarness {
-        var risk = sessions + "  risk:\n"
+        var risk = sessions + "  risk:\n" + (extraRisk.isEmpty ? "" : extraRisk + "\n")
         if !actions.isEmpty { risk += "    action: { \(actions) }\n" }
         if let webhook {
             let secretPath = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-risk-\(UUID().uuidString).secret").path
@@ -169,6 +169,45 @@ struct SuspiciousSessionTests {
         #expect(try await harness.store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).count == 2)
         #expect((try await admin.call(.GET, "/sessions?flagged=true")["sessions"] as? [Any])?.isEmpty == true)
         #expect(try await harness.store.verifyAuditLog().isIntact)
+    }
+
+    @Test("sessions.risk.enabled: false keeps no history and flags nothing")
+    func disabled() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(actions: "new_country: deny", clock: clock, extraRisk: "    enabled: false")
+        defer { Task { await harness.stop() } }
+        clock.set(-600)
+        let first = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await first.shutdown() } }
+        #expect(try await first.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
+        clock.set(0)
+        let second = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await second.shutdown() } }
+        #expect(try await second.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
+        second.sendWithEveryRequest([("X-Forwarded-For", Self.tokyo)])
+        #expect(try await second.request(harness.url("/echo")).status == .ok)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await second.request(harness.url("/echo")).status == .ok)
+        #expect(try await Self.flags(harness, "ada@example.com").isEmpty)
+        let user = try #require(try await harness.store.user(email: "ada@example.com"))
+        #expect(try await harness.store.riskHistory(userID: user.id, since: .distantPast, limit: 100).isEmpty)
+    }
+
+    @Test("the history is pruned past its window")
+    func pruned() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(clock: clock, extraRisk: "    history: 1h")
+        defer { Task { await harness.stop() } }
+        let browser = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await browser.shutdown() } }
+        #expect(try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
+        let user = try #require(try await harness.store.user(email: "ada@example.com"))
+        #expect(try await harness.store.riskHistory(userID: user.id, since: .distantPast, limit: 100).count == 1)
+        clock.set(1_800)
+        #expect(await harness.assembly.sessionRisk.prune() == 0, "within the hour")
+        clock.set(3_700)
+        #expect(await harness.assembly.sessionRisk.prune() == 1)
+        #expect(try await harness.store.riskHistory(userID: user.id, since: .distantPast, limit: 100).isEmpty)
     }
 
     @Test("a member can neither list flagged sessions nor dismiss flags")
