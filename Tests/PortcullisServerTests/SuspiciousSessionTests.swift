@@ -118,6 +118,9 @@ struct SuspiciousSessionTests {
         #expect(teammateSessions.count == 2)
         #expect(teammateSessions.map { ($0["flags"] as? [Any] ?? []).count }.sorted() == [0, 2])
         #expect(try await admin.call(.GET, "/sessions?flagged=maybe").reason == "invalid_query")
+        // Without the filter: every live session across users, flagged or not.
+        let everyone = (try await admin.call(.GET, "/sessions")["sessions"] as? [[String: Any]]) ?? []
+        #expect(everyone.compactMap { $0["email"] as? String }.sorted() == ["ada@example.com", "ada@example.com", "root@example.com"])
 
         // Each new flag is audited.
         let audited = try await harness.store.auditEntries(AuditQuery(action: .sessionFlagged))
