@@ -122,6 +122,15 @@ struct SuspiciousSessionTests {
         let everyone = (try await admin.call(.GET, "/sessions")["sessions"] as? [[String: Any]]) ?? []
         #expect(everyone.compactMap { $0["email"] as? String }.sorted() == ["ada@example.com", "ada@example.com", "root@example.com"])
 
+        // The command line lists them too.
+        if FileManager.default.isExecutableFile(atPath: ServerTests.DurabilityTests.binary) {
+            let listed = try await ServerTests.CommandLineTests.portcullis(["sessions", "list", "ada@example.com", "--config", harness.configurationPath])
+            #expect(listed.status == 0, "\(listed.error)")
+            #expect(listed.output.contains("flagged impossible_travel: Sydney, AU → Berlin, DE in 10 min"), "\(listed.output)")
+            let json = try await ServerTests.CommandLineTests.portcullis(["sessions", "list", "ada@example.com", "--json", "--config", harness.configurationPath])
+            #expect(json.output.contains(#""kind":"new_country""#), "\(json.output)")
+        }
+
         // Each new flag is audited.
         let audited = try await harness.store.auditEntries(AuditQuery(action: .sessionFlagged))
         #expect(audited.count == 2)
