@@ -390,6 +390,33 @@ struct SuspiciousSessionTests {
         #expect(refused.location?.hasPrefix("/_portcullis/login") == true)
     }
 
+    @Test("a new address in the same place is no jump and is not kept; a move to another place is kept")
+    func samePlace() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(clock: clock)
+        defer { Task { await harness.stop() } }
+        let browser = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await browser.shutdown() } }
+        #expect(try await browser.signIn(at: harness.url("/echo"), email: "ada@example.com").status == .ok)
+        let user = try #require(try await harness.store.user(email: "ada@example.com"))
+        browser.sendWithEveryRequest([("X-Forwarded-For", "198.51.100.99")])
+        #expect(try await browser.request(harness.url("/echo")).status == .ok)
+        try await Self.waitFor("the new address to be written") {
+            try await harness.store.activeSessions(userID: user.id, now: Date()).first?.lastIP == .literal("198.51.100.99")
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await harness.store.riskHistory(userID: user.id, since: .distantPast, limit: 100).count == 1, "the sign-in only")
+        #expect(try await Self.flags(harness, "ada@example.com").isEmpty)
+        // Five seconds later (the per-session interval), to Tokyo: flagged (the default action) and kept.
+        try await Task.sleep(for: .milliseconds(5_100))
+        browser.sendWithEveryRequest([("X-Forwarded-For", Self.tokyo)])
+        #expect(try await browser.request(harness.url("/echo")).status == .ok, "flag only: the session goes on")
+        try await Self.waitFor("the jump to be kept") {
+            try await harness.store.riskHistory(userID: user.id, since: .distantPast, limit: 100).count == 2
+        }
+        #expect(Set(try await Self.flags(harness, "ada@example.com").map(\.kind)) == [.networkJump, .impossibleTravel])
+    }
+
     @Test("a network jump with step_up refuses the session until a fresh sign-in")
     func networkJumpStepUp() async throws {
         let clock = Clock()

@@ -60,7 +60,13 @@ package final class SessionRiskMonitor: Service, Sendable {
         let observation = SessionObservation(
             at: change.at, event: .addressChange, place: ObservedPlace(change.location), device: change.device
         )
-        await assess(observation, session: change.sessionIDHash, userID: change.userID, client: change.address, freshSignIn: false) { policy, history in
+        // Another address in the same place (a new address from the same provider) tells the
+        // history nothing new: it is judged, not kept, so a session hopping between addresses
+        // cannot fill the store.
+        let moved = observation.place != ObservedPlace(change.previousLocation)
+        await assess(
+            observation, session: change.sessionIDHash, userID: change.userID, client: change.address, freshSignIn: false, keep: moved
+        ) { policy, history in
             policy.assess(
                 observation, history: history, previousPlace: ObservedPlace(change.previousLocation),
                 previousAddress: change.previousAddress, address: change.address
@@ -70,7 +76,7 @@ package final class SessionRiskMonitor: Service, Sendable {
 
     @discardableResult
     private func assess(
-        _ observation: SessionObservation, session: SessionIDHash, userID: String, client: IPAddress, freshSignIn: Bool,
+        _ observation: SessionObservation, session: SessionIDHash, userID: String, client: IPAddress, freshSignIn: Bool, keep: Bool = true,
         judge: (SessionRiskPolicy, [SessionObservation]) -> SessionRiskAssessment
     ) async -> SessionRiskRecorded? {
         let policy = configuration.policy
@@ -88,7 +94,7 @@ package final class SessionRiskMonitor: Service, Sendable {
             let audit = AuditContext(actor: SessionRiskRecord.actor, actorIsSuperAdmin: false, sourceIP: client.description, at: observation.at)
             // A place or device that was denied, or that waits for a fresh sign-in, does not
             // enter the history: otherwise simply trying again would make it known.
-            let trusted = !flags.contains { $0.action == .deny || $0.awaitsStepUp }
+            let trusted = keep && !flags.contains { $0.action == .deny || $0.awaitsStepUp }
             let recorded = try await store.recordSessionRisk(SessionRiskRecord(
                 userID: userID, sessionIDHash: session, observation: trusted ? observation : nil, flags: flags, audit: audit
             ))
