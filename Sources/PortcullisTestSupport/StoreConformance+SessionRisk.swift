@@ -10,6 +10,7 @@ extension StoreConformance {
         ("a step-up flag marks the session until it is dismissed", riskStepUpDismissed),
         ("a stepped-up session's flags move to the session that replaces it", riskStepUpContinued),
         ("flags go with their sessions when those are purged", riskFlagsPurged),
+        ("a session carries at most so many flags", riskFlagsBounded),
     ]
 
     static let sydney = ObservedPlace(
@@ -174,5 +175,24 @@ extension StoreConformance {
         ))
         #expect(try await store.purgeSessions(endedBefore: t0.addingTimeInterval(100)) == 1)
         #expect(try await store.sessionFlags(userID: user.id).isEmpty)
+    }
+
+    @Sendable static func riskFlagsBounded(_ store: any GatewayStore) async throws {
+        let user = try await store.recordLogin(profile("sub-r9", "risk9@example.com"), at: t0)
+        try await store.insertSession(session(110, user: user.id))
+        let limit = SessionRiskRecord.maximumFlagsPerSession
+        let flags = (0..<(limit + 5)).map { index in
+            riskFlag("bound-\(index)", session: hash(110), user: user.id, country: "C\(index)")
+        }
+        let first = try await store.recordSessionRisk(SessionRiskRecord(
+            userID: user.id, sessionIDHash: hash(110), observation: nil, flags: Array(flags.prefix(limit - 2)), audit: riskAudit
+        ))
+        #expect(first.raised.count == limit - 2)
+        let second = try await store.recordSessionRisk(SessionRiskRecord(
+            userID: user.id, sessionIDHash: hash(110), observation: nil, flags: Array(flags.dropFirst(limit - 2)), audit: riskAudit
+        ))
+        #expect(second.raised.count == 2)
+        #expect(try await store.sessionFlags(userID: user.id).count == limit)
+        #expect(try await store.auditEntries(AuditQuery(action: .sessionFlagged)).count == limit)
     }
 }

@@ -26,4 +26,7 @@ public struct SessionRiskRecord: Hashable, Sendable {
 
     /// The actor named in the audit log and in `revoked_by` for what the signals do.
     public static let actor = "session-risk"
+    /// Flags one session carries at most: past this, new ones are not written (nor audited,
+    /// nor sent), so that a session hopping between many networks cannot fill the store.
+    public static let maximumFlagsPerSession = 20
 }

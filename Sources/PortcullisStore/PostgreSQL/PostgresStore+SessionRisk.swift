@@ -24,7 +24,12 @@ extension PostgresStore: SessionRiskStore {
             let email = try await connection.scalar("SELECT email FROM users WHERE id = \(record.userID)", as: String.self, logger: logger)
                 ?? record.userID
             var raised: [SessionFlag] = []
-            for flag in record.flags {
+            // Serialises writers of this session's flags, for the count below.
+            try await connection.query("SELECT 1 FROM sessions WHERE id_hash = \(hash) FOR UPDATE", logger: logger)
+            var carried = try await connection.scalar(
+                "SELECT COUNT(*)::BIGINT FROM session_flags WHERE session_id_hash = \(hash)", as: Int64.self, logger: logger
+            ) ?? 0
+            for flag in record.flags where carried < SessionRiskRecord.maximumFlagsPerSession {
                 let inserted = try await connection.count(
                     """
                     INSERT INTO session_flags (id, session_id_hash, user_id, kind, subject, action, reason, evidence, raised_at,
@@ -37,6 +42,7 @@ extension PostgresStore: SessionRiskStore {
                     logger: logger
                 )
                 guard inserted > 0 else { continue }
+                carried += 1
                 raised.append(flag)
                 _ = try await appendAudit(connection, SessionRiskCoding.flaggedEvent(flag, email: email, audit: record.audit))
             }

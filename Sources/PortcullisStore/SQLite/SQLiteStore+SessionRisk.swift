@@ -21,7 +21,8 @@ extension SQLiteStore: SessionRiskStore {
             }
             let email = try String.fetchOne(db, sql: "SELECT email FROM users WHERE id = ?", arguments: [record.userID]) ?? record.userID
             var raised: [SessionFlag] = []
-            for flag in record.flags {
+            var carried = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM session_flags WHERE session_id_hash = ?", arguments: [hash]) ?? 0
+            for flag in record.flags where carried < SessionRiskRecord.maximumFlagsPerSession {
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO session_flags (id, session_id_hash, user_id, kind, subject, action, reason, evidence,
@@ -35,6 +36,7 @@ extension SQLiteStore: SessionRiskStore {
                     ]
                 )
                 guard db.changesCount > 0 else { continue }
+                carried += 1
                 raised.append(flag)
                 try Self.appendAudit(db, SessionRiskCoding.flaggedEvent(flag, email: email, audit: record.audit))
             }
