@@ -36,10 +36,14 @@ package final class DevIdentityProvider: Sendable {
         package var claimsOnlyInUserInfo: Bool
         /// Whether `email_verified: true` is stated (many providers never send it).
         package var sendsEmailVerified: Bool
+        /// `auth_time` is an hour old, as from a provider that kept its own session despite
+        /// `prompt=login` (tests of the step-up's freshness check).
+        package var reportsStaleAuthTime: Bool
 
-        package init(claimsOnlyInUserInfo: Bool = false, sendsEmailVerified: Bool = true) {
+        package init(claimsOnlyInUserInfo: Bool = false, sendsEmailVerified: Bool = true, reportsStaleAuthTime: Bool = false) {
             self.claimsOnlyInUserInfo = claimsOnlyInUserInfo
             self.sendsEmailVerified = sendsEmailVerified
+            self.reportsStaleAuthTime = reportsStaleAuthTime
         }
     }
 
@@ -253,7 +257,8 @@ package final class DevIdentityProvider: Sendable {
         var idClaims: [String: JSONValue] = [
             "iss": .string(directory.issuer), "sub": .string(user.subject), "aud": .string(directory.client.clientID),
             "azp": .string(directory.client.clientID), "exp": .number(issuedAt + 300), "iat": .number(issuedAt),
-            "auth_time": .number(issuedAt), "sid": .string(sessionID), "amr": .array(amr),
+            "auth_time": .number(behaviour.reportsStaleAuthTime ? issuedAt - 3_600 : issuedAt), "sid": .string(sessionID),
+            "amr": .array(amr),
         ]
         if !behaviour.claimsOnlyInUserInfo { idClaims.merge(profileClaims(user)) { _, profile in profile } }
         if let nonce { idClaims["nonce"] = .string(nonce) }

@@ -67,6 +67,11 @@ public final class MaxMindDatabase: @unchecked Sendable {
         location.city = string(&result.entry, paths.cityName)
         location.asn = uint32(&result.entry, paths.asn)
         location.organization = string(&result.entry, paths.asOrganization)
+        if let latitude = double(&result.entry, paths.latitude), let longitude = double(&result.entry, paths.longitude) {
+            location.coordinates = GeoCoordinates(
+                latitude: latitude, longitude: longitude, accuracyRadiusKm: uint32(&result.entry, paths.accuracyRadius).map(Double.init)
+            )
+        }
         return location
     }
 
@@ -79,6 +84,16 @@ public final class MaxMindDatabase: @unchecked Sendable {
         let bytes = UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self)
         let text = String(decoding: UnsafeBufferPointer(start: bytes, count: Int(data.data_size)), as: UTF8.self)
         return text.isEmpty ? nil : text
+    }
+
+    private func double(_ entry: inout MMDB_entry_s, _ path: UnsafePointer<UnsafePointer<CChar>?>) -> Double? {
+        var data = MMDB_entry_data_s()
+        guard MMDB_aget_value(&entry, &data, path) == MMDB_SUCCESS, data.has_data else { return nil }
+        switch Int32(data.type) {
+        case MMDB_DATA_TYPE_DOUBLE: return data.double_value
+        case MMDB_DATA_TYPE_FLOAT: return Double(data.float_value)
+        default: return nil
+        }
     }
 
     private func uint32(_ entry: inout MMDB_entry_s, _ path: UnsafePointer<UnsafePointer<CChar>?>) -> UInt32? {
@@ -122,6 +137,9 @@ private final class LookupPaths {
     let cityName: UnsafePointer<UnsafePointer<CChar>?>
     let asn: UnsafePointer<UnsafePointer<CChar>?>
     let asOrganization: UnsafePointer<UnsafePointer<CChar>?>
+    let latitude: UnsafePointer<UnsafePointer<CChar>?>
+    let longitude: UnsafePointer<UnsafePointer<CChar>?>
+    let accuracyRadius: UnsafePointer<UnsafePointer<CChar>?>
     private var allocations: [UnsafeMutablePointer<UnsafePointer<CChar>?>] = []
     private var strings: [UnsafeMutablePointer<CChar>] = []
 
@@ -148,6 +166,9 @@ private final class LookupPaths {
         cityName = make(["city", "names", "en"])
         asn = make(["autonomous_system_number"])
         asOrganization = make(["autonomous_system_organization"])
+        latitude = make(["location", "latitude"])
+        longitude = make(["location", "longitude"])
+        accuracyRadius = make(["location", "accuracy_radius"])
         self.allocations = allocations
         self.strings = strings
     }

@@ -21,7 +21,7 @@ public enum StoreConformance {
         ("shared secrets are created once and shared", sharedSecrets),
         ("session identity reads user, groups and settings together", sessionIdentity),
         ("not-before is stored", notBefore),
-    ] + administrationChecks + provisioningChecks + identityChecks
+    ] + administrationChecks + provisioningChecks + identityChecks + sessionRiskChecks
 
     /// Runs every check against stores made by `make` (one fresh store per check).
     public static func run(_ make: @Sendable () async throws -> any GatewayStore) async throws {

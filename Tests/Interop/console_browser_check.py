@@ -2,8 +2,8 @@
 (Selenium): sign-in through the development IdP, the seeded teammates, search and filters,
 role changes with each role's description and refusals, sign-out-all and its visible result,
 default member permissions, the greenlist dry run, a member's own sessions, the layout at
-400 px. Saves screenshots of the teammates page (wide and narrow), a teammate's page and the
-sessions dialog.
+400 px, flagged sessions. Saves screenshots of the teammates page (wide and narrow), a teammate's
+page, the sessions dialog and the flagged sessions page.
 
     python3 console_browser_check.py https://localhost:8443 SCREENSHOT_FOLDER
 
@@ -83,6 +83,43 @@ def in_view(driver, element_id):
 def fits_width(driver):
     """Nothing scrolls sideways."""
     return driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def flag_adas_session():
+    """Writes two flags on Ada's newest session into dev's store; answers their ids."""
+    import json
+    import re
+    import sqlite3
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "conf", "portcullis-dev.yaml"), encoding="utf-8") as handle:
+        path = re.search(r"(/[^\s\"'}]*portcullis-dev-[^\s\"'}/]+/portcullis\.sqlite)", handle.read()).group(1)
+    reference = 978307200  # Swift's JSONEncoder writes dates as seconds since 2001.
+    now = time.time()
+    sydney = {"country_code": "AU", "city": "Sydney", "asn": 64498,
+              "coordinates": {"latitude": -33.9, "longitude": 151.2, "accuracy_radius_km": 20}}
+    berlin = {"country_code": "DE", "city": "Berlin", "asn": 64497,
+              "coordinates": {"latitude": 52.5, "longitude": 13.4, "accuracy_radius_km": 20}}
+    flags = [
+        ("a1" * 16, "impossible_travel", "Sydney, AU > Berlin, DE", "Sydney, AU → Berlin, DE in 10 min (96,200 km/h)",
+         {"kind": "impossible_travel", "from": sydney, "to": berlin, "from_at": now - 600 - reference, "to_at": now - reference,
+          "distance_km": 16049, "uncertainty_km": 56, "speed_kmh": 96200, "max_speed_kmh": 900}),
+        ("b2" * 16, "new_country", "DE", "Berlin, DE: no sign-in from DE in the last 90 days (known: AU)",
+         {"kind": "new_country", "place": berlin, "known_countries": ["AU"], "window_seconds": 7776000}),
+    ]
+    database = sqlite3.connect(path, timeout=10)
+    try:
+        session, user = database.execute(
+            "SELECT s.id_hash, s.user_id FROM sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE u.email = 'ada@example.com' AND s.revoked_at IS NULL ORDER BY s.created_at DESC LIMIT 1").fetchone()
+        for flag_id, kind, subject, reason, evidence in flags:
+            database.execute(
+                "INSERT INTO session_flags (id, session_id_hash, user_id, kind, subject, action, reason, evidence, raised_at) "
+                "VALUES (?, ?, ?, ?, ?, 'flag', ?, ?, ?)",
+                (flag_id, session, user, kind, subject, reason, json.dumps(evidence), now))
+        database.commit()
+    finally:
+        database.close()
+    return [flag[0] for flag in flags]
 
 
 # Development mode sends no HSTS: a year of it for `localhost` would pin every local app to HTTPS.
@@ -207,6 +244,24 @@ try:
     sam.get(BASE + "/answers/new")
     wait(sam, lambda d: ":9443/authorize" in d.current_url)
     step("signed a teammate out of all sessions, saw the result in view; their next request went to login")
+
+    # Suspicious sessions: flags on Ada's session, written into dev's store as the gateway
+    # writes them after a sign-in from Sydney and one from Berlin ten minutes later (dev's
+    # clients are all on loopback, which is no place), show on the Flagged sessions page with
+    # their reasons in words; dismissing them empties it.
+    flag_ids = flag_adas_session()
+    console(grace, "#/flagged")
+    wait(grace, lambda d: "Sydney, AU → Berlin, DE in 10 min (96,200 km/h)" in text_of(d, "#flagged-sessions"))
+    flagged = text_of(grace, "#flagged-sessions")
+    assert "ada@example.com" in flagged and "Impossible travel" in flagged and "New country" in flagged, flagged
+    assert text_of(grace, "#flagged-sessions caption") == "1 flagged session", text_of(grace, "#flagged-sessions caption")
+    grace.save_screenshot(os.path.join(SHOTS, "flagged-sessions.png"))
+    grace.find_element(By.CSS_SELECTOR, "button[data-flag='" + flag_ids[0] + "']").click()
+    notice(grace, "Impossible travel flag dismissed.")
+    wait(grace, lambda d: "dismissed by grace@example.com" in text_of(d, "#flagged-sessions"))
+    grace.find_element(By.CSS_SELECTOR, "button[data-flag='" + flag_ids[1] + "']").click()
+    wait(grace, lambda d: "No flagged sessions" in text_of(d, "#flagged-sessions"))
+    step("saw a flagged session with its reasons in words and dismissed its flags")
 
     # Default member permission: off, and Sam's next request is refused.
     Select(sam.find_element(By.ID, "email")).select_by_value("sam@example.com")

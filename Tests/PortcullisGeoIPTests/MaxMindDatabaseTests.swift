@@ -54,8 +54,24 @@ struct MaxMindDatabaseTests {
             asn: try MaxMindDatabase(path: FixturePaths.testASNDatabase)
         )
         let location = resolver.locate(.literal("198.51.100.7"))
-        #expect(location == GeoLocation(countryCode: "DE", countryName: "Germany", city: "Berlin", asn: 64_497, organization: "Example Carrier Berlin"))
+        #expect(location == GeoLocation(
+            countryCode: "DE", countryName: "Germany", city: "Berlin", asn: 64_497, organization: "Example Carrier Berlin",
+            coordinates: GeoCoordinates(latitude: 52.52, longitude: 13.405, accuracyRadiusKm: 20)
+        ))
         #expect(resolver.locate(.literal("2001:db8::9")).asn == 64_499)
+    }
+
+    @Test("latitude, longitude and accuracy radius are read, for IPv4 and IPv6; a record without them has none")
+    func coordinates() throws {
+        let resolver = MaxMindGeoIPResolver(city: try MaxMindDatabase(path: FixturePaths.testCityDatabase))
+        let sydney = try #require(resolver.locate(.literal("203.0.113.7")).coordinates)
+        #expect(abs(sydney.latitude - -33.8688) < 0.0001)
+        #expect(abs(sydney.longitude - 151.2093) < 0.0001)
+        #expect(sydney.accuracyRadiusKm == 20)
+        #expect(resolver.locate(.literal("2001:db8::1")).coordinates?.accuracyRadiusKm == 50)
+        // Country only: no place on the globe.
+        #expect(resolver.locate(.literal("100.64.0.1")).coordinates == nil)
+        #expect(resolver.locate(.literal("100.64.0.1")).countryCode == "NL")
     }
 
     @Test("a missing file is a clear error, and a missing configured file is only a notice")

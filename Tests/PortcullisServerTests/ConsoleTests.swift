@@ -116,6 +116,7 @@ struct ConsoleTests {
                 "saw why a change is refused",
                 "a plain member's role is explained as the default",
                 "signed a teammate out of all sessions, saw the result in view; their next request went to login",
+                "saw a flagged session with its reasons in words and dismissed its flags",
                 "turned a default member permission off and saw the next request refused",
                 "edited the greenlist after the dry-run warning",
                 "tested addresses against the IP policy",
@@ -126,7 +127,7 @@ struct ConsoleTests {
             ] {
                 #expect(result.output.contains("ok: " + step), "missing step: \(step)")
             }
-            for shot in ["teammates.png", "teammates-narrow.png", "teammate.png", "sessions-dialog.png", "sessions-signed-out.png"] {
+            for shot in ["teammates.png", "teammates-narrow.png", "teammate.png", "sessions-dialog.png", "sessions-signed-out.png", "flagged-sessions.png"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: screenshots + "/" + shot)[.size] as? Int) ?? 0
                 #expect(size > 10_000, "\(shot) was not taken")
             }

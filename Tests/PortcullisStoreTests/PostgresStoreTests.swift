@@ -106,6 +106,49 @@ struct PostgresStoreTests {
         await two.stop()
     }
 
+    @Test("suspicious sessions: a deny is announced as a revocation, a step-up mark and its dismissal as sessions_changed")
+    func riskChangeFeed() async throws {
+        let cluster = try await Self.cluster()
+        let url = try cluster.createDatabase()
+        let one = try await Running(url: url)
+        let two = try await Running(url: url)
+        defer { cluster.remove() }
+        for _ in 0..<200 where !two.store.isListening { try await Task.sleep(for: .milliseconds(10)) }
+        var changes = two.store.changes().makeAsyncIterator()
+        let user = try await one.store.recordLogin(LoginProfile(subject: "s", email: "a@example.com"), at: Date())
+        func session(_ seed: UInt8) throws -> SessionIDHash {
+            try #require(SessionIDHash(bytes: Array(repeating: seed, count: 32)))
+        }
+        for seed in [1, 2] as [UInt8] {
+            try await one.store.insertSession(SessionRecord(
+                idHash: try session(seed), userID: user.id, createdAt: Date(), lastSeenAt: Date(), absoluteExpiresAt: Date().addingTimeInterval(600),
+                createdIP: .literal("127.0.0.1"), lastIP: .literal("127.0.0.1"), createdLocation: .unknown, lastLocation: .unknown,
+                userAgent: "", device: DeviceInfo(browser: "", os: "", type: .unknown), authMethod: .oidc, idpSessionID: nil,
+                amr: [], acr: nil, mfa: false
+            ))
+        }
+        let audit = AuditContext(actor: SessionRiskRecord.actor, actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+        func flag(_ id: String, _ hash: SessionIDHash, _ action: SessionRiskAction) -> SessionFlag {
+            SessionFlag(
+                id: id, sessionIDHash: hash, userID: user.id,
+                evidence: .newCountry(.init(place: ObservedPlace(countryCode: "DE"), knownCountries: ["AU"], windowSeconds: 60)),
+                action: action, raisedAt: Date()
+            )
+        }
+        _ = try await one.store.recordSessionRisk(SessionRiskRecord(
+            userID: user.id, sessionIDHash: try session(1), observation: nil, flags: [flag("f1", try session(1), .stepUp)], audit: audit
+        ))
+        #expect(await changes.next()?.change == .sessionsChanged(sessions: [try session(1)]))
+        _ = try await one.store.dismissSessionFlag(id: "f1", audit: audit)
+        #expect(await changes.next()?.change == .sessionsChanged(sessions: [try session(1)]))
+        _ = try await one.store.recordSessionRisk(SessionRiskRecord(
+            userID: user.id, sessionIDHash: try session(2), observation: nil, flags: [flag("f2", try session(2), .deny)], audit: audit
+        ))
+        #expect(await changes.next()?.change == .sessionsRevoked(sessions: [try session(2)], users: []))
+        await one.stop()
+        await two.stop()
+    }
+
     @Test("the audit log's triggers refuse edits; an edit made with them disabled is found")
     func auditTampering() async throws {
         let cluster = try await Self.cluster()

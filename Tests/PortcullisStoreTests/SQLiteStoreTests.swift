@@ -65,4 +65,41 @@ struct SQLiteStoreTests {
         #expect(try await store.versionedFeatureFlags().version == 1)
         #expect(try await store.user(id: "u1")?.version == 1)
     }
+
+    /// v4 adds the session history, the flags and the step-up mark: sessions from before keep
+    /// working and can be flagged.
+    @Test("the v4 migration keeps sessions, which then take flags")
+    func migrationFromV3() async throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v3-scim-and-identity")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO users (id, email, email_key, subject, created_at) VALUES ('u1', 'a@example.com', 'a@example.com', 's1', 0);
+                    INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, absolute_expires_at, created_ip, last_ip,
+                        created_location, last_location, user_agent, browser, os, device_type, auth_method)
+                    VALUES (X'0505050505050505050505050505050505050505050505050505050505050505', 'u1', 1, 1, 4102444800, '198.51.100.7',
+                        '198.51.100.7', '{"country_code":"DE"}', '{"country_code":"DE"}', '', 'Firefox', 'Linux', 'desktop', 'oidc');
+                    """)
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let hash = try #require(SessionIDHash(bytes: Array(repeating: 5, count: 32)))
+        let session = try #require(try await store.session(hash))
+        #expect(session.stepUpRequiredAt == nil)
+        #expect(session.createdLocation.countryCode == "DE")
+        let flag = SessionFlag(
+            id: "f1", sessionIDHash: hash, userID: "u1",
+            evidence: .newCountry(.init(place: ObservedPlace(countryCode: "DE"), knownCountries: ["AU"], windowSeconds: 60)),
+            action: .stepUp, raisedAt: Date()
+        )
+        let audit = AuditContext(actor: SessionRiskRecord.actor, actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+        let recorded = try await store.recordSessionRisk(SessionRiskRecord(
+            userID: "u1", sessionIDHash: hash, observation: nil, flags: [flag], audit: audit
+        ))
+        #expect(recorded.awaitsStepUp)
+        #expect(try await store.session(hash)?.stepUpRequiredAt != nil)
+    }
 }

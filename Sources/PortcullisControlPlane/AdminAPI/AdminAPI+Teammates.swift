@@ -145,17 +145,24 @@ extension AdminAPI {
             .filter { session in
                 session.isActive(at: now, idleTimeout: idle) && (notBefore.map { session.createdAt >= $0 } ?? true)
             }
+        let flags = Dictionary(grouping: try await store.sessionFlags(userID: identity.user.id), by: \.sessionIDHash)
         return AdminAPIModels.SessionList(email: identity.user.email, sessions: sessions.map { session in
-            AdminAPIModels.Session(
-                id: String(session.idHash.hex.prefix(12)), createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
-                expiresAt: session.expiresAt(idleTimeout: idle), ip: session.lastIP.description,
-                location: AdminAPIModels.Location(session.lastLocation, address: session.lastIP), createdIP: session.createdIP.description,
-                createdLocation: AdminAPIModels.Location(session.createdLocation, address: session.createdIP),
-                device: AdminAPIModels.Device(browser: session.device.browser, os: session.device.os, type: session.device.type.rawValue),
-                userAgent: session.userAgent, authMethod: session.authMethod.rawValue, mfa: session.mfa,
-                current: actor.caller.credentialID == session.idHash.hex
-            )
+            sessionModel(session, flags: flags[session.idHash] ?? [], idle: idle, for: actor)
         })
+    }
+
+    func sessionModel(_ session: SessionRecord, flags: [SessionFlag], idle: Duration, for actor: Actor) -> AdminAPIModels.Session {
+        AdminAPIModels.Session(
+            id: String(session.idHash.hex.prefix(12)), createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
+            expiresAt: session.expiresAt(idleTimeout: idle), ip: session.lastIP.description,
+            location: AdminAPIModels.Location(session.lastLocation, address: session.lastIP), createdIP: session.createdIP.description,
+            createdLocation: AdminAPIModels.Location(session.createdLocation, address: session.createdIP),
+            device: AdminAPIModels.Device(browser: session.device.browser, os: session.device.os, type: session.device.type.rawValue),
+            userAgent: session.userAgent, authMethod: session.authMethod.rawValue, mfa: session.mfa,
+            current: actor.caller.credentialID == session.idHash.hex,
+            flags: flags.sorted { $0.raisedAt > $1.raisedAt }.map(AdminAPIModels.Flag.init),
+            stepUpRequired: session.stepUpRequiredAt != nil
+        )
     }
 
     /// `POST /teammates/{email}/sessions/sign-out-all {include_api_tokens}`.

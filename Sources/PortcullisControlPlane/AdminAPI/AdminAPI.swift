@@ -80,6 +80,8 @@ package final class AdminAPI: Sendable {
         api.put("teammates/:email/roles") { request, context in await self.respond(request, context, self.changeRoles) }
         api.get("teammates/:email/sessions") { request, context in await self.respond(request, context, self.sessionsOfTeammate) }
         api.post("teammates/:email/sessions/sign-out-all") { request, context in await self.respond(request, context, self.signOutAll) }
+        api.get("sessions") { request, context in await self.respond(request, context, self.allSessions) }
+        api.post("sessions/flags/:id/dismiss") { request, context in await self.respond(request, context, self.dismissFlag) }
         api.post("teammates/:email/sync") { request, context in await self.respond(request, context, self.syncNow) }
         api.get("departments") { request, context in await self.respond(request, context, self.departments) }
         api.get("groups") { request, context in await self.respond(request, context, self.listGroups) }

@@ -198,11 +198,56 @@ package enum AdminAPIModels {
         var authMethod: String
         var mfa: Bool
         var current: Bool
+        /// Suspicious-session flags, newest first, dismissed ones included.
+        var flags: [Flag] = []
+        /// A `step_up` flag waits for a fresh sign-in: the session is refused until then.
+        var stepUpRequired: Bool = false
     }
 
     struct SessionList: Encodable, Sendable {
         var email: String
         var sessions: [Session]
+    }
+
+    /// A suspicious-session flag, with its reason in words and its evidence.
+    struct Flag: Encodable, Sendable {
+        var id: String
+        var kind: String
+        var title: String
+        var action: String
+        /// `Sydney, AU → Berlin, DE in 12 min (80,000 km/h)`.
+        var reason: String
+        var raisedAt: Date
+        var steppedUpAt: Date?
+        var dismissedAt: Date?
+        var dismissedBy: String?
+        var open: Bool
+        var evidence: JSONValue
+
+        init(_ flag: SessionFlag) {
+            id = flag.id
+            kind = flag.kind.rawValue
+            title = flag.kind.title
+            action = flag.action.rawValue
+            reason = flag.reason
+            raisedAt = flag.raisedAt
+            steppedUpAt = flag.steppedUpAt
+            dismissedAt = flag.dismissedAt
+            dismissedBy = flag.dismissedBy
+            open = flag.isOpen
+            evidence = flag.evidence.jsonValue
+        }
+    }
+
+    /// `GET /sessions`: live sessions across users, with whose they are.
+    struct UserSession: Encodable, Sendable {
+        var email: String
+        var name: String?
+        var session: Session
+    }
+
+    struct UserSessionList: Encodable, Sendable {
+        var sessions: [UserSession]
     }
 
     struct SignOutRequest: Decodable, Sendable {

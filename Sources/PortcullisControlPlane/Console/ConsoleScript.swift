@@ -136,10 +136,40 @@ function signedInWith(session) {
   return (AUTH_METHODS[session.auth_method] || session.auth_method) + (session.mfa ? ' with MFA' : '');
 }
 
+const RISK_ACTIONS = { flag: 'flagged', step_up: 'sign-in required', deny: 'session revoked' };
+
+/// A session's suspicious-session flags: kind and reason in words, what was done, whether it
+/// was dismissed; open flags get a Dismiss button for those who may act on sessions.
+/// `redraw` runs after a dismissal.
+function flagList(session, redraw) {
+  const flags = session.flags || [];
+  if (!flags.length) return 'None';
+  return h('ul', { class: 'flags' }, flags.map((f) => {
+    const status = f.open
+      ? (f.action === 'step_up' && !f.stepped_up_at ? 'sign-in required' : RISK_ACTIONS[f.action] || f.action)
+      : 'dismissed by ' + (f.dismissed_by || 'someone') + ' ' + when(f.dismissed_at);
+    const stepped = f.stepped_up_at ? ' · signed in again ' + when(f.stepped_up_at) : '';
+    const dismiss = f.open && can('teammates.sign_out_sessions')
+      ? h('button', { type: 'button', class: 'secondary small', 'data-flag': f.id, 'aria-label': 'Dismiss the ' + f.title.toLowerCase() + ' flag',
+        onclick: async (event) => {
+          event.currentTarget.disabled = true;
+          try {
+            await call('POST', '/sessions/flags/' + encodeURIComponent(f.id) + '/dismiss');
+            notice('ok', f.title + ' flag dismissed.');
+            await redraw();
+          } catch (error) { failure(error); event.currentTarget.disabled = false; }
+        } }, 'Dismiss')
+      : null;
+    return h('li', { class: f.open ? 'flag open' : 'flag' }, h('strong', {}, f.title), ': ', f.reason,
+      h('span', { class: 'flag-state' }, ' (' + status + stepped + ')'), dismiss ? ' ' : null, dismiss);
+  }));
+}
+
 // ---- navigation ----------------------------------------------------------------------------
 
 const PAGES = [
   ['#/teammates', 'Teammates', () => can('teammates.view')],
+  ['#/flagged', 'Flagged sessions', () => can('teammates.view')],
   ['#/default-permissions', 'Default member permissions', () => can('settings.manage')],
   ['#/groups', 'User group permissions', () => can('groups.view')],
   ['#/feature-flags', 'Feature flags', () => can('settings.manage')],
@@ -175,6 +205,7 @@ async function route() {
         if (rest.length) await teammatePage(decodeURIComponent(rest.join('/')));
         else await teammatesPage();
         break;
+      case 'flagged': await flaggedSessionsPage(); break;
       case 'default-permissions': await defaultPermissionsPage(); break;
       case 'groups': await groupsPage(); break;
       case 'feature-flags': await flagsPage(); break;
@@ -346,9 +377,10 @@ async function sessionsDialog(t, opener) {
   function render() {
     const rows = sessions.map((s) => h('tr', {},
       h('td', {}, when(s.created_at)), h('td', {}, s.ip), h('td', {}, location_(s.location)),
-      h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at)), h('td', {}, signedInWith(s))));
+      h('td', {}, device(s.device)), h('td', {}, when(s.last_seen_at)), h('td', {}, signedInWith(s)),
+      h('td', {}, flagList(s, async () => { sessions = (await call('GET', path)).sessions; render(); }))));
     listing.replaceChildren(table(count(sessions.length, 'active session'),
-      ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen', 'Signed in with'], rows, 'sessions-table', 'No active sessions.'));
+      ['Started', 'IP address', 'Location', 'Device and browser', 'Last seen', 'Signed in with', 'Flags'], rows, 'sessions-table', 'No active sessions.'));
     summary.replaceChildren('This ends ' + count(sessions.length, 'session') + ' of ' + t.email +
       (sessions.length ? ' (' + sessions.map((s) => device(s.device) + ' from ' + s.ip).join('; ') + ')' : '') +
       ' and refuses bearer tokens issued before now. They must sign in through SSO again.');
@@ -390,6 +422,27 @@ async function sessionsDialog(t, opener) {
     h('div', { class: 'actions' }, mayEnd ? start : null, close)].filter(Boolean));
   document.body.append(dialog);
   dialog.showModal();
+}
+
+// ---- flagged sessions ----------------------------------------------------------------------
+
+/// Live sessions across all users with an open suspicious-session flag, the most recently
+/// flagged first.
+async function flaggedSessionsPage() {
+  const data = await call('GET', '/sessions?flagged=true');
+  const rows = data.sessions.map((entry) => {
+    const s = entry.session;
+    const who = can('teammates.view')
+      ? h('a', { href: '#/teammates/' + encodeURIComponent(entry.email) }, entry.name ? entry.name + ' (' + entry.email + ')' : entry.email)
+      : entry.email;
+    return h('tr', {}, h('td', {}, who), h('td', {}, when(s.created_at)), h('td', {}, s.ip + ' · ' + location_(s.location)),
+      h('td', {}, device(s.device)), h('td', {}, flagList(s, flaggedSessionsPage)));
+  });
+  page('Flagged sessions',
+    h('p', {}, 'Sessions the gateway found suspicious: a new country, impossible travel, a jump to another network, a new device. ' +
+      'Dismiss a flag once you have looked at it; a session waiting for a fresh sign-in goes on when its last such flag is dismissed.'),
+    table(count(data.sessions.length, 'flagged session'), ['User', 'Started', 'Address and place', 'Device and browser', 'Flags'], rows,
+      'flagged-sessions', 'No flagged sessions.'));
 }
 
 // ---- settings ------------------------------------------------------------------------------

@@ -36,6 +36,10 @@ button { font: inherit; padding: .45rem 1rem; border-radius: 4px; border: 1px so
 button[disabled] { opacity: .5; cursor: not-allowed; }
 button.danger { background: var(--danger); border-color: var(--danger); }
 button.secondary { background: #fff; color: var(--accent); }
+ul.flags { margin: 0; padding-left: 1.1rem; }
+li.flag.open { color: var(--danger); }
+li.flag .flag-state { color: var(--muted); }
+button.small { padding: 0.1rem 0.5rem; font-size: 0.85rem; }
 button.quiet-danger { background: #fff; color: var(--danger); border-color: var(--danger); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 /* Headings and regions that take focus only so that screen readers announce them: no ring. */

@@ -30,6 +30,8 @@ package final class IdentityEndpoints: Sendable {
     private let sessions: SessionService
     /// Keeps refresh tokens, when a key to seal them is configured.
     private let identitySync: IdentitySync?
+    /// The suspicious-session signals, judged at every sign-in.
+    private let risk: SessionRiskMonitor?
     private let stateKey: SymmetricKey
     private let logger: Logger
     private let now: @Sendable () -> Date
@@ -40,6 +42,7 @@ package final class IdentityEndpoints: Sendable {
         verifier: TokenVerifier,
         sessions: SessionService,
         identitySync: IdentitySync? = nil,
+        risk: SessionRiskMonitor? = nil,
         stateKey: SymmetricKey,
         logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
@@ -50,6 +53,7 @@ package final class IdentityEndpoints: Sendable {
         self.claims = ProviderClaims(provider: provider, verifier: verifier, oidc: settings.oidc)
         self.sessions = sessions
         self.identitySync = identitySync
+        self.risk = risk
         self.stateKey = stateKey
         self.logger = logger
         self.now = now
@@ -72,6 +76,8 @@ package final class IdentityEndpoints: Sendable {
     func login(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
         let returnPath = ReturnPath.sanitize(request.uri.queryParameters["rd"].map(String.init))
         let stepUp = request.uri.queryParameters["mfa"] == "1"
+        // A session flagged for a step-up (suspicious sessions) must sign in afresh.
+        let reauthenticate = request.uri.queryParameters["reauth"] == "1"
         let metadata: OIDCProviderMetadata
         do {
             metadata = try await provider.metadata()
@@ -82,18 +88,18 @@ package final class IdentityEndpoints: Sendable {
         }
         let state = LoginStateCookie(
             state: SessionToken.random(), nonce: SessionToken.random(), verifier: SessionToken.random(bytes: 48),
-            returnPath: returnPath, issuedAt: now(), stepUp: stepUp
+            returnPath: returnPath, issuedAt: now(), stepUp: stepUp, reauthenticate: reauthenticate
         )
         var parameters = [
             ("response_type", "code"), ("client_id", settings.oidc.clientID), ("redirect_uri", settings.publicURL.callbackURL),
             ("scope", settings.oidc.scopes.joined(separator: " ")), ("state", state.state), ("nonce", state.nonce),
             ("code_challenge", SessionToken.pkceChallenge(for: state.verifier)), ("code_challenge_method", "S256"),
         ]
-        if stepUp {
-            // Ask for a fresh sign-in with a second factor.
+        if stepUp || reauthenticate {
+            // Ask for a fresh sign-in (with a second factor when the route needs one).
             parameters += [("prompt", "login"), ("max_age", "0")]
-            if let acr = settings.oidc.mfaACRValues.sorted().first { parameters.append(("acr_values", acr)) }
         }
+        if stepUp, let acr = settings.oidc.mfaACRValues.sorted().first { parameters.append(("acr_values", acr)) }
         let separator = metadata.authorizationEndpoint.contains("?") ? "&" : "?"
         let location = metadata.authorizationEndpoint + separator + FormBody.encode(parameters)
         return ControlPlanePages.redirect(to: location, cookies: [
@@ -186,6 +192,12 @@ package final class IdentityEndpoints: Sendable {
                                                          message: "This page needs a multi-factor sign-in, and the identity provider did not report one."),
                                [clearState])
         }
+        if state.reauthenticate, !Self.isFreshAuthentication(claims, since: state.issuedAt, skew: settings.oidc.clockSkew.secondsValue) {
+            logger.notice("step-up refused: the identity provider reported no fresh sign-in", metadata: ["client": "\(context.clientAddress)"])
+            return withCookies(ControlPlanePages.problem(.forbidden, title: "A fresh sign-in is required", reason: "reauthentication_required",
+                                                         message: "The identity provider did not confirm a fresh sign-in. Try again."),
+                               [clearState])
+        }
         do {
             let user: UserRecord
             do {
@@ -200,15 +212,36 @@ package final class IdentityEndpoints: Sendable {
                 return withCookies(ControlPlanePages.problem(.forbidden, title: "Account deactivated", reason: "user_deactivated",
                                                              message: "This account is deactivated."), [clearState])
             }
-            // A login replaces any session this browser had.
-            if let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
-                _ = try? await sessions.revoke(old, by: "login", reason: "replaced by a new login", now: now)
+            // This browser's session waits for a step-up: only a fresh sign-in replaces it.
+            if !state.reauthenticate, let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)),
+               let record = try await sessions.store.session(old), record.userID == user.id, record.revokedAt == nil,
+               record.stepUpRequiredAt != nil {
+                return ControlPlanePages.redirect(to: Self.reauthenticationPath(returningTo: state.returnPath), cookies: [clearState])
             }
             let session = try await sessions.create(
                 user: user, client: context.clientAddress, userAgent: request.headers[.userAgent], method: .oidc,
                 idpSessionID: claims["sid"]?.stringValue, amr: claims["amr"]?.stringList ?? [],
                 acr: claims["acr"]?.stringValue, mfa: mfa, now: now
             )
+            // A login replaces any session this browser had. After a step-up, that session's
+            // flags move to the new one, marked as stepped up.
+            if let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
+                if state.reauthenticate {
+                    let audit = AuditContext(actor: user.email, actorIsSuperAdmin: false, sourceIP: context.clientAddress.description, at: now)
+                    do {
+                        _ = try await sessions.store.continueSteppedUpSession(from: old, to: session.record.idHash, audit: audit)
+                    } catch {
+                        logger.warning("the stepped-up session's flags could not be carried over", metadata: ["error": "\(error)"])
+                    }
+                }
+                _ = try? await sessions.revoke(old, by: "login", reason: "replaced by a new login", now: now)
+            }
+            let judged = await risk?.assessSignIn(session.record, freshSignIn: state.reauthenticate)
+            if judged?.revoked == true {
+                return withCookies(ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: "suspicious_session",
+                                                             message: "This sign-in looks suspicious and was refused. Contact your administrator."),
+                                   [clearState, CookieText.clear(SessionCookie.name)])
+            }
             if let refreshToken = tokens.refreshToken, let identitySync {
                 do {
                     try await identitySync.keep(refreshToken: refreshToken, userID: user.id)
@@ -217,13 +250,29 @@ package final class IdentityEndpoints: Sendable {
                 }
             }
             let maxAge = Int(session.record.absoluteExpiresAt.timeIntervalSince(now))
-            return ControlPlanePages.redirect(to: state.returnPath, cookies: [
+            // Flagged for a step-up at sign-in: straight back to the IdP for a fresh sign-in.
+            let next = judged?.awaitsStepUp == true ? Self.reauthenticationPath(returningTo: state.returnPath) : state.returnPath
+            return ControlPlanePages.redirect(to: next, cookies: [
                 clearState, CookieText.set(SessionCookie.name, session.token, maxAge: maxAge),
             ])
         } catch {
             logger.error("sign-in could not be recorded", metadata: ["error": "\(error)"])
             return withCookies(unavailable(error), [clearState])
         }
+    }
+
+    /// The login that asks the IdP for a fresh sign-in, then returns to `path`.
+    static func reauthenticationPath(returningTo path: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+?#")
+        return "/_portcullis/login?rd=" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? "/") + "&reauth=1"
+    }
+
+    /// The IdP says the user authenticated after the login started (`auth_time`, which an IdP
+    /// must send when asked for `max_age`), allowing for clock skew.
+    static func isFreshAuthentication(_ claims: [String: JSONValue], since start: Double, skew: Double) -> Bool {
+        guard case .number(let authTime)? = claims["auth_time"] else { return false }
+        return authTime >= start - max(skew, 5)
     }
 
     // MARK: logout

@@ -14,20 +14,36 @@ package struct LoginStateCookie: Codable, Hashable, Sendable {
     package let issuedAt: Double
     /// The login asked the IdP for a fresh, multi-factor sign-in.
     package let stepUp: Bool
+    /// The login asked the IdP for a fresh sign-in (`prompt=login`, `max_age=0`) because the
+    /// session was flagged for a step-up: the callback requires a recent `auth_time`.
+    package let reauthenticate: Bool
 
     package static let lifetime: TimeInterval = 600
 
     enum CodingKeys: String, CodingKey {
-        case state = "s", nonce = "n", verifier = "v", returnPath = "r", issuedAt = "t", stepUp = "m"
+        case state = "s", nonce = "n", verifier = "v", returnPath = "r", issuedAt = "t", stepUp = "m", reauthenticate = "a"
     }
 
-    package init(state: String, nonce: String, verifier: String, returnPath: String, issuedAt: Date, stepUp: Bool) {
+    package init(state: String, nonce: String, verifier: String, returnPath: String, issuedAt: Date, stepUp: Bool, reauthenticate: Bool = false) {
         self.state = state
         self.nonce = nonce
         self.verifier = verifier
         self.returnPath = returnPath
         self.issuedAt = issuedAt.timeIntervalSince1970
         self.stepUp = stepUp
+        self.reauthenticate = reauthenticate
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(String.self, forKey: .state)
+        nonce = try container.decode(String.self, forKey: .nonce)
+        verifier = try container.decode(String.self, forKey: .verifier)
+        returnPath = try container.decode(String.self, forKey: .returnPath)
+        issuedAt = try container.decode(Double.self, forKey: .issuedAt)
+        stepUp = try container.decode(Bool.self, forKey: .stepUp)
+        // Absent in cookies from before suspicious sessions (at most ten minutes old).
+        reauthenticate = try container.decodeIfPresent(Bool.self, forKey: .reauthenticate) ?? false
     }
 
     package func sealed(with key: SymmetricKey) -> String {

@@ -41,6 +41,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let groupDeprovisioned = AuditAction(rawValue: "scim.group.deprovisioned")
     public static let apiTokenActedAs = AuditAction(rawValue: "api_token.act_as")
     public static let groupsSynced = AuditAction(rawValue: "user.groups.synced")
+    public static let sessionFlagged = AuditAction(rawValue: "session.flagged")
+    public static let sessionFlagDismissed = AuditAction(rawValue: "session.flag.dismissed")
+    public static let sessionSteppedUp = AuditAction(rawValue: "session.stepped_up")
 }
 
 /// Who made a change, from where: what every audited store write is given.

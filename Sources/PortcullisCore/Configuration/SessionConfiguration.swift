@@ -4,13 +4,19 @@ public struct SessionConfiguration: Hashable, Sendable {
     public var absoluteTimeout: Duration
     /// How long a cached session is trusted without the store (never above 5 minutes).
     public var maxStaleness: Duration
+    /// Suspicious sessions: the signals, their actions and the webhook.
+    public var risk: SessionRiskConfiguration
 
     public static let stalenessCeiling: Duration = .seconds(300)
 
-    public init(idleTimeout: Duration = .seconds(8 * 3_600), absoluteTimeout: Duration = .seconds(24 * 3_600), maxStaleness: Duration = .seconds(5)) {
+    public init(
+        idleTimeout: Duration = .seconds(8 * 3_600), absoluteTimeout: Duration = .seconds(24 * 3_600), maxStaleness: Duration = .seconds(5),
+        risk: SessionRiskConfiguration = SessionRiskConfiguration()
+    ) {
         self.idleTimeout = idleTimeout
         self.absoluteTimeout = absoluteTimeout
         self.maxStaleness = maxStaleness
+        self.risk = risk
     }
 }
 

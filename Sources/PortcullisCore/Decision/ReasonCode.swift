@@ -37,6 +37,8 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
     case actAsNotAllowed = "act_as_not_allowed"
     /// `X-Portcullis-Act-As` names no active user.
     case actAsUserUnknown = "act_as_user_unknown"
+    /// The session was flagged as suspicious and must sign in again at the identity provider.
+    case stepUpRequired = "step_up_required"
 
     // Authorisation.
     case permissionRequired = "permission_required"
@@ -69,6 +71,7 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .userUnknown: "this account has not signed in through SSO yet; sign in once in a browser first"
         case .actAsNotAllowed: "only a global API token may act as another user (X-Portcullis-Act-As)"
         case .actAsUserUnknown: "X-Portcullis-Act-As names no active user"
+        case .stepUpRequired: "unusual activity was seen on your session; sign in again to continue"
         case .permissionRequired: "you do not have the permission this page requires"
         case .roleRequired: "you do not have the role this page requires"
         }

@@ -10,19 +10,24 @@ public struct GeoLocation: Hashable, Sendable, Codable {
     public var asn: UInt32?
     /// The organisation owning the AS.
     public var organization: String?
+    /// Latitude, longitude and accuracy radius, when the database has them (for
+    /// `impossible_travel`).
+    public var coordinates: GeoCoordinates?
 
     public init(
         countryCode: String? = nil,
         countryName: String? = nil,
         city: String? = nil,
         asn: UInt32? = nil,
-        organization: String? = nil
+        organization: String? = nil,
+        coordinates: GeoCoordinates? = nil
     ) {
         self.countryCode = countryCode
         self.countryName = countryName
         self.city = city
         self.asn = asn
         self.organization = organization
+        self.coordinates = coordinates
     }
 
     /// No record: the "unknown" location.
@@ -46,6 +51,7 @@ public struct GeoLocation: Hashable, Sendable, Codable {
         case city
         case asn
         case organization
+        case coordinates
     }
 }
 

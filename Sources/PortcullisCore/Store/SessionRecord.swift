@@ -67,12 +67,16 @@ public struct SessionRecord: Hashable, Sendable {
     public var revokedAt: Date?
     public var revokedBy: String?
     public var revokedReason: String?
+    /// Set while a `step_up` flag awaits a fresh sign-in: the session is refused
+    /// (`step_up_required`) until then, or until the flag is dismissed.
+    public var stepUpRequiredAt: Date?
 
     public init(
         idHash: SessionIDHash, userID: String, createdAt: Date, lastSeenAt: Date, absoluteExpiresAt: Date,
         createdIP: IPAddress, lastIP: IPAddress, createdLocation: GeoLocation, lastLocation: GeoLocation,
         userAgent: String, device: DeviceInfo, authMethod: AuthenticationMethod, idpSessionID: String?,
-        amr: [String], acr: String?, mfa: Bool, revokedAt: Date? = nil, revokedBy: String? = nil, revokedReason: String? = nil
+        amr: [String], acr: String?, mfa: Bool, revokedAt: Date? = nil, revokedBy: String? = nil, revokedReason: String? = nil,
+        stepUpRequiredAt: Date? = nil
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -93,6 +97,7 @@ public struct SessionRecord: Hashable, Sendable {
         self.revokedAt = revokedAt
         self.revokedBy = revokedBy
         self.revokedReason = revokedReason
+        self.stepUpRequiredAt = stepUpRequiredAt
     }
 
     /// When the session stops being valid: the earlier of idle and absolute expiry.

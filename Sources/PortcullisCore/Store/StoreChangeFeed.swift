@@ -8,6 +8,9 @@ import Foundation
 public enum StoreChange: Hashable, Sendable {
     /// Sessions revoked (drop them), or every session of these users.
     case sessionsRevoked(sessions: [SessionIDHash], users: [String])
+    /// Sessions changed without being revoked (a step-up mark set or cleared): drop them, so
+    /// that the next request reads them again.
+    case sessionsChanged(sessions: [SessionIDHash])
     /// Roles, mappings, memberships, default permissions, flags or tokens changed: cached
     /// identities must be read again.
     case policyChanged

@@ -130,6 +130,7 @@ public protocol IdentityStore: Sendable {
 /// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
 public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
     & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore & IdentityGrantStore
+    & SessionRiskStore
 
 /// A store failure, with the operation that failed. Never carries secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

@@ -19,8 +19,13 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     private let apiTokens: APITokenAuthenticator?
     private let logger: Logger
     private let upstreamHeaders: @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+    /// Told, off the request path and after the new address is written, when a live session's
+    /// client address changes (the session risk signals); `nil` when nothing listens.
+    private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
     /// Activity (last seen, last IP) is written at most this often per session.
     package static let activityInterval: TimeInterval = 60
+    /// A change of client address is reported at once, but at most this often per session.
+    package static let addressChangeInterval: TimeInterval = 5
 
     package init(
         store: any GatewayStore,
@@ -30,7 +35,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         bearer: BearerTokenAuthenticator?,
         apiTokens: APITokenAuthenticator? = nil,
         logger: Logger,
-        upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) }
+        upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) },
+        onAddressChange: (@Sendable (SessionAddressChange) async -> Void)? = nil
     ) {
         self.store = store
         self.cache = cache
@@ -40,6 +46,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.apiTokens = apiTokens
         self.logger = logger
         self.upstreamHeaders = upstreamHeaders
+        self.onAddressChange = onAddressChange
     }
 
     package func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
@@ -128,6 +135,10 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     func authentication(for identity: SessionIdentity, hash: SessionIDHash, request: AuthenticationRequest) -> Authentication {
         let user = identity.user
         guard user.active else { return Authentication(identity: .rejected(.userDeactivated)) }
+        // A session flagged for a step-up goes on only after a fresh sign-in at the IdP.
+        if identity.session.stepUpRequiredAt != nil, identity.session.revokedAt == nil {
+            return Authentication(identity: .rejected(.stepUpRequired))
+        }
         var revokedAt = identity.session.revokedAt
         if revokedAt == nil, let notBefore = user.notBefore, identity.session.createdAt < notBefore {
             revokedAt = notBefore
@@ -145,11 +156,38 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             revokedAt: revokedAt,
             credentialID: hash.hex
         )
-        if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true {
+        if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,
+           !reportAddressChange(hash, identity: identity, request: request) {
             recordActivityIfDue(hash, identity: identity, request: request)
         }
         let headers = upstreamHeaders
         return Authentication(identity: .user(authenticated), upstreamHeaders: { route in headers(authenticated, route) })
+    }
+
+    /// A request from another client address than the session's last: the new address is
+    /// written at once, then the risk signals judge the move, both off the request path.
+    /// Answers whether it took over the activity write.
+    private func reportAddressChange(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) -> Bool {
+        guard let onAddressChange, request.client != identity.session.lastIP else { return false }
+        let location = geoIP.locate(request.client)
+        guard let previous = cache.claimAddressChange(
+            hash, client: request.client, location: location, now: request.now, interval: Self.addressChangeInterval
+        ) else { return false }
+        let change = SessionAddressChange(
+            sessionIDHash: hash, userID: identity.user.id, device: identity.session.device, previousAddress: previous.address,
+            previousLocation: previous.location, address: request.client, location: location, at: request.now
+        )
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do {
+                try await store.recordSessionActivity(hash, at: change.at, ip: change.address, location: change.location)
+            } catch {
+                logger.notice("could not record session activity", metadata: ["session": "\(hash)", "error": "\(error)"])
+            }
+            await onAddressChange(change)
+        }
+        return true
     }
 
     /// Last seen and last IP, written at most once a minute per session, off the request path.

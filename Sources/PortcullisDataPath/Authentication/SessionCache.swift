@@ -14,6 +14,8 @@ package final class SessionCache: Sendable {
         package var activityWrittenAt: Date
         /// The policy version it was read at.
         package var version: UInt64
+        /// When a change of client address was last reported.
+        package var addressChangedAt: Date?
 
         package init(identity: SessionIdentity, fetchedAt: ContinuousClock.Instant, activityWrittenAt: Date, version: UInt64) {
             self.identity = identity
@@ -48,6 +50,8 @@ package final class SessionCache: Sendable {
 
     package func store(_ entry: Entry, for hash: SessionIDHash) {
         entries.withLock { entries in
+            var entry = entry
+            if entry.addressChangedAt == nil { entry.addressChangedAt = entries[hash]?.addressChangedAt }
             if entries.count >= capacity, entries[hash] == nil {
                 // Full: forget the stalest tenth rather than grow.
                 let victims = entries.sorted { $0.value.fetchedAt < $1.value.fetchedAt }.prefix(Swift.max(1, capacity / 10))
@@ -66,6 +70,29 @@ package final class SessionCache: Sendable {
             entry.identity.session.lastSeenAt = now
             entries[hash] = entry
             return true
+        }
+    }
+
+    /// A request from another client address than the session's last one: records the new
+    /// address in the entry (and the activity as written now) and answers where the session was
+    /// before, so that one request reports the change, not every request from the new address.
+    /// `nil` when the address is the same, when there is no entry, or when a change was claimed
+    /// less than `interval` ago (a session bouncing between two addresses is reported at most
+    /// that often; the activity write catches up later).
+    package func claimAddressChange(
+        _ hash: SessionIDHash, client: IPAddress, location: GeoLocation, now: Date, interval: TimeInterval
+    ) -> (address: IPAddress, location: GeoLocation)? {
+        entries.withLock { entries in
+            guard var entry = entries[hash], entry.identity.session.lastIP != client,
+                  now.timeIntervalSince(entry.addressChangedAt ?? .distantPast) >= interval else { return nil }
+            let previous = (entry.identity.session.lastIP, entry.identity.session.lastLocation)
+            entry.identity.session.lastIP = client
+            entry.identity.session.lastLocation = location
+            entry.identity.session.lastSeenAt = now
+            entry.activityWrittenAt = now
+            entry.addressChangedAt = now
+            entries[hash] = entry
+            return previous
         }
     }
 

@@ -37,6 +37,10 @@ package final class GatewayAssembly: Sendable {
     /// Refreshes users' groups with their refresh tokens, when a key to keep them is configured.
     package let identitySync: IdentitySync?
     package let identityRefresher: IdentityRefresher?
+    /// The suspicious-session signals (and the history pruning).
+    package let sessionRisk: SessionRiskMonitor
+    /// Sends new flags to `sessions.risk.webhook`, when it is set.
+    package let sessionRiskAlerts: SessionRiskAlerts?
     private let controlPlaneResponder: RouterResponder<ControlPlaneRequestContext>
     package let logger: Logger
 
@@ -51,6 +55,11 @@ package final class GatewayAssembly: Sendable {
         package var scimToken: String?
         /// The key refresh tokens are sealed with (`identity.oidc.refresh_token_key_*`).
         package var refreshTokenKey: String?
+        /// The key the session risk webhook's bodies are signed with (`sessions.risk.webhook.secret_*`).
+        package var riskWebhookSecret: String?
+        /// The clock of the suspicious-session signals at sign-in (tests move it to sign in
+        /// "ten minutes later").
+        package var riskClock: @Sendable () -> Date = { Date() }
         package var metricsFactory: any MetricsFactory
         package var accessLog: AccessLog
         package var logger: Logger
@@ -58,9 +67,10 @@ package final class GatewayAssembly: Sendable {
 
         package init(
             store: any GatewayStore, changeFeed: (any StoreChangeFeed)? = nil, geoIP: any GeoIPResolver, clientSecret: String?,
-            scimToken: String? = nil, refreshTokenKey: String? = nil, metricsFactory: any MetricsFactory, accessLog: AccessLog, logger: Logger,
-            group: any EventLoopGroup
+            scimToken: String? = nil, refreshTokenKey: String? = nil, riskWebhookSecret: String? = nil, metricsFactory: any MetricsFactory,
+            accessLog: AccessLog, logger: Logger, group: any EventLoopGroup
         ) {
+            self.riskWebhookSecret = riskWebhookSecret
             self.scimToken = scimToken
             self.refreshTokenKey = refreshTokenKey
             self.store = store
@@ -97,6 +107,26 @@ package final class GatewayAssembly: Sendable {
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP, logger: logger
         )
         self.sessions = sessions
+        let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
+        var alerts: SessionRiskAlerts?
+        if let webhook = configuration.sessions.risk.webhook, configuration.sessions.risk.enabled {
+            guard let secret = dependencies.riskWebhookSecret, secret.utf8.count >= SessionRiskWebhook.minimumSecretLength else {
+                throw StoreError(
+                    operation: "start",
+                    reason: "sessions.risk.webhook needs its secret, at least \(SessionRiskWebhook.minimumSecretLength) characters long"
+                )
+            }
+            alerts = try SessionRiskAlerts(
+                settings: .init(url: webhook.url, secret: SymmetricKey(data: Data(secret.utf8)), caFile: webhook.caFile),
+                logger: logger, onOutcome: { sessionMetrics.recordAlert($0) }
+            )
+        }
+        sessionRiskAlerts = alerts
+        let risk = SessionRiskMonitor(
+            store: dependencies.store, cache: cache, configuration: configuration.sessions.risk, alerts: alerts, logger: logger,
+            now: dependencies.riskClock, onFlag: { sessionMetrics.recordFlag($0) }
+        )
+        sessionRisk = risk
 
         var verifier: TokenVerifier?
         var bearer: BearerTokenAuthenticator?
@@ -116,12 +146,17 @@ package final class GatewayAssembly: Sendable {
         } else {
             provider = nil
         }
+        var addressChanges: (@Sendable (SessionAddressChange) async -> Void)?
+        if risk.isEnabled {
+            addressChanges = { change in await risk.assessAddressChange(change) }
+        }
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
             apiTokens: APITokenAuthenticator(store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, logger: logger),
             logger: logger,
-            upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) }
+            upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) },
+            onAddressChange: addressChanges
         )
         let gateway = try Gateway(
             configuration: configuration, geoIP: dependencies.geoIP, authenticator: authenticator,
@@ -132,7 +167,6 @@ package final class GatewayAssembly: Sendable {
         changeWatcher = ChangeWatcher(
             store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
         )
-        let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
         self.sessionMetrics = sessionMetrics
         activeSessionsSampler = ActiveSessionsSampler(
             store: store, metrics: sessionMetrics, idleTimeout: { gateway.runtime.snapshot.configuration.sessions.idleTimeout },
@@ -170,7 +204,8 @@ package final class GatewayAssembly: Sendable {
                 settings: .init(
                     publicURL: configuration.server.publicURL, oidc: oidc, clientSecret: clientSecret, groupSource: configuration.identity.groupSource
                 ),
-                provider: provider, verifier: verifier, sessions: sessions, identitySync: identitySync, stateKey: stateKey, logger: logger
+                provider: provider, verifier: verifier, sessions: sessions, identitySync: identitySync, risk: risk, stateKey: stateKey,
+                logger: logger
             ).register(on: router)
         }
         self.identitySync = identitySync
@@ -215,9 +250,10 @@ package final class GatewayAssembly: Sendable {
 
     /// Services that run beside the listeners: the signing-key refresher, the change watcher,
     /// the active-sessions count, (PostgreSQL) the change listener and (with a refresh token key)
-    /// the identity refresher.
+    /// the identity refresher, the session history pruning and (with a webhook) the alerts.
     package var backgroundServices: [any Service] {
-        [assertionKeys, changeWatcher, activeSessionsSampler] + (changeListener.map { [$0] } ?? []) + (identityRefresher.map { [$0] } ?? [])
+        [assertionKeys, changeWatcher, activeSessionsSampler, sessionRisk] + (changeListener.map { [$0] } ?? [])
+            + (identityRefresher.map { [$0] } ?? []) + (sessionRiskAlerts.map { [$0] } ?? [])
     }
 
     package func shutdown() async {

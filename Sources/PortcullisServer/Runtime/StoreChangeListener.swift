@@ -49,7 +49,7 @@ package final class StoreChangeListener: Service, Sendable {
         switch announced.change {
         case .sessionsRevoked, .resynchronize:
             metrics.recordRevocationPropagation(committedAt: committedAt, droppedAt: droppedAt)
-        case .policyChanged, .networkChanged:
+        case .sessionsChanged, .policyChanged, .networkChanged:
             break
         }
     }
@@ -61,6 +61,8 @@ package final class StoreChangeListener: Service, Sendable {
             for user in users { cache.evict(userID: user) }
             // Bearer JWTs and API tokens of these users are cached elsewhere: read them again.
             cache.version.bump()
+        case .sessionsChanged(let sessions):
+            for hash in sessions { cache.evict(hash) }
         case .policyChanged:
             cache.version.bump()
         case .networkChanged:

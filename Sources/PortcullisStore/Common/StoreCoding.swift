@@ -16,7 +16,10 @@ enum StoreCoding {
         text.flatMap(PrimaryRole.init(rawValue:))
     }
 
+    /// Coordinates are kept to a tenth of a degree, as in the session history.
     static func locationJSON(_ location: GeoLocation) -> String {
+        var location = location
+        location.coordinates = location.coordinates?.coarsened
         guard let data = try? JSONEncoder().encode(location) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -80,7 +80,8 @@ enum PostgresRows {
             mfa: try r["mfa"].decode(Bool.self),
             revokedAt: StoreCoding.date(try r["revoked_at"].decode(Double?.self)),
             revokedBy: try r["revoked_by"].decode(String?.self),
-            revokedReason: try r["revoked_reason"].decode(String?.self)
+            revokedReason: try r["revoked_reason"].decode(String?.self),
+            stepUpRequiredAt: r.contains("step_up_required_at") ? StoreCoding.date(try r["step_up_required_at"].decode(Double?.self)) : nil
         )
     }
 

@@ -158,5 +158,49 @@ enum PostgresSchema {
             )
             """,
         ]),
+        // Suspicious sessions: the pruned sign-in history (coarse place, network, device
+        // family, time: nothing else), the flags raised on sessions (gone with their session),
+        // and the step-up mark.
+        ("v4-session-risk", [
+            """
+            CREATE TABLE session_history (
+                id BIGSERIAL PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                at DOUBLE PRECISION NOT NULL,
+                event TEXT NOT NULL,
+                country TEXT,
+                city TEXT,
+                latitude DOUBLE PRECISION,
+                longitude DOUBLE PRECISION,
+                accuracy_km DOUBLE PRECISION,
+                asn BIGINT,
+                browser TEXT NOT NULL,
+                os TEXT NOT NULL,
+                device_type TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX session_history_user ON session_history(user_id, at)",
+            "CREATE INDEX session_history_at ON session_history(at)",
+            """
+            CREATE TABLE session_flags (
+                id TEXT PRIMARY KEY,
+                session_id_hash BYTEA NOT NULL REFERENCES sessions(id_hash) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                action TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                evidence TEXT NOT NULL,
+                raised_at DOUBLE PRECISION NOT NULL,
+                stepped_up_at DOUBLE PRECISION,
+                dismissed_at DOUBLE PRECISION,
+                dismissed_by TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX session_flags_subject ON session_flags(session_id_hash, kind, subject)",
+            "CREATE INDEX session_flags_user ON session_flags(user_id, raised_at)",
+            "CREATE INDEX session_flags_open ON session_flags(dismissed_at, raised_at)",
+            "ALTER TABLE sessions ADD COLUMN step_up_required_at DOUBLE PRECISION",
+        ]),
     ]
 }

@@ -215,6 +215,10 @@ struct ChangeMessage: Codable {
             // Past ~100 hashes, name the users only: receivers then drop every cached identity.
             self.sessions = sessions.count <= 100 ? sessions.map(\.hex) : nil
             self.users = users.count <= 100 ? users : nil
+        case .sessionsChanged(let sessions):
+            // Receivers from before this kind resynchronise: they drop everything, which is safe.
+            kind = "sessions_changed"
+            self.sessions = sessions.count <= 100 ? sessions.map(\.hex) : nil
         case .policyChanged: kind = "policy"
         case .networkChanged: kind = "network"
         case .resynchronize: kind = "resynchronize"
@@ -245,6 +249,9 @@ struct ChangeMessage: Codable {
         case "sessions":
             guard let sessions, let users else { return .resynchronize }
             return .sessionsRevoked(sessions: sessions.compactMap(SessionIDHash.init(hex:)), users: users)
+        case "sessions_changed":
+            guard let sessions else { return .resynchronize }
+            return .sessionsChanged(sessions: sessions.compactMap(SessionIDHash.init(hex:)))
         case "policy": return .policyChanged
         case "network": return .networkChanged
         default: return .resynchronize

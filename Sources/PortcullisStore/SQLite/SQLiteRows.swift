@@ -78,7 +78,8 @@ enum SQLiteRows {
             mfa: (row["mfa"] as Int?) != 0,
             revokedAt: StoreCoding.date(row["revoked_at"]),
             revokedBy: row["revoked_by"],
-            revokedReason: row["revoked_reason"]
+            revokedReason: row["revoked_reason"],
+            stepUpRequiredAt: StoreCoding.date(row["step_up_required_at"])
         )
     }
 

@@ -12,7 +12,7 @@ struct SessionsCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A user's active sessions: start, address, place, device.")
+        static let configuration = CommandConfiguration(abstract: "A user's active sessions: start, address, place, device, suspicious-session flags.")
 
         @Argument(help: "The user's email.")
         var email: String
@@ -42,14 +42,24 @@ struct SessionsCommand: AsyncParsableCommand {
                 Console.out("\(user.email) has no active sessions")
             }
             let formatter = ISO8601DateFormatter()
+            let flags = Dictionary(grouping: try await store.sessionFlags(userID: user.id), by: \.sessionIDHash)
             for session in sessions {
+                let sessionFlags = flags[session.idHash] ?? []
                 if json {
-                    let line: [String: String] = [
+                    let text: [String: String] = [
                         "id": String(session.idHash.hex.prefix(12)), "created_at": formatter.string(from: session.createdAt),
                         "last_seen_at": formatter.string(from: session.lastSeenAt), "ip": session.lastIP.description,
                         "location": session.lastLocation.summary(for: session.lastIP), "browser": session.device.browser, "os": session.device.os,
                         "device_type": session.device.type.rawValue, "auth_method": session.authMethod.rawValue,
                     ]
+                    var line = text.mapValues(JSONValue.string)
+                    line["flags"] = .array(sessionFlags.map { flag in
+                        .object([
+                            "id": .string(flag.id), "kind": .string(flag.kind.rawValue), "action": .string(flag.action.rawValue),
+                            "reason": .string(flag.reason), "open": .bool(flag.isOpen),
+                        ])
+                    })
+                    line["step_up_required"] = .bool(session.stepUpRequiredAt != nil)
                     let data = try JSONEncoder.sorted.encode(line)
                     Console.out(String(decoding: data, as: UTF8.self))
                 } else {
@@ -58,6 +68,10 @@ struct SessionsCommand: AsyncParsableCommand {
                         last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary(for: session.lastIP)))  \
                         \(session.device.browser) on \(session.device.os), \(session.device.type.rawValue)  [\(session.authMethod.rawValue)]
                         """)
+                    for flag in sessionFlags {
+                        let state = flag.isOpen ? (flag.awaitsStepUp ? "sign-in required" : flag.action.rawValue) : "dismissed by \(flag.dismissedBy ?? "-")"
+                        Console.out("    flagged \(flag.kind.rawValue): \(flag.reason)  [\(state)]")
+                    }
                 }
             }
         }

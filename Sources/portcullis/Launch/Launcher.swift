@@ -100,12 +100,20 @@ struct Launcher {
                 throw StartupError(description: "identity.oidc refresh token key: \(error)")
             }
         }
+        var riskWebhookSecret: String?
+        if let webhook = configuration.sessions.risk.webhook {
+            do {
+                riskWebhookSecret = try SecretReader.read(webhook.secret)
+            } catch {
+                throw StartupError(description: "sessions.risk.webhook secret: \(error)")
+            }
+        }
         readiness.register("listener", waitingFor: "the TLS listener is not bound yet")
         assembly = try await GatewayAssembly(
             configuration: configuration,
             dependencies: .init(
                 store: store, changeFeed: opened.changeFeed, geoIP: cachedGeoIP, clientSecret: secret, scimToken: scimToken,
-                refreshTokenKey: refreshTokenKey,
+                refreshTokenKey: refreshTokenKey, riskWebhookSecret: riskWebhookSecret,
                 metricsFactory: MetricsSystem.factory,
                 accessLog: AccessLog(sink: .standardOutput, enabled: Logger(label: "portcullis.access").logLevel <= .info),
                 logger: logger, group: MultiThreadedEventLoopGroup.singleton

@@ -69,7 +69,8 @@ final class SSOHarness: Sendable {
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
         postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
         publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "",
-        behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = []
+        behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = [],
+        geoIP: (any GeoIPResolver)? = nil, clock: (@Sendable () -> Date)? = nil
     ) async throws -> SSOHarness {
         let certificates = try TestCertificates()
         try certificates.issue("server", dnsNames: ["localhost"], ipAddresses: [IPAddress(ipv4: 127, 0, 0, 1)])
@@ -113,7 +114,8 @@ final class SSOHarness: Sendable {
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
         return try await SSOHarness(
             certificates: certificates, upstream: upstream, configuration: configuration, path: path, gatewayPort: gatewayPort,
-            publicPort: publicPort ?? gatewayPort, idpPort: idpPort, registry: registry, behaviour: behaviour, extraUsers: extraUsers
+            publicPort: publicPort ?? gatewayPort, idpPort: idpPort, registry: registry, behaviour: behaviour, extraUsers: extraUsers,
+            geoIP: geoIP, clock: clock
         )
     }
 
@@ -122,7 +124,8 @@ final class SSOHarness: Sendable {
     private init(
         certificates: TestCertificates, upstream: TestUpstream, configuration: GatewayConfiguration, path: String, gatewayPort: Int,
         publicPort: Int, idpPort: Int, registry: PrometheusCollectorRegistry?,
-        behaviour: DevIdentityProvider.Behaviour, extraUsers: [DevIdentityDirectory.User]
+        behaviour: DevIdentityProvider.Behaviour, extraUsers: [DevIdentityDirectory.User],
+        geoIP: (any GeoIPResolver)?, clock: (@Sendable () -> Date)?
     ) async throws {
         self.certificates = certificates
         self.upstream = upstream
@@ -150,6 +153,7 @@ final class SSOHarness: Sendable {
         let secret = try SecretReader.read(.file(certificates.folder + "/client-secret"))
         let scimToken = configuration.identity.scim.map { try? SecretReader.read($0.token) } ?? nil
         let refreshTokenKey = configuration.identity.oidc?.refreshTokenKey.map { try? SecretReader.read($0) } ?? nil
+        let riskWebhookSecret = configuration.sessions.risk.webhook.map { try? SecretReader.read($0.secret) } ?? nil
         let directory = DevIdentityDirectory(
             issuer: "https://localhost:\(idpPort)",
             listen: ListenAddress(host: "127.0.0.1", port: idpPort),
@@ -168,12 +172,14 @@ final class SSOHarness: Sendable {
         let idpTLS = NIOSSL.TLSConfiguration.makeServerConfiguration(
             certificateChain: serverCertificate.chain.map { .certificate($0) }, privateKey: .privateKey(serverCertificate.privateKey)
         )
-        assembly = try await GatewayAssembly(configuration: configuration, dependencies: .init(
-            store: store, changeFeed: opened?.changeFeed, geoIP: StaticGeoIPResolver.documentationRanges, clientSecret: secret,
-            scimToken: scimToken, refreshTokenKey: refreshTokenKey, metricsFactory: metricsFactory,
+        var dependencies = GatewayAssembly.Dependencies(
+            store: store, changeFeed: opened?.changeFeed, geoIP: geoIP ?? StaticGeoIPResolver.documentationRanges, clientSecret: secret,
+            scimToken: scimToken, refreshTokenKey: refreshTokenKey, riskWebhookSecret: riskWebhookSecret, metricsFactory: metricsFactory,
             accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis"),
             group: MultiThreadedEventLoopGroup.singleton
-        ))
+        )
+        if let clock { dependencies.riskClock = clock }
+        assembly = try await GatewayAssembly(configuration: configuration, dependencies: dependencies)
         let idpGroup = ServiceGroup(services: [try idp.makeApplication(tls: idpTLS)], logger: logs.logger("services"))
         self.idpGroup = idpGroup
         idpTask = Task { try await idpGroup.run() }

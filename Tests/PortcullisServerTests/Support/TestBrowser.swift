@@ -21,6 +21,9 @@ final class TestBrowser: Sendable {
     let client: HTTPClient
     /// authority → name → value
     private let jar = Mutex<[String: [String: String]]>([:])
+    /// Sent with every request, redirects and sign-ins included (an `X-Forwarded-For` that
+    /// puts the browser somewhere, behind a trusted proxy).
+    private let fixedHeaders = Mutex<[(String, String)]>([])
     let userAgent: String
 
     init(trustRoots: NIOSSLTrustRoots, userAgent: String = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0") {
@@ -55,6 +58,11 @@ final class TestBrowser: Sendable {
         jar.withLock { $0[Self.authority(of: url), default: [:]][name] = value }
     }
 
+    /// Replaces the headers sent with every request.
+    func sendWithEveryRequest(_ headers: [(String, String)]) {
+        fixedHeaders.withLock { $0 = headers }
+    }
+
     func request(
         _ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], form: [String: String]? = nil,
         json: String? = nil, accept: String = "text/html"
@@ -67,7 +75,7 @@ final class TestBrowser: Sendable {
         if !cookies.isEmpty {
             request.headers.add(name: "Cookie", value: cookies.map { "\($0)=\($1)" }.sorted().joined(separator: "; "))
         }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        for (name, value) in fixedHeaders.withLock({ $0 }) + headers { request.headers.add(name: name, value: value) }
         if let form {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import PortcullisCore
+
+extension AdminAPI {
+    static let flaggedSessionsLimit = 500
+
+    /// `GET /sessions[?flagged=true]`: live sessions across all users, with their flags;
+    /// `flagged=true` keeps those with an open flag, the most recently flagged first. Needs
+    /// `teammates.view`, as a teammate's sessions do.
+    @Sendable func allSessions(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
+        try actor.require(.teammatesView)
+        let flaggedOnly: Bool
+        switch request.uri.queryParameters["flagged"].map(String.init) {
+        case nil, "false": flaggedOnly = false
+        case "true": flaggedOnly = true
+        case let other?:
+            throw AdminAPIError.badRequest("flagged must be true or false, not \"\(other.prefix(20))\"", reason: "invalid_query")
+        }
+        let now = dependencies.now()
+        let idle = dependencies.runtime.snapshot.configuration.sessions.idleTimeout
+        var listed: [AdminAPIModels.UserSession] = []
+        if flaggedOnly {
+            for flagged in try await store.flaggedSessions(now: now, limit: Self.flaggedSessionsLimit)
+            where flagged.session.isActive(at: now, idleTimeout: idle) {
+                listed.append(AdminAPIModels.UserSession(
+                    email: flagged.email, name: flagged.name,
+                    session: sessionModel(flagged.session, flags: flagged.flags, idle: idle, for: actor)
+                ))
+            }
+        } else {
+            var users: [String: UserRecord?] = [:]
+            var flagsByUser: [String: [SessionIDHash: [SessionFlag]]] = [:]
+            for session in try await store.activeSessions(now: now, limit: Self.flaggedSessionsLimit)
+            where session.isActive(at: now, idleTimeout: idle) {
+                if users[session.userID] == nil {
+                    users[session.userID] = try await store.user(id: session.userID)
+                    flagsByUser[session.userID] = Dictionary(grouping: try await store.sessionFlags(userID: session.userID), by: \.sessionIDHash)
+                }
+                guard let user = users[session.userID] ?? nil else { continue }
+                listed.append(AdminAPIModels.UserSession(
+                    email: user.email, name: user.name,
+                    session: sessionModel(session, flags: flagsByUser[session.userID]?[session.idHash] ?? [], idle: idle, for: actor)
+                ))
+            }
+        }
+        return Self.json(AdminAPIModels.UserSessionList(sessions: listed))
+    }
+
+    /// `POST /sessions/flags/{id}/dismiss`: the flag stops counting (audited); a session that
+    /// waited for a step-up only for it is usable again. Needs `teammates.sign_out_sessions`,
+    /// the permission that acts on others' sessions.
+    @Sendable func dismissFlag(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
+        try actor.require(.teammatesSignOutSessions)
+        let id = try Self.parameter("id", context)
+        guard id.utf8.count <= 64, id.allSatisfy({ $0.isHexDigit }) else {
+            throw AdminAPIError.badRequest("the flag id in the path is malformed")
+        }
+        guard let flag = try await store.dismissSessionFlag(id: id, audit: actor.audit(at: dependencies.now())) else {
+            throw AdminAPIError.notFound("flag \(id)")
+        }
+        // This instance reads the session again at its next request (PostgreSQL tells the others).
+        dependencies.sessions.cache.evict(flag.sessionIDHash)
+        logger.notice("session flag dismissed", metadata: [
+            "actor": "\(actor.email)", "flag": "\(id)", "kind": "\(flag.kind.rawValue)", "session": "\(flag.sessionIDHash)",
+        ])
+        return Self.json(AdminAPIModels.Flag(flag))
+    }
+}
