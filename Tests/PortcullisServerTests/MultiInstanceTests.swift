@@ -69,7 +69,10 @@ struct MultiInstanceTests {
         #expect(allowed)
 
         // SCIM deprovisioning on instance one ends Grace's session on instance two at once.
+        // (Sam is made an admin too: SCIM may not deactivate the last holder of a role.)
+        #expect(try await root.call(.PUT, "/teammates/sam@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
         let scimBrowser = try one.browser()
+        defer { Task { await scimBrowser.shutdown() } }
         let scim = SCIMTests.Client(harness: one, browser: scimBrowser)
         let graceID = try await scim.id(ofUser: "grace@example.com")
         let deactivated = try await scim.call(.PATCH, "/Users/\(graceID)", json: """
@@ -87,7 +90,6 @@ struct MultiInstanceTests {
         }
         let endedAfter = try #require(ended, "instance two kept the deprovisioned user's session")
         #expect(endedAfter < .seconds(1))
-        await scimBrowser.shutdown()
 
         await root.shutdown()
         await grace.shutdown()
@@ -108,6 +110,7 @@ struct MultiInstanceTests {
         let one = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
         let two = try await SSOHarness.start(routes: AdminAPITests.routes, postgresURL: url, scimToken: SCIMTests.token)
         let scimBrowser = try one.browser()
+        defer { Task { await scimBrowser.shutdown() } }
         let scim = SCIMTests.Client(harness: one, browser: scimBrowser)
         let (graceOnOne, _) = try await one.signedIn("grace@example.com")
         let grace = try Self.sameSession(graceOnOne, from: one, on: two)
