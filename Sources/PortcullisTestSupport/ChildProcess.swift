@@ -32,7 +32,18 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
         // Glibc's posix_spawn_file_actions_addchdir_np is not visible from Swift: a shell
         // changes folder, then becomes the command.
         let arguments = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + arguments } ?? arguments
-        let executable = arguments[0]
+        let pid = try spawn(arguments, environment: environment, output: output, errors: errors)
+        let process = ChildProcess(pid: pid, command: (directory.map { "(in \($0)) " } ?? "") + arguments.suffix(from: directory == nil ? 0 : 4).joined(separator: " "))
+        ProcessLeakCheck.current?.started(process)
+        return process
+    }
+
+    /// Spawns `arguments` (looked up on `PATH`) with stdin from /dev/null, stdout into `output`
+    /// (a file, created or truncated; /dev/null without one) and stderr into `errors`, or with
+    /// stdout when there is none; registered in ``managed`` until reaped. The one place test
+    /// support spawns (``start(_:environment:directory:output:errors:)`` and ``Subprocess``).
+    static func spawn(_ arguments: [String], environment: [String: String]?, output: String?, errors: String?) throws -> pid_t {
+        guard let executable = arguments.first else { throw Failure(description: "no command") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -43,8 +54,9 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
-        // Nothing else is inherited: a process that outlives the test must not hold this
-        // process's descriptors, such as the test lock taken with flock.
+        // Nothing else is inherited: a process that outlives the test (pg_ctl's postgres, nginx)
+        // must not hold this process's descriptors, such as the test lock taken with flock.
+        // (glibc ignores a close action for a descriptor that is no longer open.)
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
             if let descriptor = Int32(entry), descriptor > 2 { posix_spawn_file_actions_addclose(&actions, descriptor) }
         }
@@ -57,16 +69,14 @@ public final class ChildProcess: Sendable, CustomStringConvertible {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        Self.resetSignals(&attributes)
+        resetSignals(&attributes)
         var pid: pid_t = 0
         let spawned = posix_spawnp(&pid, executable, &actions, &attributes, &argv, &envp)
         guard spawned == 0 else {
             throw Failure(description: "\(executable): cannot start (\(String(cString: strerror(spawned))))")
         }
-        let process = ChildProcess(pid: pid, command: (directory.map { "(in \($0)) " } ?? "") + arguments.suffix(from: directory == nil ? 0 : 4).joined(separator: " "))
         managed.withLock { _ = $0.insert(pid) }
-        ProcessLeakCheck.current?.started(process)
-        return process
+        return pid
     }
 
     private init(pid: pid_t, command: String) {
