@@ -27,7 +27,7 @@ final class PoolStartGate: Sendable {
     }
 
     /// Returns once the gate is open, or at once when the task is cancelled.
-    func wait() async {
+    func waitUntilOpen() async {
         if isOpen { return }
         let id = UUID()
         await withTaskCancellationHandler {

@@ -96,7 +96,7 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     // MARK: - running queries
 
     func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        await poolStarted.wait()
+        await poolStarted.waitUntilOpen()
         return try await storeOperation(operation, observer: observer, describe: Self.describe) {
             try await client.withConnection { connection in try await body(connection) }
         }
@@ -104,7 +104,7 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
 
     /// One transaction.
     func write<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        await poolStarted.wait()
+        await poolStarted.waitUntilOpen()
         return try await storeOperation(operation, observer: observer, describe: Self.describe) {
             do {
                 return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
