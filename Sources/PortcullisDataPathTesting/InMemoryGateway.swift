@@ -53,12 +53,14 @@ package final class InMemoryGateway {
     /// - Parameters:
     ///   - routes: YAML-free routes; the default is one public route to `http://127.0.0.1:8080`.
     ///   - limits: the server limits (timeouts, sizes).
+    ///   - forwardAuth: where forward-auth questions name the original request.
     ///   - authenticator: who requests are; `nil` makes every request anonymous.
     package init(
         routes: [Route] = [InMemoryGateway.publicRoute],
         limits: ServerLimits = .defaults,
         sessions: SessionConfiguration = SessionConfiguration(),
         trustedProxies: [IPRange] = [],
+        forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration(),
         authenticator: (any RequestAuthenticator)? = nil,
         metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
@@ -77,6 +79,7 @@ package final class InMemoryGateway {
             store: .sqlite(path: ":memory:"),
             geoIP: GeoIPConfiguration(),
             network: NetworkConfiguration(),
+            forwardAuth: forwardAuth,
             routes: routes
         )
         let snapshot = GatewaySnapshot(

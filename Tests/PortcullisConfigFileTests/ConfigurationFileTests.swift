@@ -188,6 +188,18 @@ struct ConfigurationFileTests {
         #expect(found.contains { $0.path == path && $0.message.contains(fragment) }, "\(found)")
     }
 
+    @Test("forward_auth.original_url_header: X-Original-URI by default, X-Original-URL, anything else named with its key path")
+    func forwardAuthSource() throws {
+        #expect(try decode(valid).get().forwardAuth.originalURLHeader == .originalURI)
+        let url = try decode(valid + "\nforward_auth: { original_url_header: x-original-url }\n").get()
+        #expect(url.forwardAuth.originalURLHeader == .originalURL)
+        let found = problems(valid + "\nforward_auth: { original_url_header: X-Forwarded-Uri }\n")
+        #expect(found.contains { $0.path == "forward_auth.original_url_header" && $0.message.contains("\"X-Original-URI\" or \"X-Original-URL\"") },
+                "\(found)")
+        let unknown = problems(valid + "\nforward_auth: { trust_client: true }\n")
+        #expect(unknown.contains { $0.path == "forward_auth.trust_client" && $0.message.contains("unknown key") }, "\(unknown)")
+    }
+
     @Test("unknown top-level keys are refused")
     func unknownTopLevel() {
         let found = problems(valid + "\nlogging: { level: debug }\n")

@@ -16,9 +16,9 @@ struct ForwardAuthTests {
         Route(name: "app", prefix: [], target: .upstream(app), requirement: .authenticated),
     ]
 
-    static func gateway() -> InMemoryGateway {
+    static func gateway(_ forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration()) -> InMemoryGateway {
         InMemoryGateway(
-            routes: routes, trustedProxies: [IPRange(address: proxy)],
+            routes: routes, trustedProxies: [IPRange(address: proxy)], forwardAuth: forwardAuth,
             authenticator: StaticAuthenticator(sessions: [
                 "good": StaticAuthenticator.user("ada@example.com"),
                 "revoked": StaticAuthenticator.user("sam@example.com", revoked: true),
@@ -60,13 +60,13 @@ struct ForwardAuthTests {
     @Test("sign-in needed: 401 for nginx and API clients, a 302 to the login with the original path for browsers on forward-auth")
     func signInNeeded() throws {
         let gateway = Self.gateway()
-        let nginx = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nAccept: text/html\r\nX-Original-URI: /reports\r\n\r\n")
+        let nginx = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nAccept: text/html\r\nX-Original-URI: /reports\r\nX-Original-Method: GET\r\n\r\n")
         #expect(nginx.hasPrefix("HTTP/1.1 401"), "\(nginx)")
         #expect(!nginx.contains("Location:"))
-        let api = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports\r\n\r\n")
+        let api = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports\r\n\r\n")
         #expect(api.hasPrefix("HTTP/1.1 401"))
         #expect(api.contains("\"reason\":\"login_required\""))
-        let browser = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nAccept: text/html\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports?id=7\r\n\r\n")
+        let browser = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nAccept: text/html\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /reports?id=7\r\n\r\n")
         #expect(browser.hasPrefix("HTTP/1.1 302"), "\(browser)")
         #expect(browser.contains("Location: /_portcullis/login?rd=/reports%3Fid%3D7"))
     }
@@ -74,13 +74,13 @@ struct ForwardAuthTests {
     @Test("a revoked session: 401 and its cookie cleared; never 200")
     func revoked() throws {
         let gateway = Self.gateway()
-        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /\r\nX-Original-Method: GET\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer)")
         #expect(answer.contains("session_revoked"))
         #expect(answer.contains("Set-Cookie: __Host-portcullis=;"))
         #expect(!answer.contains("X-Portcullis-User"))
         // On a public route the caller is anonymous: allowed, with no identity.
-        let publicAnswer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /public/x\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
+        let publicAnswer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /public/x\r\nX-Original-Method: GET\r\nCookie: __Host-portcullis=revoked\r\n\r\n")
         #expect(publicAnswer.hasPrefix("HTTP/1.1 200"))
         #expect(!publicAnswer.contains("X-Portcullis-User"))
     }
@@ -88,10 +88,10 @@ struct ForwardAuthTests {
     @Test("refused: 403 with the reason code, also for what the proxy cannot route")
     func refused() throws {
         let gateway = Self.gateway()
-        let greenlist = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /office/x\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        let greenlist = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /office/x\r\nX-Original-Method: GET\r\nCookie: __Host-portcullis=good\r\n\r\n")
         #expect(greenlist.hasPrefix("HTTP/1.1 403"))
         #expect(greenlist.contains("X-Portcullis-Reason: ip_not_greenlisted"))
-        let ownEndpoints = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /_portcullis/api/v1/me\r\nCookie: __Host-portcullis=good\r\n\r\n")
+        let ownEndpoints = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /_portcullis/api/v1/me\r\nX-Original-Method: GET\r\nCookie: __Host-portcullis=good\r\n\r\n")
         #expect(ownEndpoints.hasPrefix("HTTP/1.1 403"))
     }
 
@@ -122,12 +122,58 @@ struct ForwardAuthTests {
         #expect(answer.contains("bad_forward_auth_request"))
     }
 
-    @Test("X-Original-URL names the host and path")
+    @Test("forward_auth.original_url_header: X-Original-URL names the host and path, and must agree with Host")
     func originalURL() throws {
-        let gateway = Self.gateway()
-        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: gateway\r\nX-Original-URL: https://app.test:8443/public/page?x=1\r\n\r\n")
-        #expect(answer.hasPrefix("HTTP/1.1 200"))
+        let gateway = Self.gateway(ForwardAuthConfiguration(originalURLHeader: .originalURL))
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test:8443\r\nX-Original-Method: GET\r\nX-Original-URL: https://app.test:8443/public/page?x=1\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
         #expect(gateway.accessLog.last?.metadata["host"] == "app.test:8443")
         #expect(gateway.accessLog.last?.metadata["path"] == "/public/page")
+        let otherHost = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URL: https://public.test/public/page\r\n\r\n")
+        #expect(otherHost.hasPrefix("HTTP/1.1 400"), "\(otherHost)")
+        #expect(otherHost.contains("X-Original-URL names another host than Host"))
+        // Configured for X-Original-URL, an X-Original-URI beside it is a second source.
+        let both = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URL: https://app.test/public/page\r\nX-Original-URI: /admin\r\n\r\n")
+        #expect(both.hasPrefix("HTTP/1.1 400"), "\(both)")
+    }
+
+    /// What a client could add to its own request, which nginx passes on to `auth_request`
+    /// (Caddy and Traefik to theirs): a header of the family the endpoint does not read, a
+    /// second copy, a `_` spelling, a host the proxy did not choose.
+    static let conflictingSources: [String] = [
+        // nginx, configured for X-Original-URI (the default): the client adds X-Original-URL.
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /admin\r\nX-Original-URL: https://app.test/public/x\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /admin\r\nX-Rewrite-URL: /public/x\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /admin\r\nX-Forwarded-Uri: /public/x\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /admin\r\nX-Forwarded-Host: public.test\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: POST\r\nX-Original-URI: /admin\r\nX-Forwarded-Method: GET\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /admin\r\nX_Original_URI: /public/x\r\n\r\n",
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-Method: POST\r\nX-Original-URI: /public/x\r\n\r\n",
+        // nginx without X-Original-Method: the subrequest's own method is not the client's.
+        "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-URI: /public/x\r\n\r\n",
+        // Caddy and Traefik: the client adds the nginx family, or a second host.
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /admin\r\nX-Original-URL: https://app.test/public/x\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /admin\r\nX-Original-URI: /public/x\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Host: public.test\r\nX-Forwarded-Uri: /admin\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test, public.test\r\nX-Forwarded-Uri: /admin\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Uri: /admin\r\n\r\n",
+        "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: g\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /admin\r\nX-Forwarded-Uri: /public/x\r\n\r\n",
+    ]
+
+    @Test("a second or conflicting source of the original request is refused 400, never decided", arguments: conflictingSources)
+    func conflictingSource(_ request: String) throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, request)
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer)")
+        #expect(answer.contains("bad_forward_auth_request"))
+        #expect(!answer.contains("X-Portcullis-User"))
+        #expect(gateway.accessLog.last?.metadata["decision"] == "bad_request")
+    }
+
+    @Test("a forward-auth question over HTTP/1.0 without Host is refused 400")
+    func noHost() throws {
+        let gateway = Self.gateway()
+        let answer = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.0\r\nX-Original-Method: GET\r\nX-Original-URI: /public/x\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 400") || answer.hasPrefix("HTTP/1.0 400"), "\(answer)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import PortcullisCore
 import Testing
 
@@ -113,6 +114,98 @@ struct ForwardAuthInteropTests {
         #expect(spoofed.hasPrefix("HTTP/1.1 403"), "\(spoofed)")
         #expect(spoofed.contains("forward_auth_untrusted"))
         await spoofer.close()
+    }
+
+    /// Routes for the steering attempts: a public route on another host and a GET-only public
+    /// route, so that a forged host or method would have somewhere to go.
+    static let steeringRoutes = routes + """
+
+          - { name: other-host, host: public.test, path: /, upstream: "{UPSTREAM}", require: public }
+          - { name: catalog, path: /catalog, methods: [GET], upstream: "{UPSTREAM}", require: public }
+        """
+
+    /// What a client adds to its own request to `/admin/settings` (or `POST /catalog`) hoping
+    /// the gateway decides on something else: each must leave the decision as it was.
+    static func steeringAttempts(port: Int) -> [(String, String)] {
+        let host = "Host: localhost:\(port)\r\n"
+        let admin = "GET /admin/settings HTTP/1.1\r\n"
+        let post = "POST /catalog HTTP/1.1\r\nContent-Length: 0\r\n"
+        return [
+            ("X-Original-URL", admin + host + "X-Original-URL: https://localhost:\(port)/public/x\r\n"),
+            ("X-Original-URL, another host", admin + host + "X-Original-URL: https://public.test/x\r\n"),
+            ("X-Original-URI", admin + host + "X-Original-URI: /public/x\r\n"),
+            ("X-Original_URI", admin + host + "X-Original_URI: /public/x\r\n"),
+            ("X-Rewrite-URL", admin + host + "X-Rewrite-URL: /public/x\r\n"),
+            ("X-Forwarded-Uri", admin + host + "X-Forwarded-Uri: /public/x\r\n"),
+            ("X-Forwarded-Host", admin + host + "X-Forwarded-Host: public.test\r\n"),
+            ("Host", admin + "Host: public.test\r\n"),
+            ("every header", admin + "Host: public.test\r\nX-Original-URL: https://public.test/x\r\nX-Original-URI: /public/x\r\n"
+                + "X-Forwarded-Uri: /public/x\r\nX-Forwarded-Host: public.test\r\nX-Forwarded-Method: GET\r\nX-Original-Method: GET\r\n"),
+            ("X-Original-Method", post + host + "X-Original-Method: GET\r\n"),
+            ("X-Forwarded-Method", post + host + "X-Forwarded-Method: GET\r\n"),
+        ]
+    }
+
+    /// One request on its own connection to the front proxy; the status line and the body.
+    static func send(_ request: String, to port: Int, trustRoots: NIOSSLTrustRoots) async throws -> (status: String, text: String) {
+        let client = try await RawTLSClient.connect(port: port, trustRoots: trustRoots)
+        defer { Task { await client.close() } }
+        try await client.send(request + "Connection: close\r\n\r\n")
+        _ = await client.waitForClose(timeout: .seconds(10))
+        let text = client.text
+        return (text.components(separatedBy: "\r\n").first ?? "", text)
+    }
+
+    @Test("headers a client adds never steer the decision: X-Original-URL/-URI/-Method, X-Forwarded-Uri/-Host/-Method, Host",
+          arguments: [FrontProxy.Kind.nginx, .caddy])
+    func clientCannotSteer(_ kind: FrontProxy.Kind) async throws {
+        let port = try await TestUpstream.deadPort()
+        let harness = try await SSOHarness.start(
+            routes: Self.steeringRoutes,
+            sessions: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]",
+            publicPort: port,
+            serverExtra: "  trusted_proxies: [127.0.0.1/32]"
+        )
+        let proxy: FrontProxy
+        do {
+            proxy = try await FrontProxy.start(kind, port: port, gatewayPort: harness.gatewayPort, appPort: harness.upstream.port,
+                                               certificates: harness.certificates)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        defer { proxy.stop() }
+        defer { Task { await harness.stop() } }
+        try await AdminAPITests.bootstrap(harness)
+        let trustRoots = try harness.certificates.trustRoots()
+        let (sam, _) = try await harness.signedIn("sam@example.com", at: "/echo")
+        defer { Task { await sam.shutdown() } }
+        let cookie = try #require(sam.cookie("__Host-portcullis", for: harness.url("/")))
+
+        // The decisions being attacked, asked plainly: the public page passes, the admin page
+        // and a POST to the GET-only route do not.
+        let open = try await Self.send("GET /public/x HTTP/1.1\r\nHost: localhost:\(port)\r\n", to: port, trustRoots: trustRoots)
+        #expect(open.status == "HTTP/1.1 200 OK", "\(open.text.prefix(400))")
+        for caller in ["", "Cookie: __Host-portcullis=\(cookie)\r\n"] {
+            let who = caller.isEmpty ? "anonymous" : "member"
+            for (name, request) in Self.steeringAttempts(port: port) {
+                let reached = harness.upstream.received.withLock { $0.count }
+                let answer = try await Self.send(request + caller, to: port, trustRoots: trustRoots)
+                #expect(harness.upstream.received.withLock { $0.count } == reached,
+                        "\(kind) \(who) with \(name): the app was reached: \(answer.text.prefix(600))")
+                #expect(!answer.status.contains(" 200 ") || !answer.text.contains("\"uri\""),
+                        "\(kind) \(who) with \(name): \(answer.text.prefix(600))")
+            }
+        }
+        // And with the shipped configuration the answer is the plain one, not merely a refusal:
+        // the proxy cleared the client's copies before asking.
+        let plain = try await Self.send("GET /admin/settings HTTP/1.1\r\nHost: localhost:\(port)\r\n", to: port, trustRoots: trustRoots)
+        let forged = try await Self.send(
+            "GET /admin/settings HTTP/1.1\r\nHost: localhost:\(port)\r\nX-Original-URL: https://localhost:\(port)/public/x\r\n"
+                + "X-Forwarded-Uri: /public/x\r\nX-Forwarded-Host: public.test\r\n",
+            to: port, trustRoots: trustRoots
+        )
+        #expect(forged.status == plain.status, "\(kind): \(forged.text.prefix(400)) against \(plain.text.prefix(400))")
     }
 }
 }

@@ -1,6 +1,6 @@
 extension GatewayConfiguration {
     /// The top-level keys.
-    static let topLevelKeys = ["server", "identity", "sessions", "store", "geoip", "network", "routes"]
+    static let topLevelKeys = ["server", "identity", "sessions", "store", "geoip", "network", "forward_auth", "routes"]
 
     /// Reads and validates a configuration tree, collecting every problem with its key path.
     ///
@@ -44,6 +44,7 @@ struct ConfigurationReader {
         let sessions = top["sessions"].map(readSessions) ?? SessionConfiguration()
         let store = top["store"].map(readStore) ?? .sqlite(path: resolvePath("../var/portcullis.sqlite"))
         let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
+        let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
         let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
 
         if let identity, routes.contains(where: { $0.requirement != .public }), identity.oidc == nil {
@@ -52,10 +53,10 @@ struct ConfigurationReader {
         if let identity, routes.contains(where: \.allowBearer), identity.bearer == nil {
             top.problem("routes allow bearer tokens but identity.bearer (audiences) is not configured")
         }
-        guard let server, let identity, let sessions, let store, let geoIP, let network else { return nil }
+        guard let server, let identity, let sessions, let store, let geoIP, let network, let forwardAuth else { return nil }
         return GatewayConfiguration(
             file: file, server: server, identity: identity, sessions: sessions,
-            store: store, geoIP: geoIP, network: network, routes: routes
+            store: store, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
         )
     }
 
@@ -371,6 +372,25 @@ struct ConfigurationReader {
         if case .some(.none) = database { return nil }
         if case .some(.none) = asn { return nil }
         return GeoIPConfiguration(database: database ?? nil, asnDatabase: asn ?? nil)
+    }
+
+    // MARK: forward_auth
+
+    func readForwardAuth(_ value: ConfigValue) -> ForwardAuthConfiguration? {
+        guard let map = value.mapping(keys: ["original_url_header"]) else { return nil }
+        let header = map["original_url_header"].map { value -> ForwardAuthConfiguration.OriginalURLHeader? in
+            let choices = ForwardAuthConfiguration.OriginalURLHeader.allCases
+            guard let text = value.string(),
+                  let header = choices.first(where: { $0.rawValue.lowercased() == text.lowercased() })
+            else {
+                value.expected(choices.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                    + " (the one header the proxy in front sets to the original request)")
+                return nil
+            }
+            return header
+        } ?? .originalURI
+        guard let header else { return nil }
+        return ForwardAuthConfiguration(originalURLHeader: header)
     }
 
     // MARK: network

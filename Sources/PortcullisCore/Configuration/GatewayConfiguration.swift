@@ -10,6 +10,7 @@ public struct GatewayConfiguration: Sendable {
     public var store: StoreConfiguration
     public var geoIP: GeoIPConfiguration
     public var network: NetworkConfiguration
+    public var forwardAuth: ForwardAuthConfiguration
     public var routes: [Route]
 
     public init(
@@ -20,6 +21,7 @@ public struct GatewayConfiguration: Sendable {
         store: StoreConfiguration,
         geoIP: GeoIPConfiguration,
         network: NetworkConfiguration,
+        forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration(),
         routes: [Route]
     ) {
         self.file = file
@@ -29,6 +31,7 @@ public struct GatewayConfiguration: Sendable {
         self.store = store
         self.geoIP = geoIP
         self.network = network
+        self.forwardAuth = forwardAuth
         self.routes = routes
     }
 

@@ -10,10 +10,13 @@ import PortcullisCore
 /// and the exchange is logged and counted like any other.
 ///
 /// - `/_portcullis/auth`, for nginx `auth_request`: the original request from
-///   `X-Original-Method` (else the request's own method), `X-Original-URL` or
-///   `X-Original-URI` plus `Host`.
+///   `X-Original-Method` and the one header `forward_auth.original_url_header` names:
+///   `X-Original-URI` plus `Host` (the default), or `X-Original-URL`.
 /// - `/_portcullis/forward-auth`, for Traefik `ForwardAuth` and Caddy `forward_auth`:
-///   `X-Forwarded-Method`, `-Proto`, `-Host`, `-Uri`.
+///   `X-Forwarded-Method`, `-Host`, `-Uri` (and `-Proto`).
+///
+/// Each endpoint reads only its own source: a request that also carries another header naming
+/// the original request is refused (400), since that header can only be the client's.
 ///
 /// The client is the one `X-Forwarded-For` (walked through `server.trusted_proxies`) or
 /// `X-Real-IP` names. These headers are believed only from a trusted proxy: a forward-auth
@@ -50,32 +53,100 @@ enum ForwardAuth {
         }
     }
 
-    /// What the proxy says the original request was, or why it cannot be read.
-    static func originalRequest(of head: HTTPRequestHead, endpoint: Endpoint) -> OriginalRequest? {
-        let headers = head.headers
-        func single(_ name: String) -> String? {
-            let values = headers[name]
-            return values.count == 1 ? values[0] : nil
-        }
+    /// Why a forward-auth request does not say, unambiguously, which request to decide.
+    struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The headers that name the original request, in either endpoint's family, lower-case.
+    /// Each endpoint reads its own members and refuses a request that carries any other: the
+    /// proxy in front passes the client's headers on (nginx's `auth_request` does), so a member
+    /// it was not configured to set can only be the client's.
+    static let sourceHeaders = [
+        "x-original-url", "x-original-uri", "x-original-method", "x-rewrite-url",
+        "x-forwarded-uri", "x-forwarded-host", "x-forwarded-method",
+    ]
+
+    /// The members of ``sourceHeaders`` an endpoint reads, lower-case.
+    static func acceptedSources(_ endpoint: Endpoint, _ settings: ForwardAuthConfiguration) -> [String] {
         switch endpoint {
-        case .authRequest:
-            let method = headers.contains(name: "x-original-method") ? single("x-original-method") : head.method.rawValue
-            guard let method, isToken(method) else { return nil }
-            if headers.contains(name: "x-original-url") {
-                guard let url = single("x-original-url"), let (host, target) = splitAbsolute(url) else { return nil }
-                return OriginalRequest(method: method, host: host, target: target)
+        case .authRequest: [settings.originalURLHeader.rawValue.lowercased(), "x-original-method"]
+        case .forwardAuth: ["x-forwarded-uri", "x-forwarded-host", "x-forwarded-method"]
+        }
+    }
+
+    /// What the proxy says the original request was, read only from the source configured for
+    /// the endpoint (`forward_auth.original_url_header` for `/auth`, `X-Forwarded-*` for
+    /// `/forward-auth`), or why it cannot be believed: a missing or repeated source header, a
+    /// header of the other sources (or a `_` spelling of one), a missing `Host`, or an
+    /// `X-Original-URL` whose host is not the `Host`.
+    static func originalRequest(
+        of head: HTTPRequestHead, endpoint: Endpoint, settings: ForwardAuthConfiguration
+    ) -> Result<OriginalRequest, Problem> {
+        let headers = head.headers
+        let accepted = acceptedSources(endpoint, settings)
+        for (name, _) in headers {
+            guard let member = sourceHeaders.first(where: { HeaderRules.name(name, equals: $0) }) else { continue }
+            if !accepted.contains(member) || name.utf8.contains(UInt8(ascii: "_")) {
+                return .failure(Problem(description: "\(name) is not what this endpoint reads (it reads \(accepted.joined(separator: ", "))): "
+                    + "the proxy in front must clear it (see conf/forward-auth/)"))
             }
-            guard let target = single("x-original-uri"), target.hasPrefix("/") else { return nil }
-            return OriginalRequest(method: method, host: single("host"), target: target)
-        case .forwardAuth:
-            let method = headers.contains(name: "x-forwarded-method") ? single("x-forwarded-method") : "GET"
-            guard let method, isToken(method) else { return nil }
-            let target = headers.contains(name: "x-forwarded-uri") ? single("x-forwarded-uri") : "/"
-            guard let target, target.hasPrefix("/") else { return nil }
-            let host = headers.contains(name: "x-forwarded-host") ? single("x-forwarded-host") : single("host")
-            guard let host else { return nil }
-            if let proto = headers.first(name: "x-forwarded-proto"), proto != "https", proto != "http" { return nil }
-            return OriginalRequest(method: method, host: host, target: target)
+        }
+        func single(_ name: String) -> Result<String, Problem> {
+            let values = headers[name]
+            switch values.count {
+            case 1: return .success(values[0])
+            case 0: return .failure(Problem(description: "\(name) is missing"))
+            default: return .failure(Problem(description: "\(name) appears more than once"))
+            }
+        }
+        func hostName(_ text: String, from name: String) -> Result<HostName, Problem> {
+            guard let host = HostName(text) else { return .failure(Problem(description: "\(name) is not a host")) }
+            return .success(host)
+        }
+        // The request's own Host: exactly one (HTTP/1.1 requires it; HTTP/2 has :authority).
+        let ownHost: String
+        switch single("host") {
+        case .success(let value): ownHost = value
+        case .failure(let problem): return .failure(problem)
+        }
+        do throws(Problem) {
+            switch endpoint {
+            case .authRequest:
+                let method = try single("x-original-method").get()
+                guard isToken(method) else { return .failure(Problem(description: "X-Original-Method is not a method")) }
+                switch settings.originalURLHeader {
+                case .originalURI:
+                    let target = try single("x-original-uri").get()
+                    guard target.hasPrefix("/") else { return .failure(Problem(description: "X-Original-URI is not a path")) }
+                    _ = try hostName(ownHost, from: "Host").get()
+                    return .success(OriginalRequest(method: method, host: ownHost, target: target))
+                case .originalURL:
+                    let url = try single("x-original-url").get()
+                    guard let (host, target) = splitAbsolute(url) else {
+                        return .failure(Problem(description: "X-Original-URL is not an absolute http(s) URL"))
+                    }
+                    let named = try hostName(host, from: "X-Original-URL's host").get()
+                    guard try hostName(ownHost, from: "Host").get() == named else {
+                        return .failure(Problem(description: "X-Original-URL names another host than Host"))
+                    }
+                    return .success(OriginalRequest(method: method, host: host, target: target))
+                }
+            case .forwardAuth:
+                let method = try single("x-forwarded-method").get()
+                guard isToken(method) else { return .failure(Problem(description: "X-Forwarded-Method is not a method")) }
+                let target = try single("x-forwarded-uri").get()
+                guard target.hasPrefix("/") else { return .failure(Problem(description: "X-Forwarded-Uri is not a path")) }
+                let host = try single("x-forwarded-host").get()
+                _ = try hostName(host, from: "X-Forwarded-Host").get()
+                let protos = headers["x-forwarded-proto"]
+                guard protos.count <= 1, protos.allSatisfy({ $0 == "https" || $0 == "http" }) else {
+                    return .failure(Problem(description: "X-Forwarded-Proto is not one of http, https"))
+                }
+                return .success(OriginalRequest(method: method, host: host, target: target))
+            }
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -128,11 +199,16 @@ enum ForwardAuth {
                 message: "forward-auth answers only the proxies named in server.trusted_proxies", snapshot: snapshot, log: log
             )
         }
-        guard let original = originalRequest(of: head, endpoint: endpoint) else {
+        let original: OriginalRequest
+        switch originalRequest(of: head, endpoint: endpoint, settings: snapshot.configuration.forwardAuth) {
+        case .success(let request):
+            original = request
+        case .failure(let problem):
+            log.outcome = AccessDecision.Outcome.badRequest.rawValue
             log.reason = "bad_forward_auth_request"
             return RequestPlanner.refusal(
                 head, kind: .badRequest, reason: log.reason,
-                message: "the proxy did not say which request to decide (X-Original-URI or X-Forwarded-Uri)", snapshot: snapshot, log: log
+                message: "the proxy did not say unambiguously which request to decide: \(problem)", snapshot: snapshot, log: log
             )
         }
         let identity = input.authentication.identity
