@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
         // The access model: pure Swift, no I/O.
@@ -208,6 +209,29 @@ let package = Package(
         .executableTarget(
             name: "portcullis-bench",
             dependencies: ["PortcullisCore", "PortcullisGeoIP"],
+            swiftSettings: strict
+        ),
+        // Allocations per proxied request in each mode, counted by malloc-interposer (run
+        // preloaded by bench/allocations and by the allocation budget test).
+        .executableTarget(
+            name: "portcullis-allocations",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisDataPath",
+                "PortcullisDataPathTesting",
+                "PortcullisGeoIP",
+                "PortcullisServer",
+                "PortcullisStore",
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict
         ),
         // The data path's fuzz target (libFuzzer through fuzz/run); built normally it replays inputs.

@@ -54,6 +54,9 @@ package final class InMemoryGateway {
     ///   - routes: YAML-free routes; the default is one public route to `http://127.0.0.1:8080`.
     ///   - limits: the server limits (timeouts, sizes).
     ///   - forwardAuth: where forward-auth questions name the original request.
+    ///   - network: greenlists and the tenant greenlist.
+    ///   - geoIP: where clients are, for country rules.
+    ///   - accessLog: where access-log lines go; by default into ``logs``.
     ///   - authenticator: who requests are; `nil` makes every request anonymous.
     package init(
         routes: [Route] = [InMemoryGateway.publicRoute],
@@ -61,8 +64,11 @@ package final class InMemoryGateway {
         sessions: SessionConfiguration = SessionConfiguration(),
         trustedProxies: [IPRange] = [],
         forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration(),
+        network: NetworkConfiguration = NetworkConfiguration(),
+        geoIP: any GeoIPResolver = NoGeoIPResolver(),
         authenticator: (any RequestAuthenticator)? = nil,
-        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        accessLog: AccessLog? = nil
     ) {
         upstreams = InMemoryUpstreams(loop: loop)
         let configuration = GatewayConfiguration(
@@ -78,16 +84,16 @@ package final class InMemoryGateway {
             sessions: sessions,
             store: .sqlite(path: ":memory:"),
             geoIP: GeoIPConfiguration(),
-            network: NetworkConfiguration(),
+            network: network,
             forwardAuth: forwardAuth,
             routes: routes
         )
         let snapshot = GatewaySnapshot(
-            configuration: configuration, policy: configuration.accessPolicy(geoIP: NoGeoIPResolver()), upstreamTLS: [:]
+            configuration: configuration, policy: configuration.accessPolicy(geoIP: geoIP), upstreamTLS: [:]
         )
         runtime = GatewayRuntime(
             snapshot: snapshot, authenticator: authenticator, metrics: GatewayMetrics(factory: metrics),
-            accessLog: AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis", level: .warning)
+            accessLog: accessLog ?? AccessLog(logger: logs.logger("portcullis.access")), logger: logs.logger("portcullis", level: .warning)
         )
     }
 
