@@ -12,11 +12,11 @@ import Testing
 struct AllocationBudgetTests {
     /// Allocations per request, at most: the measured debug count with a little room.
     static let budgets: [String: Int] = [
-        "public": 195,
-        "cookie": 368,
-        "permission": 376,
-        "bearer": 271,
-        "apitoken": 364,
+        "public": 192,
+        "cookie": 242,
+        "permission": 250,
+        "bearer": 225,
+        "apitoken": 225,
     ]
 
     @Test("each mode allocates no more per request than its budget")

@@ -74,26 +74,29 @@ package final class APITokenAuthenticator: Sendable {
         }
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion,
            ContinuousClock.now - entry.fetchedAt < maxStaleness {
-            return .resolved(authentication(entry.identity, key: key, now: request.now, headers: headers))
+            return .resolved(authentication(entry.identity, key: key, now: request.now, headers: headers, fetchedAt: entry.fetchedAt))
         }
         return .pending(eventLoop.makeFutureWithTask { [self] in
             do {
-                guard let identity = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                guard let (identity, fetchedAt) = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
                     return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
                 }
-                return authentication(identity, key: key, now: request.now, headers: headers)
+                return authentication(identity, key: key, now: request.now, headers: headers, fetchedAt: fetchedAt)
             } catch {
                 return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)
             }
         })
     }
 
-    /// The token's record and owner, from the cache or the store; `nil` for an unknown token.
-    /// Throws when the store cannot be reached.
-    private func tokenIdentity(key: Data, request: AuthenticationRequest, version currentVersion: UInt64) async throws(TokenLookupFailure) -> APITokenIdentity? {
+    /// The token's record and owner, from the cache or the store, with when it was read from the
+    /// store; `nil` for an unknown token. Throws when the store cannot be reached.
+    private func tokenIdentity(
+        key: Data, request: AuthenticationRequest, version currentVersion: UInt64
+    ) async throws(TokenLookupFailure) -> (APITokenIdentity, fetchedAt: ContinuousClock.Instant)? {
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
-            return entry.identity
+            return (entry.identity, entry.fetchedAt)
         }
+        let fetchedAt = ContinuousClock.now
         let identity: APITokenIdentity?
         do {
             identity = try await StoreDeadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
@@ -108,9 +111,9 @@ package final class APITokenAuthenticator: Sendable {
         known.withLock { entries in
             if entries.count >= Self.capacity, entries[key] == nil { entries.removeAll() }
             let written = entries[key]?.useWrittenAt ?? (identity.token.lastUsedAt ?? .distantPast)
-            entries[key] = Known(identity: identity, fetchedAt: .now, version: currentVersion, useWrittenAt: written)
+            entries[key] = Known(identity: identity, fetchedAt: fetchedAt, version: currentVersion, useWrittenAt: written)
         }
-        return identity
+        return (identity, fetchedAt)
     }
 
     struct TokenLookupFailure: Error {}
@@ -126,7 +129,7 @@ package final class APITokenAuthenticator: Sendable {
         return .pending(eventLoop.makeFutureWithTask { [self] in
             let owner: APITokenIdentity
             do {
-                guard let found = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                guard let (found, _) = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
                     return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
                 }
                 owner = found
@@ -197,9 +200,12 @@ package final class APITokenAuthenticator: Sendable {
         }
     }
 
+    /// - Parameter fetchedAt: when the token was read from the store, for an answer that may be
+    ///   reused (not past `max_staleness` after it, nor past the next last-use write); `nil`
+    ///   for one that may not (act-as).
     private func authentication(
         _ identity: APITokenIdentity, key: Data, now: Date, headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)],
-        recordUse: Bool = true
+        recordUse: Bool = true, fetchedAt: ContinuousClock.Instant? = nil
     ) -> Authentication {
         let owner = identity.owner
         guard owner.user.active else {
@@ -211,24 +217,37 @@ package final class APITokenAuthenticator: Sendable {
         if let expiry = identity.token.expiresAt, expiry <= now {
             return Authentication(identity: .rejected(.tokenExpired), consumedAuthorization: true)
         }
-        if recordUse { recordUseIfDue(identity.token.id, key: key, now: now) }
+        let useDue = recordUse ? recordUseIfDue(identity.token.id, key: key, now: now) : nil
         let role = owner.effectiveRole
         let user = AuthenticatedUser(
             userID: owner.user.id, email: owner.user.email, displayName: owner.user.name, role: role,
             permissions: role.permissions(defaults: owner.defaults), method: .apiToken, hasMFA: false,
             expiresAt: identity.token.expiresAt, revokedAt: nil, credentialID: identity.token.id
         )
-        return Authentication(identity: .user(user), consumedAuthorization: true, upstreamHeaders: { headers(user, $0) })
+        var reusableUntil: ContinuousClock.Instant?
+        if let fetchedAt, let useDue {
+            let untilUse = ContinuousClock.now.advanced(by: .seconds(max(0, useDue.timeIntervalSince(now))))
+            reusableUntil = min(fetchedAt.advanced(by: maxStaleness), untilUse)
+        }
+        return Authentication(
+            identity: .user(user), consumedAuthorization: true, upstreamHeaders: { headers(user, $0) }, reusableUntil: reusableUntil
+        )
     }
 
-    private func recordUseIfDue(_ id: String, key: Data, now: Date) {
-        let due = known.withLock { entries -> Bool in
-            guard var entry = entries[key], now.timeIntervalSince(entry.useWrittenAt) >= Self.useInterval else { return false }
+    /// Writes the token's last use when it is due; answers when the next write is due (`nil`
+    /// when the token is not cached).
+    @discardableResult
+    private func recordUseIfDue(_ id: String, key: Data, now: Date) -> Date? {
+        let (due, nextDue) = known.withLock { entries -> (Bool, Date?) in
+            guard var entry = entries[key] else { return (false, nil) }
+            guard now.timeIntervalSince(entry.useWrittenAt) >= Self.useInterval else {
+                return (false, entry.useWrittenAt.addingTimeInterval(Self.useInterval))
+            }
             entry.useWrittenAt = now
             entries[key] = entry
-            return true
+            return (true, now.addingTimeInterval(Self.useInterval))
         }
-        guard due else { return }
+        guard due else { return nextDue }
         let store = self.store
         let logger = self.logger
         Task {
@@ -238,6 +257,7 @@ package final class APITokenAuthenticator: Sendable {
                 logger.notice("could not record API token use", metadata: ["token": "\(id)", "error": "\(error)"])
             }
         }
+        return nextDue
     }
 }
 

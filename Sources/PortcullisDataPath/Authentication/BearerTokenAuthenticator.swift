@@ -29,6 +29,9 @@ package final class BearerTokenAuthenticator: Sendable {
     private let verified = Mutex<[Data: Verified]>([:])
     static let capacity = 10_000
 
+    /// Moves on every policy change: verified tokens are read again then.
+    package var generation: UInt64 { version.current }
+
     package init(
         verifier: TokenVerifier,
         issuer: String,
@@ -122,7 +125,10 @@ package final class BearerTokenAuthenticator: Sendable {
             hasMFA: TokenClaims.provesMFA(record.claims, mfaMethods: mfaMethods, mfaACRValues: mfaACRValues),
             expiresAt: record.expiresAt, revokedAt: revokedAt
         )
-        return Authentication(identity: .user(authenticated), consumedAuthorization: true, upstreamHeaders: { headers(authenticated, $0) })
+        return Authentication(
+            identity: .user(authenticated), consumedAuthorization: true, upstreamHeaders: { headers(authenticated, $0) },
+            reusableUntil: revokedAt == nil ? record.fetchedAt.advanced(by: maxStaleness) : nil
+        )
     }
 
     /// Forgets cached verifications (after a revocation or a role change).

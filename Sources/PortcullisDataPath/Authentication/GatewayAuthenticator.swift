@@ -49,6 +49,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.onAddressChange = onAddressChange
     }
 
+    package var credentialGeneration: UInt64 { cache.generation }
+
     package func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
         let outcome = credentialOutcome(request, on: eventLoop)
         // A bearer credential the gateway reads never travels on, whichever credential decided
@@ -106,7 +108,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             return .resolved(Authentication(identity: .rejected(.sessionExpired)))
         }
         if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: ContinuousClock.now) {
-            return .resolved(authentication(for: entry.identity, hash: hash, request: request))
+            return .resolved(authentication(for: entry.identity, hash: hash, request: request, fetchedAt: entry.fetchedAt))
         }
         let store = self.store
         let cache = self.cache
@@ -127,12 +129,17 @@ package final class GatewayAuthenticator: RequestAuthenticator {
                 return Authentication(identity: .rejected(.sessionExpired))
             }
             let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
-            cache.store(SessionCache.Entry(identity: identity, fetchedAt: ContinuousClock.now, activityWrittenAt: written, version: version), for: hash)
-            return self.authentication(for: identity, hash: hash, request: request)
+            let fetchedAt = ContinuousClock.now
+            cache.store(SessionCache.Entry(identity: identity, fetchedAt: fetchedAt, activityWrittenAt: written, version: version), for: hash)
+            return self.authentication(for: identity, hash: hash, request: request, fetchedAt: fetchedAt)
         })
     }
 
-    func authentication(for identity: SessionIdentity, hash: SessionIDHash, request: AuthenticationRequest) -> Authentication {
+    /// - Parameter fetchedAt: when the identity was read from the store; the answer is not
+    ///   reused past `fetchedAt + max_staleness`.
+    func authentication(
+        for identity: SessionIdentity, hash: SessionIDHash, request: AuthenticationRequest, fetchedAt: ContinuousClock.Instant
+    ) -> Authentication {
         let user = identity.user
         guard user.active else { return Authentication(identity: .rejected(.userDeactivated)) }
         // A session flagged for a step-up goes on only after a fresh sign-in at the IdP.
@@ -156,12 +163,18 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             revokedAt: revokedAt,
             credentialID: hash.hex
         )
+        var reusableUntil: ContinuousClock.Instant?
         if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,
-           !reportAddressChange(hash, identity: identity, request: request) {
-            recordActivityIfDue(hash, identity: identity, request: request)
+           !reportAddressChange(hash, identity: identity, request: request),
+           let activityDue = recordActivityIfDue(hash, identity: identity, request: request) {
+            // Reused until the store must be asked again or the next activity write is due.
+            let untilActivity = ContinuousClock.now.advanced(by: .seconds(max(0, activityDue.timeIntervalSince(request.now))))
+            reusableUntil = min(fetchedAt.advanced(by: settings.maxStaleness), untilActivity)
         }
         let headers = upstreamHeaders
-        return Authentication(identity: .user(authenticated), upstreamHeaders: { route in headers(authenticated, route) })
+        return Authentication(
+            identity: .user(authenticated), upstreamHeaders: { route in headers(authenticated, route) }, reusableUntil: reusableUntil
+        )
     }
 
     /// A request from another client address than the session's last: the new address is
@@ -191,8 +204,10 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     }
 
     /// Last seen and last IP, written at most once a minute per session, off the request path.
-    private func recordActivityIfDue(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) {
-        guard cache.claimActivityWrite(hash, now: request.now, interval: Self.activityInterval) else { return }
+    /// Answers when the next write is due (`nil`: unknown, the session is not cached).
+    private func recordActivityIfDue(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) -> Date? {
+        let (claimed, nextDue) = cache.claimActivityWrite(hash, now: request.now, interval: Self.activityInterval)
+        guard claimed else { return nextDue }
         let store = self.store
         let logger = self.logger
         let location = geoIP.locate(request.client)
@@ -205,5 +220,6 @@ package final class GatewayAuthenticator: RequestAuthenticator {
                 logger.notice("could not record session activity", metadata: ["session": "\(hash)", "error": "\(error)"])
             }
         }
+        return nextDue
     }
 }

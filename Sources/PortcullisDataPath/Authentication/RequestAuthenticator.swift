@@ -23,15 +23,23 @@ package struct Authentication: Sendable {
     package var consumedAuthorization: Bool
     /// Identity headers and the signed assertion for a given route's upstream.
     package var upstreamHeaders: @Sendable (Route) -> [(String, String)]
+    /// Until when this answer may be given again, without asking the authenticator, to the
+    /// same credential from the same client address, as long as the authenticator's
+    /// ``RequestAuthenticator/credentialGeneration`` has not moved: no later than its
+    /// cache may trust the store's answer (`sessions.max_staleness`) and before anything is
+    /// due to be written (last seen, last use). `nil`: ask every time (refusals, act-as).
+    package var reusableUntil: ContinuousClock.Instant?
 
     package init(
         identity: RequestIdentity,
         consumedAuthorization: Bool = false,
-        upstreamHeaders: @escaping @Sendable (Route) -> [(String, String)] = { _ in [] }
+        upstreamHeaders: @escaping @Sendable (Route) -> [(String, String)] = { _ in [] },
+        reusableUntil: ContinuousClock.Instant? = nil
     ) {
         self.identity = identity
         self.consumedAuthorization = consumedAuthorization
         self.upstreamHeaders = upstreamHeaders
+        self.reusableUntil = reusableUntil
     }
 
     package static let anonymous = Authentication(identity: .anonymous)
@@ -42,6 +50,14 @@ package struct Authentication: Sendable {
 /// given event loop.
 package protocol RequestAuthenticator: Sendable {
     func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome
+    /// Moves whenever an answer given before may no longer hold: every policy change, every
+    /// session evicted (a sign-out, a revocation broadcast by another instance). An answer
+    /// with ``Authentication/reusableUntil`` is reused only while this has not moved.
+    var credentialGeneration: UInt64 { get }
+}
+
+extension RequestAuthenticator {
+    package var credentialGeneration: UInt64 { 0 }
 }
 
 package enum AuthenticationOutcome {

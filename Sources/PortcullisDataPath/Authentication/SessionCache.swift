@@ -29,6 +29,14 @@ package final class SessionCache: Sendable {
     package let capacity: Int
     /// Moves on every policy change; entries read at an older version are read again.
     package let version: PolicyVersion
+    /// Moves on every eviction, so that answers reused without asking the cache (a
+    /// connection's last credential) are asked again after a sign-out or a revocation.
+    private let evictions = Atomic<UInt64>(0)
+
+    /// The policy version and the evictions so far together: moves when either does.
+    package var generation: UInt64 {
+        version.current &+ evictions.load(ordering: .acquiring)
+    }
 
     package init(capacity: Int = 100_000, version: PolicyVersion = PolicyVersion()) {
         self.capacity = capacity
@@ -62,14 +70,18 @@ package final class SessionCache: Sendable {
     }
 
     /// Marks activity as written now; answers false when another request already did it within
-    /// `interval`, so only one write goes out.
-    package func claimActivityWrite(_ hash: SessionIDHash, now: Date, interval: TimeInterval) -> Bool {
+    /// `interval`, so only one write goes out. Either way, also answers when the next write is
+    /// due (`nil` when there is no entry).
+    package func claimActivityWrite(_ hash: SessionIDHash, now: Date, interval: TimeInterval) -> (claimed: Bool, nextDue: Date?) {
         entries.withLock { entries in
-            guard var entry = entries[hash], now.timeIntervalSince(entry.activityWrittenAt) >= interval else { return false }
+            guard var entry = entries[hash] else { return (false, nil) }
+            guard now.timeIntervalSince(entry.activityWrittenAt) >= interval else {
+                return (false, entry.activityWrittenAt.addingTimeInterval(interval))
+            }
             entry.activityWrittenAt = now
             entry.identity.session.lastSeenAt = now
             entries[hash] = entry
-            return true
+            return (true, now.addingTimeInterval(interval))
         }
     }
 
@@ -98,16 +110,19 @@ package final class SessionCache: Sendable {
 
     package func evict(_ hash: SessionIDHash) {
         _ = entries.withLock { $0.removeValue(forKey: hash) }
+        evictions.add(1, ordering: .releasing)
     }
 
     package func evict(userID: String) {
         entries.withLock { entries in
             entries = entries.filter { $0.value.identity.user.id != userID }
         }
+        evictions.add(1, ordering: .releasing)
     }
 
     package func evictAll() {
         entries.withLock { $0.removeAll() }
+        evictions.add(1, ordering: .releasing)
     }
 
     package var count: Int { entries.withLock { $0.count } }

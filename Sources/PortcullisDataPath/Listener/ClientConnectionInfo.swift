@@ -7,6 +7,8 @@ import PortcullisCore
 package final class ClientConnectionInfo {
     package var peer: IPAddress
     package let httpVersion: String
+    /// The last signed-in answer, for the connection's next requests with the same credential.
+    var lastCredential: CredentialMemo?
 
     var isHTTP1: Bool { httpVersion != "2" }
 

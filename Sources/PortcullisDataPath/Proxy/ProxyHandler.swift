@@ -210,20 +210,43 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             plan(id, head: head, framing: framing, client: client, authentication: .anonymous, snapshot: snapshot)
             return
         }
+        let generation = authenticator.credentialGeneration
+        let credential = CredentialMemo.Credential(head.headers)
+        if let credential, let memo = connection.lastCredential,
+           memo.answers(credential, client: client, generation: generation, now: .now) {
+            plan(id, head: head, framing: framing, client: client, authentication: memo.authentication, snapshot: snapshot)
+            return
+        }
         let request = AuthenticationRequest(headers: head.headers, client: client, now: Date())
         switch authenticator.authenticate(request, on: context.eventLoop) {
         case .resolved(let authentication):
-            plan(id, head: head, framing: framing, client: client, authentication: authentication, snapshot: snapshot)
+            let answer = remember(authentication, credential: credential, client: client, generation: generation)
+            plan(id, head: head, framing: framing, client: client, authentication: answer, snapshot: snapshot)
         case .pending(let future):
             future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [weak self] result in
+                guard let self else { return }
                 let authentication: Authentication
                 switch result {
-                case .success(let resolved): authentication = resolved
-                case .failure: authentication = Authentication(identity: .rejected(.sessionUnverifiable))
+                case .success(let resolved):
+                    authentication = self.remember(resolved, credential: credential, client: client, generation: generation)
+                case .failure:
+                    authentication = Authentication(identity: .rejected(.sessionUnverifiable))
                 }
-                self?.plan(id, head: head, framing: framing, client: client, authentication: authentication, snapshot: snapshot)
+                self.plan(id, head: head, framing: framing, client: client, authentication: authentication, snapshot: snapshot)
             }
         }
+    }
+
+    /// Keeps a reusable signed-in answer for the connection's next requests (``CredentialMemo``)
+    /// and answers the one to use now.
+    private func remember(
+        _ authentication: Authentication, credential: CredentialMemo.Credential?, client: IPAddress, generation: UInt64
+    ) -> Authentication {
+        guard let credential,
+              let memo = CredentialMemo(credential: credential, client: client, generation: generation, authentication: authentication)
+        else { return authentication }
+        connection.lastCredential = memo
+        return memo.authentication
     }
 
     private func plan(

@@ -162,18 +162,19 @@ enum RequestPlanner {
     /// A session cookie that no longer counts (revoked, expired, unknown, its user deactivated)
     /// is cleared in the response, so the browser stops sending it.
     static func sessionCookieToClear(_ headers: HTTPHeaders, identity: RequestIdentity, now: Date) -> String? {
-        guard headers.contains(name: "cookie"), CookieText.value(of: SessionCookie.name, in: headers) != nil else { return nil }
         switch identity {
         case .rejected(let reason):
             switch reason {
-            case .sessionExpired, .sessionRevoked, .userDeactivated: return CookieText.clear(SessionCookie.name)
+            case .sessionExpired, .sessionRevoked, .userDeactivated: break
             default: return nil
             }
         case .user(let user):
-            return user.method == .oidc && !user.isValid(at: now) ? CookieText.clear(SessionCookie.name) : nil
+            guard user.method == .oidc, !user.isValid(at: now) else { return nil }
         case .anonymous:
             return nil
         }
+        guard headers.contains(name: "cookie"), CookieText.value(of: SessionCookie.name, in: headers) != nil else { return nil }
+        return CookieText.clear(SessionCookie.name)
     }
 
     /// `GET` with `Connection: upgrade` and `Upgrade: websocket`, over HTTP/1.1.
