@@ -12,20 +12,34 @@ enum ExchangePlan {
     case respond(GatewayResponse)
 }
 
-/// An allowed request: where it goes and exactly what is sent.
-struct ForwardPlan {
+/// An allowed request: where it goes and exactly what is sent. A class: the exchange and the
+/// actions that carry it out share it rather than copy it.
+final class ForwardPlan {
     /// The head the upstream receives, with the one framing the gateway chose.
-    var upstreamHead: HTTPRequestHead
-    var target: UpstreamTarget
+    let upstreamHead: HTTPRequestHead
+    let target: UpstreamTarget
     /// From the end of the request to the response head.
-    var responseTimeout: TimeAmount
-    var isWebSocketUpgrade: Bool
+    let responseTimeout: TimeAmount
+    let isWebSocketUpgrade: Bool
     /// Headers added to the response the client receives (a cookie to clear).
-    var responseHeaders: [(String, String)]
+    let responseHeaders: [(String, String)]
     /// The user whose identity went upstream, if any: a long response or a tunnel is checked
     /// again while it lasts and ends when that credential stops being valid.
-    var identityUserID: String?
-    var log: ExchangeLog
+    let identityUserID: String?
+    let log: ExchangeLog
+
+    init(
+        upstreamHead: HTTPRequestHead, target: UpstreamTarget, responseTimeout: TimeAmount, isWebSocketUpgrade: Bool,
+        responseHeaders: [(String, String)], identityUserID: String?, log: ExchangeLog
+    ) {
+        self.upstreamHead = upstreamHead
+        self.target = target
+        self.responseTimeout = responseTimeout
+        self.isWebSocketUpgrade = isWebSocketUpgrade
+        self.responseHeaders = responseHeaders
+        self.identityUserID = identityUserID
+        self.log = log
+    }
 }
 
 /// A complete response the gateway gives itself: a refusal, or a forward-auth answer.
@@ -77,9 +91,11 @@ struct ExchangeLog {
 
 /// One finished exchange, for the access log and metrics.
 struct ExchangeRecord {
-    var log: ExchangeLog
-    var status: UInt
-    var bytesIn: Int
-    var bytesOut: Int
-    var duration: TimeAmount
+    let exchange: ProxyStateMachine.Exchange
+    let duration: TimeAmount
+
+    var log: ExchangeLog { exchange.log }
+    var status: UInt { exchange.status }
+    var bytesIn: Int { exchange.bytesIn }
+    var bytesOut: Int { exchange.bytesOut }
 }

@@ -16,7 +16,7 @@ enum ProxyAction {
     /// Obtain an upstream connection for the exchange: the one kept from this client's last
     /// exchange when it goes to the same place (unless `fresh`), an idle pooled one, or a new
     /// one. Report with `upstreamAttached` or `upstreamConnectFailed`.
-    case connect(ExchangeID, UpstreamTarget, fresh: Bool)
+    case connect(ExchangeID, ForwardPlan, fresh: Bool)
     case writeUpstream(HTTPClientRequestPart)
     case flushUpstream
     /// Let go of the exchange's upstream connection: kept for this client's next request or

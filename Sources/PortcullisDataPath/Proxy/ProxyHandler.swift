@@ -40,8 +40,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         machine = ProxyStateMachine(configuration: configuration, client: connection.peer, now: now)
     }
 
-    /// The event loop's clock.
-    private var now: NIODeadline { context?.eventLoop.now ?? .now() }
+    /// The time of the read batch being handled (a TLS record's worth of request parts, or one
+    /// upstream read), read once at its first event and forgotten at its read-complete; `nil`
+    /// between batches.
+    private var batchNow: NIODeadline?
+
+    /// The event loop's clock: the batch's time within a read batch, else read now.
+    private var now: NIODeadline { batchNow ?? (context?.eventLoop.now ?? .now()) }
+
+    /// Starts a read batch: its events share one clock read.
+    private func beginBatch() {
+        if batchNow == nil { batchNow = context?.eventLoop.now ?? .now() }
+    }
 
     /// The state machine's settings for a connection (HTTP/1.1) or a stream (HTTP/2).
     static func configuration(for snapshot: GatewaySnapshot, isHTTP1: Bool) -> ProxyStateMachine.Configuration {
@@ -90,12 +100,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        beginBatch()
         let part = unwrapInboundIn(data)
         drive { $0.requestPartReceived(part, now: self.now, into: &$1) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         drive { $0.clientReadComplete(into: &$1) }
+        batchNow = nil
         context.fireChannelReadComplete()
     }
 
@@ -151,6 +163,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Called by ``InboundByteObserver`` when bytes arrive (HTTP/1.1 head deadline).
     func bytesReceived() {
+        beginBatch()
         machine.bytesReceived(now: self.now)
         armTimer()
     }
@@ -162,8 +175,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch action {
         case .decide(let id, let head, let framing):
             decide(id, head: head, framing: framing, context: context)
-        case .connect(let id, let target, let fresh):
-            connect(id, to: target, fresh: fresh)
+        case .connect(let id, let plan, let fresh):
+            connect(id, to: plan.target, fresh: fresh)
         case .writeUpstream(let part):
             upstream?.handler.write(part, promise: nil)
         case .flushUpstream:
@@ -401,6 +414,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let self else { return }
             self.timer = nil
             self.timerAt = nil
+            self.batchNow = nil
             self.drive { $0.timerFired(now: self.now, into: &$1) }
         }
     }
@@ -410,6 +424,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 extension ProxyHandler: UpstreamResponseReceiver {
     func upstreamDidReceive(_ part: HTTPClientResponsePart) {
+        beginBatch()
         switch part {
         case .head(let head):
             drive { $0.upstreamResponseHeadReceived(head, now: self.now, into: &$1) }
@@ -422,6 +437,7 @@ extension ProxyHandler: UpstreamResponseReceiver {
 
     func upstreamDidReadComplete() {
         drive { $0.upstreamReadComplete(into: &$1) }
+        batchNow = nil
     }
 
     func upstreamWritabilityDidChange(isWritable: Bool) {

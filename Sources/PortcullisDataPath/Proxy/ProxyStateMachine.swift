@@ -70,41 +70,6 @@ struct ProxyStateMachine {
         case responding
     }
 
-    struct Exchange {
-        let id: ExchangeID
-        let head: HTTPRequestHead
-        let framing: RequestFraming
-        let started: NIODeadline
-        var phase = Phase.deciding
-        var log: ExchangeLog
-        var plan: ForwardPlan?
-        var requestComplete: Bool
-        /// Body parts that arrived before the upstream was attached.
-        var held = CircularBuffer<ByteBuffer>()
-        var heldBytes = 0
-        var bytesIn = 0
-        var bytesOut = 0
-        var status: UInt = 0
-        var responseStarted = false
-        /// The upstream connection came from a pool or from this client's last exchange.
-        var upstreamReused = false
-        var retried = false
-        /// The upstream's response can be followed by another on the same connection.
-        var upstreamReusable = false
-        /// Last read of the request body (or when reading it resumed).
-        var bodyProgress: NIODeadline
-        var responseDeadline: NIODeadline?
-        var revalidateAt: NIODeadline?
-        var revalidating = false
-
-        /// Bytes the client may still send. An HTTP/1.1 request framed without a body has none,
-        /// even before the decoder's end-of-message marker arrives (it comes with the head). An
-        /// HTTP/2 stream is not done until END_STREAM, whatever its `content-length` said.
-        func bodyOutstanding(isHTTP1: Bool) -> Bool {
-            !requestComplete && (framing != .none || !isHTTP1)
-        }
-    }
-
     let configuration: Configuration
     private(set) var state: ConnectionState
     private(set) var exchange: Exchange?
@@ -200,7 +165,7 @@ struct ProxyStateMachine {
                 actions.append(.closeClient)
             }
         case .busy, .upgrading:
-            guard var exchange else { return }
+            guard let exchange else { return }
             if !configuration.isHTTP1, now >= lastActivity + configuration.idleTimeout {
                 timeOut(reason: "stream_idle_timeout", status: .requestTimeout, now: now, into: &actions)
                 return
@@ -226,7 +191,6 @@ struct ProxyStateMachine {
             }
             if let due = exchange.responseDeadline, now >= due {
                 exchange.responseDeadline = nil
-                self.exchange = exchange
                 actions.append(.recordUpstreamError(route: exchange.log.route, kind: "timeout"))
                 releaseUpstream(reusable: false, into: &actions)
                 respond(.gatewayTimeout, reason: "upstream_timeout", message: "the upstream for this page did not answer in time",
@@ -236,7 +200,6 @@ struct ProxyStateMachine {
             if let due = exchange.revalidateAt, now >= due, !exchange.revalidating, let userID = exchange.plan?.identityUserID {
                 exchange.revalidateAt = nil
                 exchange.revalidating = true
-                self.exchange = exchange
                 actions.append(.revalidate(exchange.id, exchange.head, userID: userID))
             }
         case .tunnelled, .closed:
@@ -367,7 +330,7 @@ struct ProxyStateMachine {
     private mutating func bodyReceived(_ buffer: ByteBuffer, now: NIODeadline, into actions: inout [ProxyAction]) {
         switch state {
         case .busy:
-            guard var exchange, !exchange.requestComplete else { return }
+            guard let exchange, !exchange.requestComplete else { return }
             guard exchange.framing != .none else {
                 // The decoder framed no body; bytes that still arrive are a framing fault.
                 closeNow(reason: "unframed_body", now: now, into: &actions)
@@ -378,14 +341,12 @@ struct ProxyStateMachine {
             case .deciding, .connecting:
                 exchange.heldBytes += buffer.readableBytes
                 exchange.held.append(buffer)
-                self.exchange = exchange
                 if exchange.heldBytes > configuration.heldBodyLimit { closeNow(reason: "body_overflow", now: now, into: &actions) }
             case .forwarding:
                 exchange.bodyProgress = now
-                self.exchange = exchange
                 actions.append(.writeUpstream(.body(.byteBuffer(buffer))))
             case .responding:
-                self.exchange = exchange
+                break
             }
         case .lingering(let deadline, let discarded):
             let total = discarded + buffer.readableBytes
@@ -403,17 +364,14 @@ struct ProxyStateMachine {
     private mutating func endReceived(now: NIODeadline, into actions: inout [ProxyAction]) {
         switch state {
         case .busy:
-            guard var exchange, !exchange.requestComplete else { return }
+            guard let exchange, !exchange.requestComplete else { return }
             exchange.requestComplete = true
             if exchange.phase == .forwarding {
                 if !exchange.responseStarted, let plan = exchange.plan {
                     exchange.responseDeadline = now + plan.responseTimeout
                 }
-                self.exchange = exchange
                 actions.append(.writeUpstream(.end(nil)))
                 actions.append(.flushUpstream)
-            } else {
-                self.exchange = exchange
             }
         case .lingering:
             // The refused request is read in full: nothing is left to lose by closing.
@@ -496,10 +454,9 @@ struct ProxyStateMachine {
     private mutating func resumeReadsIfWanted(now: NIODeadline, into actions: inout [ProxyAction]) {
         guard readPending, wantsClientReads else { return }
         readPending = false
-        if var exchange, exchange.phase == .forwarding, !exchange.requestComplete {
+        if let exchange, exchange.phase == .forwarding, !exchange.requestComplete {
             // The body deadline counts from when reading resumed.
             exchange.bodyProgress = now
-            self.exchange = exchange
         }
         actions.append(.read)
     }
@@ -545,23 +502,21 @@ struct ProxyStateMachine {
     // MARK: decisions and upstream connections
 
     mutating func decided(_ id: ExchangeID, plan: ExchangePlan, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard var exchange, exchange.id == id, exchange.phase == .deciding, state == .busy else { return }
+        guard let exchange, exchange.id == id, exchange.phase == .deciding, state == .busy else { return }
         switch plan {
         case .respond(let refusal):
             exchange.log = refusal.log
-            self.exchange = exchange
             if refusal.closesConnection { stopReading() }
             send(refusal.head, body: refusal.body, now: now, into: &actions)
         case .forward(let forward):
             exchange.log = forward.log
             exchange.plan = forward
             exchange.phase = .connecting
-            self.exchange = exchange
             if !exchange.requestComplete, exchange.framing != .none, Self.expectsContinue(exchange.head) {
                 actions.append(.writeClient(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))))
                 actions.append(.flushClient)
             }
-            actions.append(.connect(id, forward.target, fresh: false))
+            actions.append(.connect(id, forward, fresh: false))
         }
     }
 
@@ -582,7 +537,7 @@ struct ProxyStateMachine {
     }
 
     mutating func upstreamAttached(_ id: ExchangeID, reused: Bool, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard awaitsUpstream(id), var exchange, let plan = exchange.plan else { return }
+        guard awaitsUpstream(id), let exchange, let plan = exchange.plan else { return }
         exchange.phase = .forwarding
         exchange.upstreamReused = reused
         upstreamWritable = true
@@ -601,7 +556,6 @@ struct ProxyStateMachine {
         }
         actions.append(.flushUpstream)
         exchange.bodyProgress = now
-        self.exchange = exchange
         resumeReadsIfWanted(now: now, into: &actions)
     }
 
@@ -622,13 +576,12 @@ struct ProxyStateMachine {
 
     mutating func upstreamResponseHeadReceived(_ head: HTTPResponseHead, now: NIODeadline, into actions: inout [ProxyAction]) {
         lastActivity = now
-        guard var exchange, state == .busy, exchange.phase == .forwarding, !exchange.responseStarted, let plan = exchange.plan else {
+        guard let exchange, state == .busy, exchange.phase == .forwarding, !exchange.responseStarted, let plan = exchange.plan else {
             return
         }
         exchange.responseDeadline = nil
         if head.status == .switchingProtocols {
             guard plan.isWebSocketUpgrade, exchange.requestComplete else {
-                self.exchange = exchange
                 actions.append(.recordUpstreamError(route: exchange.log.route, kind: "protocol"))
                 releaseUpstream(reusable: false, into: &actions)
                 respond(.badGateway, reason: "upstream_protocol_error", message: "the upstream switched protocols unasked",
@@ -637,7 +590,6 @@ struct ProxyStateMachine {
             }
             exchange.responseStarted = true
             exchange.status = head.status.code
-            self.exchange = exchange
             state = .upgrading
             let response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: true, extraHeaders: plan.responseHeaders)
             actions.append(.writeClient(.head(response)))
@@ -654,7 +606,6 @@ struct ProxyStateMachine {
             // forwarded, so this connection ends with the response.
             closeAfterResponse = true
         }
-        self.exchange = exchange
         var response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: false, extraHeaders: plan.responseHeaders)
         if closeAfterResponse, configuration.isHTTP1 { response.headers.replaceOrAdd(name: "Connection", value: "close") }
         actions.append(.writeClient(.head(response)))
@@ -662,9 +613,8 @@ struct ProxyStateMachine {
 
     mutating func upstreamResponseBodyReceived(_ buffer: ByteBuffer, now: NIODeadline, into actions: inout [ProxyAction]) {
         lastActivity = now
-        guard var exchange, state == .busy, exchange.phase == .forwarding, exchange.responseStarted else { return }
+        guard let exchange, state == .busy, exchange.phase == .forwarding, exchange.responseStarted else { return }
         exchange.bytesOut += buffer.readableBytes
-        self.exchange = exchange
         actions.append(.writeClient(.body(.byteBuffer(buffer))))
     }
 
@@ -697,7 +647,7 @@ struct ProxyStateMachine {
         case .upgrading:
             abort(reason: "upstream_closed", now: now, into: &actions)
         case .busy:
-            guard var exchange, exchange.phase == .forwarding else { return }
+            guard let exchange, exchange.phase == .forwarding else { return }
             if !exchange.responseStarted {
                 // A kept or pooled connection the upstream had already closed: try once more on
                 // a fresh one, when no body could have been lost.
@@ -707,9 +657,8 @@ struct ProxyStateMachine {
                     exchange.upstreamReused = false
                     exchange.phase = .connecting
                     exchange.responseDeadline = nil
-                    self.exchange = exchange
                     actions.append(.releaseUpstream(reusable: false))
-                    actions.append(.connect(exchange.id, plan.target, fresh: true))
+                    actions.append(.connect(exchange.id, plan, fresh: true))
                     return
                 }
                 actions.append(.recordUpstreamError(route: exchange.log.route, kind: "reset"))
@@ -727,9 +676,8 @@ struct ProxyStateMachine {
 
     /// The answer to ``ProxyAction/revalidate``.
     mutating func credentialChecked(_ id: ExchangeID, stillValid: Bool, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard var exchange, exchange.id == id else { return }
+        guard let exchange, exchange.id == id else { return }
         exchange.revalidating = false
-        self.exchange = exchange
         if stillValid {
             self.exchange?.revalidateAt = now + configuration.revalidationInterval
         } else {
@@ -743,12 +691,11 @@ struct ProxyStateMachine {
     private mutating func respond(
         _ status: HTTPResponseStatus, reason: String, message: String, now: NIODeadline, into actions: inout [ProxyAction]
     ) {
-        guard var exchange else { return }
+        guard let exchange else { return }
         if exchange.log.outcome == AccessDecision.Outcome.allow.rawValue {
             exchange.log.outcome = RefusalResponse.Kind(status: status).rawValue
         }
         exchange.log.reason = reason
-        self.exchange = exchange
         let (head, body) = RefusalResponse.make(
             kind: RefusalResponse.Kind(status: status), reason: reason, message: message,
             html: RefusalResponse.prefersHTML(exchange.head.headers) && (exchange.head.method == .GET || exchange.head.method == .HEAD),
@@ -760,7 +707,7 @@ struct ProxyStateMachine {
     /// Sends a complete response of the gateway's own (a refusal or an error). When the
     /// request body has not been read in full, the connection closes after it.
     private mutating func send(_ head: HTTPResponseHead, body: ByteBuffer, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard var exchange, !exchange.responseStarted else { return }
+        guard let exchange, !exchange.responseStarted else { return }
         let unreadBody = exchange.bodyOutstanding(isHTTP1: configuration.isHTTP1)
         if unreadBody { closeAfterResponse = true }
         var head = head
@@ -772,7 +719,6 @@ struct ProxyStateMachine {
         exchange.bytesOut += body.readableBytes
         exchange.held.removeAll()
         exchange.heldBytes = 0
-        self.exchange = exchange
         actions.append(.writeClient(.head(head)))
         if exchange.head.method != .HEAD { actions.append(.writeClient(.body(.byteBuffer(body)))) }
         if unreadBody, configuration.isHTTP1 {
@@ -868,13 +814,10 @@ struct ProxyStateMachine {
 
     /// Logs the exchange and forgets it.
     private mutating func finish(outcome: String?, reason: String?, now: NIODeadline, into actions: inout [ProxyAction]) {
-        guard var exchange else { return }
+        guard let exchange else { return }
         if let outcome { exchange.log.outcome = outcome }
         if let reason { exchange.log.reason = reason }
-        actions.append(.log(ExchangeRecord(
-            log: exchange.log, status: exchange.status, bytesIn: exchange.bytesIn, bytesOut: exchange.bytesOut,
-            duration: now - exchange.started
-        )))
+        actions.append(.log(ExchangeRecord(exchange: exchange, duration: now - exchange.started)))
         self.exchange = nil
     }
 }
