@@ -90,7 +90,8 @@ final class AllocationSetup {
             ),
             apiTokens: APITokenAuthenticator(store: store, maxStaleness: sessions.maxStaleness, version: version, logger: logger),
             logger: logger,
-            upstreamHeaders: { user, route in identity.headers(for: user, route: route) }
+            upstreamHeaders: { user, route in identity.headers(for: user, route: route) },
+            signingKeys: keys
         )
         for header in [("Cookie", "__Host-portcullis=\(cookie)"), ("Authorization", "Bearer \(bearer)"), ("Authorization", "Bearer \(apiToken)")] {
             let request = AuthenticationRequest(headers: HTTPHeaders([header]), client: loopback, now: now)

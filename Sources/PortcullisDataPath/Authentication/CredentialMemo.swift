@@ -14,7 +14,9 @@ import Synchronization
 /// - the client address is the same (an address change is the authenticator's to report);
 /// - the authenticator's ``RequestAuthenticator/credentialGeneration`` has not moved: every
 ///   policy change and every eviction (a sign-out here, a revocation broadcast by another
-///   instance) moves it, so a revoked credential is refused on the very next request;
+///   instance) moves it, so a revoked credential is refused on the very next request, and so
+///   does a change of the assertion signing keys (no assertion signed by a rotated-out key is
+///   handed on after the rotation);
 /// - ``Authentication/reusableUntil`` has not passed (`max_staleness` after the store was read,
 ///   and before the next last-seen or last-use write is due).
 /// Expiry is still checked on every request by the policy, which receives the same user.

@@ -19,6 +19,9 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     private let apiTokens: APITokenAuthenticator?
     private let logger: Logger
     private let upstreamHeaders: @Sendable (AuthenticatedUser, Route) -> [(String, String)]
+    /// The keys that sign the assertion among the upstream headers: a rotation moves
+    /// ``credentialGeneration`` so no remembered answer hands on an assertion signed before it.
+    private let signingKeys: AssertionKeyRing?
     /// Told, off the request path and after the new address is written, when a live session's
     /// client address changes (the session risk signals); `nil` when nothing listens.
     private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
@@ -36,6 +39,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         apiTokens: APITokenAuthenticator? = nil,
         logger: Logger,
         upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) },
+        signingKeys: AssertionKeyRing? = nil,
         onAddressChange: (@Sendable (SessionAddressChange) async -> Void)? = nil
     ) {
         self.store = store
@@ -46,10 +50,13 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.apiTokens = apiTokens
         self.logger = logger
         self.upstreamHeaders = upstreamHeaders
+        self.signingKeys = signingKeys
         self.onAddressChange = onAddressChange
     }
 
-    package var credentialGeneration: UInt64 { cache.generation }
+    /// The session cache's generation plus the signing keys': both only grow, so the sum moves
+    /// whenever either does.
+    package var credentialGeneration: UInt64 { cache.generation &+ (signingKeys?.generation ?? 0) }
 
     package func authenticate(_ request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
         let outcome = credentialOutcome(request, on: eventLoop)

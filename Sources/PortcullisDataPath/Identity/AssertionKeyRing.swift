@@ -53,6 +53,7 @@ package final class AssertionKeyRing: Service, Sendable {
     private let schedule: Schedule
     private let logger: Logger
     private let state = Mutex(State())
+    private let changes = Atomic<UInt64>(0)
 
     package init(store: any GatewayStore, schedule: Schedule = Schedule(), logger: Logger) {
         self.store = store
@@ -117,6 +118,10 @@ package final class AssertionKeyRing: Service, Sendable {
 
     package var keyIDs: [String] { state.withLock { $0.keys.map(\.stored.kid) } }
 
+    /// Moves whenever the ring read from the store changes (a rotation here or on another
+    /// instance): whatever remembered an assertion signed before it signs again.
+    package var generation: UInt64 { changes.load(ordering: .acquiring) }
+
     package func run() async throws {
         while !Task.isCancelled {
             do {
@@ -156,7 +161,12 @@ package final class AssertionKeyRing: Service, Sendable {
             ])
         })])
         let jwks = (try? JSONEncoder().encode(document)) ?? Data("{\"keys\":[]}".utf8)
-        state.withLock { $0 = State(keys: keys, raw: raw, jwks: jwks) }
+        let changed = state.withLock { state in
+            let changed = state.raw != raw
+            state = State(keys: keys, raw: raw, jwks: jwks)
+            return changed
+        }
+        if changed { changes.add(1, ordering: .releasing) }
     }
 
     static func newKey(now: Date, activatesAt: Date) -> Key {

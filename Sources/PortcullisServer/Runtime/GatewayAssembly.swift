@@ -156,6 +156,7 @@ package final class GatewayAssembly: Sendable {
             apiTokens: APITokenAuthenticator(store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, logger: logger),
             logger: logger,
             upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) },
+            signingKeys: assertionKeys,
             onAddressChange: addressChanges
         )
         let gateway = try Gateway(
