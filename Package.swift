@@ -205,10 +205,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Micro-benchmarks of the pure core and GeoIP, run by bench/core in release mode.
+        // Micro-benchmarks of the pure core and GeoIP (bench/core) and of the store's
+        // request-path reads (bench/store), in release mode.
         .executableTarget(
             name: "portcullis-bench",
-            dependencies: ["PortcullisCore", "PortcullisGeoIP"],
+            dependencies: ["PortcullisCore", "PortcullisGeoIP", "PortcullisStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Allocations per proxied request in each mode, counted by malloc-interposer (run

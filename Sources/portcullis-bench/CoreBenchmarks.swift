@@ -5,11 +5,10 @@ import PortcullisGeoIP
 /// Prints ns per operation for the request-path pieces of the core:
 ///   portcullis-bench [--geoip FILE]...
 /// Each figure is the median of 7 rounds; a checksum keeps the optimiser honest.
-@main
 enum CoreBenchmarks {
-    static func main() throws {
+    static func run(_ arguments: ArraySlice<String>) throws {
         var geoipFiles: [String] = []
-        var arguments = CommandLine.arguments.dropFirst()
+        var arguments = arguments
         while let argument = arguments.popFirst() {
             if argument == "--geoip", let file = arguments.popFirst() { geoipFiles.append(file) }
         }
