@@ -1,0 +1,57 @@
+/// Reads one document. Each section reader reports its own problems and answers `nil` when
+/// the section cannot be used; the whole read fails if any problem was reported.
+struct ConfigurationReader {
+    let problems: ConfigProblemCollector
+    let directory: String
+    let environment: ConfigEnvironment
+
+    func read(_ document: ConfigValue, file: String) -> GatewayConfiguration? {
+        guard let top = document.mapping(keys: GatewayConfiguration.topLevelKeys) else { return nil }
+        let network = top["network"].map(readNetwork) ?? NetworkConfiguration()
+        let server = top.required("server", "listen, public_url and tls").flatMap(readServer)
+        let identity = top["identity"].map(readIdentity) ?? IdentityConfiguration()
+        let sessions = top["sessions"].map(readSessions) ?? SessionConfiguration()
+        let store = top["store"].map(readStore) ?? .sqlite(path: resolvePath("../var/portcullis.sqlite"))
+        let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
+        let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
+        let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
+
+        if let identity, routes.contains(where: { $0.requirement != .public }), identity.oidc == nil {
+            top.problem("routes need sign-in but identity.oidc is not configured")
+        }
+        if let identity, routes.contains(where: \.allowBearer), identity.bearer == nil {
+            top.problem("routes allow bearer tokens but identity.bearer (audiences) is not configured")
+        }
+        guard let server, let identity, let sessions, let store, let geoIP, let network, let forwardAuth else { return nil }
+        return GatewayConfiguration(
+            file: file, server: server, identity: identity, sessions: sessions,
+            store: store, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
+        )
+    }
+
+    // MARK: helpers
+
+    func resolvePath(_ path: String) -> String {
+        ConfigPaths.resolve(path, relativeTo: directory)
+    }
+
+    /// A path that must name an existing file.
+    func requiredFile(_ value: ConfigValue) -> String? {
+        guard let text = value.nonEmptyString("a file path") else { return nil }
+        let resolved = resolvePath(text)
+        if let exists = environment.fileExists, !exists(resolved) {
+            value.problem("file \(resolved) does not exist or cannot be read")
+            return nil
+        }
+        return resolved
+    }
+
+    func problemsFree(under path: String) -> Bool {
+        !problems.problems.contains { $0.path == path || $0.path.hasPrefix(path + ".") || $0.path.hasPrefix(path + "[") }
+    }
+
+    static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}
