@@ -115,6 +115,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The console's script, compiled into the binary (no files to install beside it).
+            resources: [.embedInCode("Console/app.js")],
             swiftSettings: strict
         ),
         // Development only: the built-in IdP, the echo upstream, development certificates.
