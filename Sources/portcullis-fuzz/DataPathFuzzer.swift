@@ -23,6 +23,7 @@ public func fuzzDataPath(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 }
 
 /// libFuzzer's driver, for a program with a `main` of its own (LLVM ≥ 11).
+// swift-format-ignore: AlwaysUseLowerCamelCase
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
