@@ -23,18 +23,18 @@ package final class IdentityEndpoints: Sendable {
         }
     }
 
-    private let settings: Settings
-    private let provider: OIDCProviderClient
-    private let verifier: TokenVerifier
-    private let claims: ProviderClaims
-    private let sessions: SessionService
+    let settings: Settings
+    let provider: OIDCProviderClient
+    let verifier: TokenVerifier
+    let claims: ProviderClaims
+    let sessions: SessionService
     /// Keeps refresh tokens, when a key to seal them is configured.
-    private let identitySync: IdentitySync?
+    let identitySync: IdentitySync?
     /// The suspicious-session signals, judged at every sign-in.
-    private let risk: SessionRiskMonitor?
-    private let stateKey: SymmetricKey
-    private let logger: Logger
-    private let now: @Sendable () -> Date
+    let risk: SessionRiskMonitor?
+    let stateKey: SymmetricKey
+    let logger: Logger
+    let now: @Sendable () -> Date
 
     package init(
         settings: Settings,
@@ -105,160 +105,6 @@ package final class IdentityEndpoints: Sendable {
         return ControlPlanePages.redirect(to: location, cookies: [
             CookieText.set(SessionCookie.loginStateName, state.sealed(with: stateKey), maxAge: Int(LoginStateCookie.lifetime)),
         ])
-    }
-
-    // MARK: callback
-
-    func callback(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        let clearState = CookieText.clear(SessionCookie.loginStateName)
-        if let error = query["error"] {
-            return withCookies(ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: "idp_refused",
-                                                         message: "The identity provider refused the sign-in: \(error.prefix(100))"), [clearState])
-        }
-        let now = now()
-        guard let code = query["code"], !code.isEmpty, code.utf8.count <= 4_096,
-              let stateParameter = query["state"], !stateParameter.isEmpty else {
-            return withCookies(failure("login_malformed", "The sign-in response is incomplete."), [clearState])
-        }
-        guard let cookieText = cookie(SessionCookie.loginStateName, in: request),
-              let state = LoginStateCookie.open(cookieText, key: stateKey, now: now) else {
-            return withCookies(failure("login_state_missing", "This sign-in was not started in this browser, or took too long."), [clearState])
-        }
-        guard ConstantTime.equal(state.state, String(stateParameter)) else {
-            return withCookies(failure("state_mismatch", "The sign-in response does not belong to this sign-in."), [clearState])
-        }
-        do {
-            guard try await sessions.store.consumeOnce(
-                kind: "login-state", value: state.state,
-                expiresAt: Date(timeIntervalSince1970: state.issuedAt + LoginStateCookie.lifetime), now: now
-            ) else {
-                return withCookies(failure("login_replayed", "This sign-in response was already used."), [clearState])
-            }
-        } catch {
-            return withCookies(unavailable(error), [clearState])
-        }
-
-        let tokens: OIDCTokenResponse
-        do {
-            tokens = try await provider.exchange(
-                code: String(code), verifier: state.verifier, redirectURI: settings.publicURL.callbackURL,
-                clientID: settings.oidc.clientID, clientSecret: settings.clientSecret
-            )
-        } catch {
-            logger.warning("authorization code exchange failed", metadata: ["error": "\(error)", "client": "\(context.clientAddress)"])
-            return withCookies(ControlPlanePages.problem(.badGateway, title: "Sign-in failed", reason: "code_exchange_failed",
-                                                         message: "The identity provider did not accept the sign-in."), [clearState])
-        }
-        guard let idToken = tokens.idToken else {
-            return withCookies(failure("no_id_token", "The identity provider sent no ID token."), [clearState])
-        }
-        let idClaims: [String: JSONValue]
-        do {
-            let validator = TokenClaimsValidator(
-                issuer: settings.oidc.issuer, audiences: [settings.oidc.clientID], authorizedParty: settings.oidc.clientID,
-                clockSkew: settings.oidc.clockSkew.secondsValue
-            )
-            idClaims = try await verifier.verify(idToken, validator: validator, now: now, nonce: state.nonce)
-        } catch {
-            logger.warning("ID token refused", metadata: ["reason": "\(error)", "client": "\(context.clientAddress)"])
-            return withCookies(failure("invalid_id_token", "The identity provider's token could not be verified."), [clearState])
-        }
-        guard TokenClaims.subject(idClaims) != nil else {
-            return withCookies(failure("invalid_id_token", "The token names no subject."), [clearState])
-        }
-        // Claims missing from the ID token are read from UserInfo (whose sub must match).
-        let claims: [String: JSONValue]
-        do {
-            claims = try await self.claims.merged(idClaims, accessToken: tokens.accessToken, now: now)
-        } catch {
-            logger.warning("UserInfo refused", metadata: ["reason": "\(error)", "client": "\(context.clientAddress)"])
-            return withCookies(ControlPlanePages.problem(.badGateway, title: "Sign-in failed", reason: error.reason,
-                                                         message: "The identity provider's UserInfo answer could not be used."), [clearState])
-        }
-        var profile: LoginProfile
-        switch TokenClaims.loginProfile(claims, names: settings.oidc.claims, trustEmail: settings.oidc.trustEmail) {
-        case .failure(let refusal):
-            logger.notice("sign-in refused", metadata: ["reason": "\(refusal.code.rawValue)", "client": "\(context.clientAddress)"])
-            return withCookies(refused(refusal), [clearState])
-        case .success(let read):
-            profile = read
-        }
-        // With identity.groups.source: scim, sign-ins leave memberships to SCIM.
-        if settings.groupSource == .scim { profile.groups = nil }
-        let mfa = TokenClaims.provesMFA(claims, mfaMethods: settings.oidc.mfaMethods, mfaACRValues: settings.oidc.mfaACRValues)
-        if state.stepUp, !mfa {
-            return withCookies(ControlPlanePages.problem(.forbidden, title: "Multi-factor sign-in required", reason: "mfa_required",
-                                                         message: "This page needs a multi-factor sign-in, and the identity provider did not report one."),
-                               [clearState])
-        }
-        if state.reauthenticate, !Self.isFreshAuthentication(claims, since: state.issuedAt, skew: settings.oidc.clockSkew.secondsValue) {
-            logger.notice("step-up refused: the identity provider reported no fresh sign-in", metadata: ["client": "\(context.clientAddress)"])
-            return withCookies(ControlPlanePages.problem(.forbidden, title: "A fresh sign-in is required", reason: "reauthentication_required",
-                                                         message: "The identity provider did not confirm a fresh sign-in. Try again."),
-                               [clearState])
-        }
-        do {
-            let user: UserRecord
-            do {
-                user = try await sessions.store.recordLogin(profile, at: now)
-            } catch let refusal as LoginRefusal {
-                logger.notice("sign-in refused by account linking", metadata: [
-                    "reason": "\(refusal.code.rawValue)", "client": "\(context.clientAddress)",
-                ])
-                return withCookies(refused(refusal), [clearState])
-            }
-            guard user.active else {
-                return withCookies(ControlPlanePages.problem(.forbidden, title: "Account deactivated", reason: "user_deactivated",
-                                                             message: "This account is deactivated."), [clearState])
-            }
-            // This browser's session waits for a step-up: only a fresh sign-in replaces it.
-            if !state.reauthenticate, let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)),
-               let record = try await sessions.store.session(old), record.userID == user.id, record.revokedAt == nil,
-               record.stepUpRequiredAt != nil {
-                return ControlPlanePages.redirect(to: Self.reauthenticationPath(returningTo: state.returnPath), cookies: [clearState])
-            }
-            let session = try await sessions.create(
-                user: user, client: context.clientAddress, userAgent: request.headers[.userAgent], method: .oidc,
-                idpSessionID: claims["sid"]?.stringValue, amr: claims["amr"]?.stringList ?? [],
-                acr: claims["acr"]?.stringValue, mfa: mfa, now: now
-            )
-            // A login replaces any session this browser had. After a step-up, that session's
-            // flags move to the new one, marked as stepped up.
-            if let old = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
-                if state.reauthenticate {
-                    let audit = AuditContext(actor: user.email, actorIsSuperAdmin: false, sourceIP: context.clientAddress.description, at: now)
-                    do {
-                        _ = try await sessions.store.continueSteppedUpSession(from: old, to: session.record.idHash, audit: audit)
-                    } catch {
-                        logger.warning("the stepped-up session's flags could not be carried over", metadata: ["error": "\(error)"])
-                    }
-                }
-                _ = try? await sessions.revoke(old, by: "login", reason: "replaced by a new login", now: now)
-            }
-            let judged = await risk?.assessSignIn(session.record, freshSignIn: state.reauthenticate)
-            if judged?.revoked == true {
-                return withCookies(ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: "suspicious_session",
-                                                             message: "This sign-in looks suspicious and was refused. Contact your administrator."),
-                                   [clearState, CookieText.clear(SessionCookie.name)])
-            }
-            if let refreshToken = tokens.refreshToken, let identitySync {
-                do {
-                    try await identitySync.keep(refreshToken: refreshToken, userID: user.id)
-                } catch {
-                    logger.warning("the refresh token could not be kept; groups refresh at the next sign-in", metadata: ["error": "\(error)"])
-                }
-            }
-            let maxAge = Int(session.record.absoluteExpiresAt.timeIntervalSince(now))
-            // Flagged for a step-up at sign-in: straight back to the IdP for a fresh sign-in.
-            let next = judged?.awaitsStepUp == true ? Self.reauthenticationPath(returningTo: state.returnPath) : state.returnPath
-            return ControlPlanePages.redirect(to: next, cookies: [
-                clearState, CookieText.set(SessionCookie.name, session.token, maxAge: maxAge),
-            ])
-        } catch {
-            logger.error("sign-in could not be recorded", metadata: ["error": "\(error)"])
-            return withCookies(unavailable(error), [clearState])
-        }
     }
 
     /// The login that asks the IdP for a fresh sign-in, then returns to `path`.
@@ -374,7 +220,7 @@ package final class IdentityEndpoints: Sendable {
     // MARK: helpers
 
     /// A sign-in the directory refused: the reason code and what to do about it.
-    private func refused(_ refusal: LoginRefusal) -> Response {
+    func refused(_ refusal: LoginRefusal) -> Response {
         let advice: String
         switch refusal.code {
         case .emailMissing: advice = "The identity provider sent no email address for this account."
@@ -387,17 +233,17 @@ package final class IdentityEndpoints: Sendable {
         return ControlPlanePages.problem(.forbidden, title: "Sign-in refused", reason: refusal.code.rawValue, message: advice)
     }
 
-    private func failure(_ reason: String, _ message: String) -> Response {
+    func failure(_ reason: String, _ message: String) -> Response {
         ControlPlanePages.problem(.badRequest, title: "Sign-in failed", reason: reason, message: message)
     }
 
-    private func unavailable(_ error: any Error) -> Response {
+    func unavailable(_ error: any Error) -> Response {
         logger.error("store unavailable during sign-in", metadata: ["error": "\(error)"])
         return ControlPlanePages.problem(.serviceUnavailable, title: "Temporarily unavailable", reason: "store_unavailable",
                                          message: "Sign-in cannot be completed right now. Try again shortly.")
     }
 
-    private func withCookies(_ response: Response, _ cookies: [String]) -> Response {
+    func withCookies(_ response: Response, _ cookies: [String]) -> Response {
         var response = response
         for cookie in cookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
         return response
