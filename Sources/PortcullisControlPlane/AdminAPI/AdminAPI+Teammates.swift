@@ -15,7 +15,6 @@ extension AdminAPI {
 
     /// `GET /teammates?query=&department=&role=&page=`.
     @Sendable func listTeammates(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.teammatesView)
         let parameters = request.uri.queryParameters
         let query = parameters["query"].map(String.init)
         let department = parameters["department"].map(String.init)
@@ -52,7 +51,6 @@ extension AdminAPI {
 
     /// `GET /teammates/{email}`: the effective role with where each part comes from.
     @Sendable func teammate(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.teammatesView)
         let identity = try await teammate(named: try Self.parameter("email", context))
         return Self.json(detail(identity, for: actor))
     }
@@ -78,7 +76,6 @@ extension AdminAPI {
     /// `PUT /teammates/{email}/roles {primary, secondary[]}`: the role the user should end up
     /// with, under every rule of SPEC §1.4.
     @Sendable func changeRoles(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.teammatesEditRoles)
         let email = try Self.parameter("email", context)
         let desired = try await decode(AdminAPIModels.Roles.self, from: request).assignment()
         guard let user = try await store.user(email: email) else { throw AdminAPIError.notFound("teammate \(email)") }
@@ -113,7 +110,6 @@ extension AdminAPI {
 
     /// `GET /teammates/{email}/sessions`: each active session's start, address, place, device.
     @Sendable func sessionsOfTeammate(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.teammatesView)
         let identity = try await teammate(named: try Self.parameter("email", context))
         return Self.json(try await sessionList(identity, for: actor))
     }
@@ -167,7 +163,6 @@ extension AdminAPI {
 
     /// `POST /teammates/{email}/sessions/sign-out-all {include_api_tokens}`.
     @Sendable func signOutAll(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        try actor.require(.teammatesSignOutSessions)
         let identity = try await teammate(named: try Self.parameter("email", context))
         let body = try await optionalBody(AdminAPIModels.SignOutRequest.self, from: request)
         let reason = String((body?.reason ?? "signed out by an admin").prefix(200))

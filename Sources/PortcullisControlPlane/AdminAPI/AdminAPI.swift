@@ -69,40 +69,15 @@ package final class AdminAPI: Sendable {
         self.dependencies = dependencies
     }
 
+    /// Registers ``routes`` (the table of every endpoint with what it needs) and the JWKS.
     package func register(on router: Router<ControlPlaneRequestContext>) {
         let api = router.group("_portcullis/api/v1")
-        api.get("me") { request, context in await self.respond(request, context, self.me) }
-        api.get("me/sessions") { request, context in await self.respond(request, context, self.mySessions) }
-        api.post("me/sessions/sign-out-others") { request, context in await self.respond(request, context, self.signOutMyOtherSessions) }
-        api.get("roles") { request, context in await self.respond(request, context, self.roles) }
-        api.get("teammates") { request, context in await self.respond(request, context, self.listTeammates) }
-        api.get("teammates/:email") { request, context in await self.respond(request, context, self.teammate) }
-        api.put("teammates/:email/roles") { request, context in await self.respond(request, context, self.changeRoles) }
-        api.get("teammates/:email/sessions") { request, context in await self.respond(request, context, self.sessionsOfTeammate) }
-        api.post("teammates/:email/sessions/sign-out-all") { request, context in await self.respond(request, context, self.signOutAll) }
-        api.get("sessions") { request, context in await self.respond(request, context, self.allSessions) }
-        api.post("sessions/flags/:id/dismiss") { request, context in await self.respond(request, context, self.dismissFlag) }
-        api.post("teammates/:email/sync") { request, context in await self.respond(request, context, self.syncNow) }
-        api.get("departments") { request, context in await self.respond(request, context, self.departments) }
-        api.get("groups") { request, context in await self.respond(request, context, self.listGroups) }
-        api.get("groups/:name/roles") { request, context in await self.respond(request, context, self.groupRoles) }
-        api.put("groups/:name/roles") { request, context in await self.respond(request, context, self.changeGroupRoles) }
-        api.get("settings/default-member-permissions") { request, context in await self.respond(request, context, self.defaultMemberPermissions) }
-        api.put("settings/default-member-permissions") { request, context in await self.respond(request, context, self.changeDefaultMemberPermissions) }
-        api.get("settings/feature-flags") { request, context in await self.respond(request, context, self.featureFlags) }
-        api.put("settings/feature-flags") { request, context in await self.respond(request, context, self.changeFeatureFlags) }
-        api.put("settings/tenant-greenlist") { request, context in await self.respond(request, context, self.changeTenantGreenlist) }
-        api.get("api-tokens") { request, context in await self.respond(request, context, self.listTokens) }
-        api.post("api-tokens") { request, context in await self.respond(request, context, self.createToken) }
-        api.delete("api-tokens/:id") { request, context in await self.respond(request, context, self.revokeToken) }
-        api.get("audit") { request, context in await self.respond(request, context, self.audit) }
-        api.get("audit/verify") { request, context in await self.respond(request, context, self.verifyAudit) }
-        api.get("greenlists") { request, context in await self.respond(request, context, self.listGreenlists) }
-        api.put("greenlists/:name") { request, context in await self.respond(request, context, self.putGreenlist) }
-        api.delete("greenlists/:name") { request, context in await self.respond(request, context, self.deleteGreenlist) }
-        api.post("ip-policy/test") { request, context in await self.respond(request, context, self.testIPPolicy) }
-        api.post("ip-policy/dry-run") { request, context in await self.respond(request, context, self.dryRunGreenlist) }
-        api.post("signing-keys/rotate") { request, context in await self.respond(request, context, self.rotateSigningKey) }
+        for route in Self.routes {
+            let handler = route.handler(self)
+            api.on(RouterPath(route.path), method: route.method) { request, context in
+                await self.respond(request, context, access: route.access, handler)
+            }
+        }
         router.get("_portcullis/jwks.json") { _, _ in self.jwks() }
     }
 
@@ -123,6 +98,20 @@ package final class AdminAPI: Sendable {
             guard permissions.contains(permission) else { throw .permissionRequired(permission) }
         }
 
+        /// What a route needs (``AdminRoute/Access``).
+        func check(_ access: AdminRoute.Access) throws(AdminAPIError) {
+            switch access {
+            case .signedIn:
+                return
+            case .permission(let permission):
+                try require(permission)
+            case .superAdmin(let doing):
+                guard isSuperAdmin else {
+                    throw AdminAPIError(status: .forbidden, reason: ReasonCode.roleRequired.rawValue, message: "\(doing) needs super_admin")
+                }
+            }
+        }
+
         var policyActor: RoleChangePolicy.Actor {
             RoleChangePolicy.Actor(email: email, role: role, permissions: permissions)
         }
@@ -136,14 +125,15 @@ package final class AdminAPI: Sendable {
 
     typealias Handler = @Sendable (Request, ControlPlaneRequestContext, Actor) async throws -> Response
 
-    /// Resolves the caller, checks CSRF for cookie sessions, runs the handler and turns every
-    /// failure into a JSON answer with a reason.
-    func respond(_ request: Request, _ context: ControlPlaneRequestContext, _ handler: Handler) async -> Response {
+    /// Resolves the caller, checks CSRF for cookie sessions, then what the route needs, runs the
+    /// handler and turns every failure into a JSON answer with a reason.
+    func respond(_ request: Request, _ context: ControlPlaneRequestContext, access: AdminRoute.Access, _ handler: Handler) async -> Response {
         do {
             let actor = try await actor(request, context)
             if request.method != .get, request.method != .head {
                 try checkCSRF(request, actor: actor)
             }
+            try actor.check(access)
             return try await handler(request, context, actor)
         } catch let error as AdminAPIError {
             return Self.json(error)
