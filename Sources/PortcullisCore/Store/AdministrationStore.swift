@@ -58,8 +58,6 @@ public struct GroupSummary: Hashable, Sendable {
 /// The administrative writes of SPEC §1.4 and §6. Every one is written together with its audit
 /// entry, in one transaction.
 public protocol AdministrationStore: Sendable {
-    /// Users matching the query, each with groups and settings, ordered by email.
-    func teammates(matching query: TeammateQuery) async throws -> [UserIdentity]
     /// Decides and writes a user's direct roles atomically: `decide` sees the current state and
     /// answers the new direct assignment or a refusal. `nil` when the user does not exist.
     func changeUserRoles(
@@ -106,14 +104,8 @@ public protocol APITokenStore: Sendable {
     /// Tokens of one owner, or all when `ownerID` is nil; newest first, revoked ones included.
     func apiTokens(ownerID: String?) async throws -> [APITokenRecord]
     func apiToken(id: String) async throws -> APITokenRecord?
-    /// The token with this secret hash and its owner (revoked or not: the caller decides).
-    func apiTokenIdentity(secretHash: [UInt8]) async throws -> APITokenIdentity?
     /// False when there was no such unrevoked token.
     func revokeAPIToken(id: String, audit: AuditContext) async throws -> Bool
-    func recordAPITokenUse(id: String, at: Date) async throws
-    /// One request of a `global` token acting as `targetEmail` (`X-Portcullis-Act-As`): audited,
-    /// and counted on the token.
-    func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws
 }
 
 /// A refresh token kept for a user, sealed (encrypted and authenticated) by the caller.
@@ -152,15 +144,20 @@ extension AdministrationStore {
     }
 }
 
+/// The greenlists managed through the admin API and the tenant-wide greenlist chosen there,
+/// as the access policy reads them.
+public protocol GreenlistSource: Sendable {
+    func storedGreenlists() async throws -> [String: Greenlist]
+    /// The tenant-wide greenlist chosen through the API (the configuration's wins when set).
+    func tenantGreenlist() async throws -> String?
+}
+
 /// Greenlists managed through the admin API (config-declared ones are read-only) and the
 /// tenant-wide greenlist setting.
-public protocol GreenlistStore: Sendable {
-    func storedGreenlists() async throws -> [String: Greenlist]
+public protocol GreenlistStore: GreenlistSource {
     func putGreenlist(_ list: Greenlist, audit: AuditContext) async throws
     /// False when there was no such list.
     func deleteGreenlist(named name: String, audit: AuditContext) async throws -> Bool
-    /// The tenant-wide greenlist chosen through the API (the configuration's wins when set).
-    func tenantGreenlist() async throws -> String?
     func setTenantGreenlist(_ name: String?, audit: AuditContext) async throws
 }
 

@@ -9,8 +9,6 @@ import Foundation
 public protocol SessionStore: Sendable {
     func insertSession(_ session: SessionRecord) async throws
     func session(_ idHash: SessionIDHash) async throws -> SessionRecord?
-    /// Last seen and last IP (written at most about once a minute per session by the caller).
-    func recordSessionActivity(_ idHash: SessionIDHash, at: Date, ip: IPAddress, location: GeoLocation) async throws
     /// False when the session does not exist or was already revoked.
     func revokeSession(_ idHash: SessionIDHash, at: Date, by: String, reason: String) async throws -> Bool
     func revokeSessions(userID: String, at: Date, by: String, reason: String) async throws -> [SessionIDHash]
@@ -30,8 +28,15 @@ public protocol SessionStore: Sendable {
     func purgeSessions(endedBefore: Date) async throws -> Int
 }
 
+/// Users by id, email (ASCII case folded) or the IdP's subject.
+public protocol UserLookupStore: Sendable {
+    func user(id: String) async throws -> UserRecord?
+    func user(email: String) async throws -> UserRecord?
+    func user(subject: String) async throws -> UserRecord?
+}
+
 /// Users, groups and memberships.
-public protocol DirectoryStore: Sendable {
+public protocol DirectoryStore: UserLookupStore {
     /// Creates or updates the user from an SSO login. The user is found by subject; failing
     /// that, by email, linked only when the email is verified and the account is linked to no
     /// other subject. Throws ``LoginRefusal`` otherwise, and for a non-ASCII address that folds
@@ -48,9 +53,8 @@ public protocol DirectoryStore: Sendable {
     func countGroupMemberships(from policy: GroupSourcePolicy)
     /// The departments users have, without repeats, sorted.
     func departments() async throws -> [String]
-    func user(id: String) async throws -> UserRecord?
-    func user(email: String) async throws -> UserRecord?
-    func user(subject: String) async throws -> UserRecord?
+    /// Users matching the query, each with groups and settings, ordered by email.
+    func teammates(matching query: TeammateQuery) async throws -> [UserIdentity]
     /// The user's groups, with their role mappings.
     func groups(ofUser userID: String) async throws -> [GroupRecord]
     /// Refuse sessions and bearer tokens issued before this instant.
@@ -71,6 +75,10 @@ public protocol SettingsStore: Sendable {
     func versionedDefaultMemberPermissions() async throws -> Versioned<DefaultMemberPermissions>
     /// The feature flags with their version, for compare-and-set.
     func versionedFeatureFlags() async throws -> Versioned<FeatureFlags>
+}
+
+/// Secrets shared by every instance on this store (signing keys, the login-state key).
+public protocol SharedSecretStore: Sendable {
     /// A secret shared by every instance on this store, made by `create` on first use.
     func sharedSecret(named name: String, create: @Sendable () -> [UInt8]) async throws -> [UInt8]
     /// Replaces a shared secret only if it still holds `expected` (compare-and-swap), so that
@@ -127,10 +135,26 @@ public protocol IdentityStore: Sendable {
     func userIdentity(subject: String) async throws -> UserIdentity?
 }
 
-/// The store the gateway runs on: SQLite (one node) or PostgreSQL (several).
-public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & IdentityStore
-    & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore & IdentityGrantStore
-    & SessionRiskStore
+/// What the data path asks of the store for a request: a credential (session cookie, bearer
+/// JWT, API token, act-as target) to an identity, and the little bookkeeping a request does.
+/// The data path depends on this and nothing wider.
+public protocol CredentialStore: IdentityStore, UserLookupStore {
+    /// The token with this secret hash and its owner (revoked or not: the caller decides).
+    func apiTokenIdentity(secretHash: [UInt8]) async throws -> APITokenIdentity?
+    /// Last seen and last IP (written at most about once a minute per session by the caller).
+    func recordSessionActivity(_ idHash: SessionIDHash, at: Date, ip: IPAddress, location: GeoLocation) async throws
+    func recordAPITokenUse(id: String, at: Date) async throws
+    /// One request of a `global` token acting as `targetEmail` (`X-Portcullis-Act-As`): audited,
+    /// and counted on the token.
+    func recordActAs(tokenID: String, targetEmail: String, ownerEmail: String, audit: AuditContext) async throws
+}
+
+/// The whole store, as the server assembles it: SQLite (one node) or PostgreSQL (several).
+/// Everything else depends on the narrow protocols it uses (the data path on
+/// ``CredentialStore``, SCIM on ``ProvisioningStore``, …).
+public typealias GatewayStore = SessionStore & DirectoryStore & OneTimeValueStore & SettingsStore & SharedSecretStore
+    & CredentialStore & AdministrationStore & APITokenStore & GreenlistStore & AuditStore & ProvisioningStore
+    & IdentityGrantStore & SessionRiskStore
 
 /// A store failure, with the operation that failed. Never carries secrets.
 public struct StoreError: Error, CustomStringConvertible, Sendable {

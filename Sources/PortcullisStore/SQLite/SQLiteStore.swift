@@ -1,43 +1,22 @@
-import Foundation
-import GRDB
-import Synchronization
 import PortcullisCore
 
-/// The embedded store: one SQLite file in WAL mode, `synchronous = FULL` so that an
-/// acknowledged write survives `kill -9` (and power loss). Reads and writes go through GRDB's
-/// async API, so no event loop thread waits on the database.
-public final class SQLiteStore: Sendable {
-    let pool: DatabasePool
-    public let path: String
-    /// Told how long each operation took (the store latency metric).
-    let observer: (any StoreOperationObserver)?
-    /// `identity.groups.source`: which memberships count for effective roles.
-    let membershipPolicy = Mutex<GroupSourcePolicy>(.both)
+/// The embedded store (one node): ``SQLStore`` on a SQLite file.
+package typealias SQLiteStore = SQLStore<SQLiteBackend>
 
-    /// Opens (creating if needed) and migrates the database. Blocking file I/O: call at start-up.
-    public init(path: String, observer: (any StoreOperationObserver)? = nil) throws {
-        self.path = path
-        self.observer = observer
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        configuration.label = "portcullis"
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try SQLiteSchema.migrator.migrate(pool)
+extension SQLStore where Backend == SQLiteBackend {
+    /// Opens (creating if needed) and migrates the file. Blocking file I/O: call at start-up.
+    package convenience init(path: String, observer: (any StoreOperationObserver)? = nil) throws {
+        self.init(backend: try SQLiteBackend(path: path), observer: observer)
     }
 
-    func write<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await storeOperation(operation, observer: observer) { try await pool.write(body) }
-    }
+    package var path: String { backend.path }
 
-    func read<T: Sendable>(_ operation: String, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await storeOperation(operation, observer: observer) { try await pool.read(body) }
+    /// A pragma's value, for operators and tests (`journal_mode`, `synchronous`).
+    package func readPragma(_ name: String) async throws -> String? {
+        let allowed = ["journal_mode", "synchronous", "foreign_keys", "user_version"]
+        guard allowed.contains(name) else { return nil }
+        return try await storeOperation("read pragma", observer: observer) {
+            try await backend.pool.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+        }
     }
 }

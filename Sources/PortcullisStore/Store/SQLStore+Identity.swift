@@ -1,0 +1,84 @@
+import Foundation
+import PortcullisCore
+
+extension SQLStore: CredentialStore {
+    package func sessionIdentity(_ idHash: SessionIDHash) async throws -> SessionIdentity? {
+        let sources = countedSources
+        return try await read("read session identity") { connection in
+            guard let session = try await connection.first("SELECT * FROM sessions WHERE id_hash = $1", [Data(idHash.bytes)], StoreRows.session),
+                  let identity = try await Self.userIdentity(connection, id: session.userID, sources: sources)
+            else { return nil }
+            return SessionIdentity(
+                session: session, user: identity.user, groups: identity.groups, defaults: identity.defaults, flags: identity.flags
+            )
+        }
+    }
+
+    package func userIdentity(userID: String) async throws -> UserIdentity? {
+        let sources = countedSources
+        return try await read("read user identity") { connection in try await Self.userIdentity(connection, id: userID, sources: sources) }
+    }
+
+    package func userIdentity(subject: String) async throws -> UserIdentity? {
+        let sources = countedSources
+        return try await read("read user identity") { connection in
+            guard let user = try await connection.first("SELECT * FROM users WHERE subject = $1", [subject], StoreRows.user) else {
+                return nil
+            }
+            return try await Self.identity(connection, user: user, sources: sources)
+        }
+    }
+
+    static func userIdentity(_ connection: some StoreConnection, id: String, sources: (String, String)) async throws -> UserIdentity? {
+        guard let user = try await connection.first("SELECT * FROM users WHERE id = $1", [id], StoreRows.user) else { return nil }
+        return try await identity(connection, user: user, sources: sources)
+    }
+
+    /// The user with their groups and the settings that turn roles into permissions.
+    static func identity(_ connection: some StoreConnection, user: UserRecord, sources: (String, String)) async throws -> UserIdentity {
+        let settings = try await identitySettings(connection)
+        return UserIdentity(
+            user: user, groups: try await groups(connection, userID: user.id, sources: sources),
+            defaults: settings.defaults, flags: settings.flags
+        )
+    }
+
+    /// Users with their groups (of the sources that count) and the settings, in two queries.
+    static func identities(_ connection: some StoreConnection, users: [UserRecord], sources: (String, String)) async throws -> [UserIdentity] {
+        var groupsByUser: [String: [GroupRecord]] = [:]
+        if !users.isEmpty {
+            for row in try await connection.rows(
+                """
+                SELECT m.user_id AS member_id, \(StoreRows.groupColumns), \(.commaJoined(column: "m.source")) AS sources
+                FROM group_members m JOIN groups g ON g.id = m.group_id LEFT JOIN group_roles r ON r.group_id = g.id
+                WHERE \(.isAnyOf(column: "m.user_id", parameter: 1)) AND m.source IN ($2, $3)
+                GROUP BY m.user_id, g.id, r.group_id ORDER BY g.name
+                """,
+                [users.map(\.id), sources.0, sources.1]
+            ) {
+                let member: String = try row["member_id"]
+                groupsByUser[member, default: []].append(try StoreRows.group(row))
+            }
+        }
+        let settings = try await identitySettings(connection)
+        return users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: settings.defaults, flags: settings.flags) }
+    }
+
+    /// The default member permissions and the feature flags, in one query.
+    static func identitySettings(_ connection: some StoreConnection) async throws -> (defaults: DefaultMemberPermissions, flags: FeatureFlags) {
+        var defaults = DefaultMemberPermissions.allOn
+        var flags = FeatureFlags.defaults
+        for row in try await connection.rows(
+            "SELECT key, value FROM settings WHERE key IN ($1, $2)", [SettingKey.defaultMemberPermissions, SettingKey.featureFlags]
+        ) {
+            let key: String = try row["key"]
+            let value: String = try row["value"]
+            if key == SettingKey.defaultMemberPermissions {
+                defaults = StoreCoding.decode(DefaultMemberPermissions.self, value) ?? .allOn
+            } else {
+                flags = StoreCoding.decode(FeatureFlags.self, value) ?? .defaults
+            }
+        }
+        return (defaults, flags)
+    }
+}
