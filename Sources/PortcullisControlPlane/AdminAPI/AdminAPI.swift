@@ -7,6 +7,11 @@ import NIOCore
 import PortcullisCore
 import PortcullisDataPath
 
+/// What the admin API reads and changes: the directory and its administration, sessions and
+/// their flags, tokens, greenlists, settings and the audit log.
+package typealias AdminAPIStore = AdministrationStore & DirectoryStore & IdentityStore & SessionStore & SessionRiskStore
+    & APITokenStore & GreenlistStore & SettingsStore & AuditStore
+
 /// The admin API under `/_portcullis/api/v1/` (SPEC §6): JSON, each endpoint guarded by its
 /// permission from SPEC §1.3, usable with the session cookie (with a CSRF token), bearer JWTs
 /// and API tokens. Roles are read afresh from the store for every call; every change is written
@@ -22,7 +27,7 @@ package final class AdminAPI: Sendable {
     }
 
     package struct Dependencies: Sendable {
-        package var store: any GatewayStore
+        package var store: any AdminAPIStore
         package var sessions: SessionService
         package var runtime: GatewayRuntime
         package var network: StoredNetworkPolicy
@@ -39,7 +44,7 @@ package final class AdminAPI: Sendable {
         package var now: @Sendable () -> Date
 
         package init(
-            store: any GatewayStore, sessions: SessionService, runtime: GatewayRuntime, network: StoredNetworkPolicy,
+            store: any AdminAPIStore, sessions: SessionService, runtime: GatewayRuntime, network: StoredNetworkPolicy,
             refreshPolicy: @escaping @Sendable () throws -> Void, keys: AssertionKeyRing, csrfKey: SymmetricKey,
             publicOrigin: String, identitySync: IdentitySync? = nil, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
             now: @escaping @Sendable () -> Date = { Date() }
@@ -60,7 +65,7 @@ package final class AdminAPI: Sendable {
     }
 
     let dependencies: Dependencies
-    var store: any GatewayStore { dependencies.store }
+    var store: any AdminAPIStore { dependencies.store }
     var logger: Logger { dependencies.logger }
     static let pageSize = 50
     static let maximumBody = 1_048_576

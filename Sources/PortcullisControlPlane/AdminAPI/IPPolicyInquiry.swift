@@ -10,7 +10,7 @@ package enum IPPolicyInquiry {
 
     /// The user as the tester takes them: signed in through SSO with a second factor, holding
     /// their current effective role and permissions. `nil` when there is no such user.
-    package static func assumedUser(email: String, store: any GatewayStore) async throws -> AuthenticatedUser? {
+    package static func assumedUser(email: String, store: any IdentityStore & UserLookupStore) async throws -> AuthenticatedUser? {
         guard let user = try await store.user(email: email), let identity = try await store.userIdentity(userID: user.id) else {
             return nil
         }
@@ -24,7 +24,7 @@ package enum IPPolicyInquiry {
     /// Which active sessions (by their last address) and which admins a proposed tenant-wide
     /// list would cut off, and whether `address` (the one asking) is outside it.
     package static func dryRun(
-        _ list: Greenlist, store: any GatewayStore, idleTimeout: Duration, now: Date, from address: IPAddress
+        _ list: Greenlist, store: any SessionStore & IdentityStore, idleTimeout: Duration, now: Date, from address: IPAddress
     ) async throws -> AdminAPIModels.DryRunResult {
         let sessions = try await store.activeSessions(now: now, limit: 10_000).filter { $0.isActive(at: now, idleTimeout: idleTimeout) }
         var identities: [String: UserIdentity] = [:]

@@ -16,7 +16,7 @@ import PortcullisDataPath
 /// 404 and unsupported methods 405, both with SCIM error bodies.
 package final class SCIMEndpoints: Sendable {
     package struct Dependencies: Sendable {
-        package var store: any GatewayStore
+        package var store: any ProvisioningStore & DirectoryStore
         package var cache: SessionCache
         package var token: String
         package var publicOrigin: String
@@ -25,7 +25,7 @@ package final class SCIMEndpoints: Sendable {
         package var now: @Sendable () -> Date
 
         package init(
-            store: any GatewayStore, cache: SessionCache, token: String, publicOrigin: String, maximumBodyBytes: Int, logger: Logger,
+            store: any ProvisioningStore & DirectoryStore, cache: SessionCache, token: String, publicOrigin: String, maximumBodyBytes: Int, logger: Logger,
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.store = store
@@ -39,7 +39,7 @@ package final class SCIMEndpoints: Sendable {
     }
 
     let dependencies: Dependencies
-    var store: any GatewayStore { dependencies.store }
+    var store: any ProvisioningStore & DirectoryStore { dependencies.store }
     var logger: Logger { dependencies.logger }
     var base: String { dependencies.publicOrigin + SCIMRoute.prefix }
     static let mediaType = "application/scim+json"

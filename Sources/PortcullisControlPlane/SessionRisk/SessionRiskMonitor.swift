@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// session from this instance's cache (PostgreSQL tells the others), and hands each new flag
 /// to the webhook. As a service it prunes the history past the window, hourly.
 package final class SessionRiskMonitor: Service, Sendable {
-    private let store: any GatewayStore
+    private let store: any SessionRiskStore & UserLookupStore
     private let cache: SessionCache
     private let configuration: SessionRiskConfiguration
     private let alerts: SessionRiskAlerts?
@@ -22,7 +22,7 @@ package final class SessionRiskMonitor: Service, Sendable {
     private let onFlag: @Sendable (SessionFlag) -> Void
 
     package init(
-        store: any GatewayStore, cache: SessionCache, configuration: SessionRiskConfiguration, alerts: SessionRiskAlerts?, logger: Logger,
+        store: any SessionRiskStore & UserLookupStore, cache: SessionCache, configuration: SessionRiskConfiguration, alerts: SessionRiskAlerts?, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, pruneInterval: Duration = .seconds(3_600),
         onFlag: @escaping @Sendable (SessionFlag) -> Void = { _ in }
     ) {

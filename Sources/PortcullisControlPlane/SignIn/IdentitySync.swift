@@ -42,7 +42,7 @@ package final class IdentitySync: Sendable {
         package var description: String { "\(code.rawValue): \(detail)" }
     }
 
-    let store: any GatewayStore
+    let store: any IdentityGrantStore & DirectoryStore & AuditStore
     let turns = PerKeyTurns()
     let sessions: SessionService
     let provider: OIDCProviderClient
@@ -54,7 +54,7 @@ package final class IdentitySync: Sendable {
     let now: @Sendable () -> Date
 
     package init(
-        store: any GatewayStore, sessions: SessionService, provider: OIDCProviderClient, verifier: TokenVerifier, sealer: RefreshTokenSealer,
+        store: any IdentityGrantStore & DirectoryStore & AuditStore, sessions: SessionService, provider: OIDCProviderClient, verifier: TokenVerifier, sealer: RefreshTokenSealer,
         settings: Settings, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store

@@ -3,10 +3,14 @@ import Logging
 import PortcullisCore
 import PortcullisDataPath
 
+/// What signing in and out reads and writes: sessions, the user a login names, one-time values
+/// (login state, logout tokens), a stepped-up session's flags, and sign-out everywhere.
+package typealias SignInStore = SessionStore & DirectoryStore & OneTimeValueStore & SessionRiskStore & AdministrationStore
+
 /// Creates and ends sessions: the store write, the local cache, and (through `onRevoked`) the
 /// broadcast to other instances.
 package final class SessionService: Sendable {
-    package let store: any GatewayStore
+    package let store: any SignInStore
     package let cache: SessionCache
     private let settings: SessionConfiguration
     private let geoIP: any GeoIPResolver
@@ -15,7 +19,7 @@ package final class SessionService: Sendable {
     private let onRevoked: @Sendable (_ sessions: [SessionIDHash], _ userIDs: [String]) async -> Void
 
     package init(
-        store: any GatewayStore,
+        store: any SignInStore,
         cache: SessionCache,
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,

@@ -28,7 +28,7 @@ package final class APITokenAuthenticator: Sendable {
         var email: String
     }
 
-    private let store: any GatewayStore
+    private let store: any CredentialStore
     private let maxStaleness: Duration
     private let version: PolicyVersion
     private let logger: Logger
@@ -39,7 +39,7 @@ package final class APITokenAuthenticator: Sendable {
     /// `X-Portcullis-Act-As: EMAIL` (SPEC §2): a `global` token acting as a user.
     package static let actAsHeader = "X-Portcullis-Act-As"
 
-    package init(store: any GatewayStore, maxStaleness: Duration, version: PolicyVersion, logger: Logger) {
+    package init(store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, logger: Logger) {
         self.store = store
         self.maxStaleness = maxStaleness
         self.version = version

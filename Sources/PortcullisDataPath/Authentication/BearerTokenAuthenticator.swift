@@ -20,7 +20,7 @@ package final class BearerTokenAuthenticator: Sendable {
 
     private let verifier: TokenVerifier
     private let validator: TokenClaimsValidator
-    private let store: any GatewayStore
+    private let store: any CredentialStore
     private let mfaMethods: Set<String>
     private let mfaACRValues: Set<String>
     private let maxStaleness: Duration
@@ -37,7 +37,7 @@ package final class BearerTokenAuthenticator: Sendable {
         issuer: String,
         audiences: [String],
         clockSkew: Duration,
-        store: any GatewayStore,
+        store: any CredentialStore,
         oidc: OIDCConfiguration,
         maxStaleness: Duration,
         version: PolicyVersion,

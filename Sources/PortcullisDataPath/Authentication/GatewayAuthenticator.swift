@@ -11,7 +11,7 @@ import Synchronization
 /// When the store cannot be read, a session that cannot be re-checked is refused
 /// (`session_unverifiable`): fail closed.
 package final class GatewayAuthenticator: RequestAuthenticator {
-    package let store: any GatewayStore
+    package let store: any CredentialStore
     package let cache: SessionCache
     private let settings: SessionConfiguration
     private let geoIP: any GeoIPResolver
@@ -31,7 +31,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     package static let addressChangeInterval: TimeInterval = 5
 
     package init(
-        store: any GatewayStore,
+        store: any CredentialStore,
         cache: SessionCache,
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,

@@ -49,13 +49,13 @@ package final class AssertionKeyRing: Service, Sendable {
     }
 
     static let secretName = "assertion-signing-keys"
-    private let store: any GatewayStore
+    private let store: any SharedSecretStore
     private let schedule: Schedule
     private let logger: Logger
     private let state = Mutex(State())
     private let changes = Atomic<UInt64>(0)
 
-    package init(store: any GatewayStore, schedule: Schedule = Schedule(), logger: Logger) {
+    package init(store: any SharedSecretStore, schedule: Schedule = Schedule(), logger: Logger) {
         self.store = store
         self.schedule = schedule
         self.logger = logger

@@ -23,7 +23,7 @@ package final class StoredNetworkPolicy: Sendable {
 
     /// Reads the store; answers whether anything changed.
     @discardableResult
-    package func reload(from store: any GatewayStore) async throws -> Bool {
+    package func reload(from store: any GreenlistSource) async throws -> Bool {
         let fresh = Value(greenlists: try await store.storedGreenlists(), tenantGreenlist: try await store.tenantGreenlist())
         return value.withLock { current in
             guard current != fresh else { return false }

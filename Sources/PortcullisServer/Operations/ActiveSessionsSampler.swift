@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// counting query per interval; a failed count leaves the last value and is logged at debug
 /// level (the change watcher already reports an unreachable store).
 package struct ActiveSessionsSampler: Service {
-    private let store: any GatewayStore
+    private let store: any SessionStore
     private let metrics: SessionMetrics
     private let idleTimeout: @Sendable () -> Duration
     private let interval: Duration
@@ -16,7 +16,7 @@ package struct ActiveSessionsSampler: Service {
 
     /// - Parameter idleTimeout: read at every count, so a reload's `sessions.idle_timeout` applies.
     package init(
-        store: any GatewayStore, metrics: SessionMetrics, idleTimeout: @escaping @Sendable () -> Duration,
+        store: any SessionStore, metrics: SessionMetrics, idleTimeout: @escaping @Sendable () -> Duration,
         interval: Duration = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store

@@ -10,7 +10,7 @@ import PortcullisControlPlane
 /// number: every administrative change is audited. On a change, every cached identity is read
 /// again and the stored greenlists are reloaded. Costs one indexed read per interval.
 package final class ChangeWatcher: Service, Sendable {
-    private let store: any GatewayStore
+    private let store: any AuditStore & GreenlistSource
     private let version: PolicyVersion
     private let network: StoredNetworkPolicy
     private let refreshPolicy: @Sendable () throws -> Void
@@ -19,7 +19,7 @@ package final class ChangeWatcher: Service, Sendable {
     private let reachable = Atomic<Bool>(true)
 
     package init(
-        store: any GatewayStore, version: PolicyVersion, network: StoredNetworkPolicy,
+        store: any AuditStore & GreenlistSource, version: PolicyVersion, network: StoredNetworkPolicy,
         refreshPolicy: @escaping @Sendable () throws -> Void, interval: Duration = .milliseconds(500), logger: Logger
     ) {
         self.store = store

@@ -10,12 +10,12 @@ import PortcullisControlPlane
 /// listeners, never on the request path; a few users at a time.
 package final class IdentityRefresher: Service, Sendable {
     private let sync: IdentitySync
-    private let store: any GatewayStore
+    private let store: any IdentityGrantStore
     private let interval: Duration
     private let logger: Logger
     static let batch = 20
 
-    package init(sync: IdentitySync, store: any GatewayStore, interval: Duration, logger: Logger) {
+    package init(sync: IdentitySync, store: any IdentityGrantStore, interval: Duration, logger: Logger) {
         self.sync = sync
         self.store = store
         self.interval = interval

@@ -13,13 +13,13 @@ package final class StoreChangeListener: Service, Sendable {
     private let feed: any StoreChangeFeed
     private let cache: SessionCache
     private let network: StoredNetworkPolicy
-    private let store: any GatewayStore
+    private let store: any GreenlistSource
     private let refreshPolicy: @Sendable () throws -> Void
     private let metrics: SessionMetrics?
     private let logger: Logger
 
     package init(
-        feed: any StoreChangeFeed, cache: SessionCache, network: StoredNetworkPolicy, store: any GatewayStore,
+        feed: any StoreChangeFeed, cache: SessionCache, network: StoredNetworkPolicy, store: any GreenlistSource,
         refreshPolicy: @escaping @Sendable () throws -> Void, metrics: SessionMetrics? = nil, logger: Logger
     ) {
         self.feed = feed

@@ -37,7 +37,7 @@ struct AdminCommand: AsyncParsableCommand {
             try await StoreOpener.withStore(options.config, ifAbsent: .create) { _, store in try await bootstrap(store) }
         }
 
-        func bootstrap(_ store: any GatewayStore) async throws {
+        func bootstrap(_ store: any AdministrationStore) async throws {
             let email = superAdmin.trimmingCharacters(in: .whitespaces)
             let now = Date()
             let existing = try await store.roleHolders().holders(of: .primary(.superAdmin)).map(\.description).sorted()

@@ -21,7 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
             try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "audit verify")) { _, store in try await verify(store) }
         }
 
-        func verify(_ store: any GatewayStore) async throws {
+        func verify(_ store: any AuditStore) async throws {
             let result = try await store.verifyAuditLog()
             if result.isIntact {
                 let head = try await store.auditLog().last?.hash ?? AuditEntry.genesisHash

@@ -77,7 +77,7 @@ struct IPCheckCommand: AsyncParsableCommand {
         await opened?.close()
     }
 
-    private func answer(_ address: IPAddress, configuration: GatewayConfiguration, store: (any GatewayStore)?) async throws {
+    private func answer(_ address: IPAddress, configuration: GatewayConfiguration, store: (any GreenlistSource & SessionStore & IdentityStore & UserLookupStore)?) async throws {
         if let proposed {
             try await dryRun(proposed, from: address, configuration: configuration, store: store)
             return
@@ -120,7 +120,7 @@ struct IPCheckCommand: AsyncParsableCommand {
     }
 
     /// `--proposed FILE`: the admin API's dry run.
-    private func dryRun(_ file: String, from address: IPAddress, configuration: GatewayConfiguration, store: (any GatewayStore)?) async throws {
+    private func dryRun(_ file: String, from address: IPAddress, configuration: GatewayConfiguration, store: (any GreenlistSource & SessionStore & IdentityStore & UserLookupStore)?) async throws {
         let list: Greenlist
         do {
             list = try ProposedGreenlist.decode(try ConfigurationFile.parse(text: try ConfigurationFile.read(path: file), file: file), file: file).get()

@@ -28,7 +28,7 @@ struct SessionsCommand: AsyncParsableCommand {
             }
         }
 
-        func list(_ configuration: GatewayConfiguration, _ store: any GatewayStore) async throws {
+        func list(_ configuration: GatewayConfiguration, _ store: any SessionStore & SessionRiskStore & UserLookupStore) async throws {
             guard let user = try await store.user(email: email) else {
                 Console.error("sessions list: no user \(email)")
                 throw ExitCode(1)
@@ -98,7 +98,7 @@ struct SessionsCommand: AsyncParsableCommand {
             try await StoreOpener.withStore(options.config, ifAbsent: .refuse(command: "sessions revoke")) { _, store in try await revoke(store) }
         }
 
-        func revoke(_ store: any GatewayStore) async throws {
+        func revoke(_ store: any AdministrationStore & UserLookupStore) async throws {
             guard let user = try await store.user(email: email) else {
                 Console.error("sessions revoke: no user \(email)")
                 throw ExitCode(1)
