@@ -6,7 +6,7 @@ import PortcullisStore
 /// The store on the request path, on both databases: what the data path reads when a session
 /// or token is not in its cache. Each operation is timed one call at a time (wall µs per call,
 /// and this process's CPU µs per call) and 16 at once (calls per second):
-///   portcullis-bench store --sqlite FILE [--postgres URL] [--rounds N]
+///   portcullis-bench store [--sqlite FILE] [--postgres URL] [--rounds N]
 /// The store holds 2,000 users in 3 of 60 groups each (20 groups map roles), 2 sessions and one
 /// API token per user; lookups pick sessions and users at random. A store filled before (by
 /// this or another build: the schema is the same) is used as it is, so that two builds can be
@@ -29,9 +29,12 @@ enum StoreBenchmarks {
             default: throw Usage(description: "unknown argument \(argument)")
             }
         }
-        guard let sqlitePath else { throw Usage(description: "usage: portcullis-bench store --sqlite FILE [--postgres URL] [--rounds N]") }
-        let sqlite = try SQLiteStore(path: sqlitePath)
-        try await measure(sqlite, name: "sqlite", rounds: rounds)
+        guard sqlitePath != nil || postgresURL != nil else {
+            throw Usage(description: "usage: portcullis-bench store [--sqlite FILE] [--postgres URL] [--rounds N]")
+        }
+        if let sqlitePath {
+            try await measure(try SQLiteStore(path: sqlitePath), name: "sqlite", rounds: rounds)
+        }
         if let postgresURL {
             var logger = Logger(label: "bench.store")
             logger.logLevel = .error

@@ -15,12 +15,18 @@ package struct PostgresStoreConnection: StoreConnection {
             try Self.bind(argument.storeValue, into: &bindings)
         }
         let query = PostgresQuery(unsafeSQL: statement.text(for: .postgres), binds: bindings)
-        var columns: StoreRow.Columns?
+        var columns: [String]?
         var rows: [StoreRow] = []
         for try await row in try await connection.query(query, logger: logger) {
-            let names = columns ?? StoreRow.Columns(row.map(\.columnName))
-            columns = names
-            rows.append(StoreRow(columns: names, values: try row.map(Self.storeValue)))
+            var names: [String] = []
+            var values: [StoreValue] = []
+            values.reserveCapacity(columns?.count ?? 16)
+            for cell in row {
+                if columns == nil { names.append(cell.columnName) }
+                values.append(try Self.storeValue(cell))
+            }
+            if columns == nil { columns = names }
+            rows.append(StoreRow(columns: columns ?? names, values: values))
         }
         return rows
     }

@@ -65,7 +65,7 @@ extension StoreConnection {
     /// The first column of the first row, if any (`nil` too when it holds NULL).
     func scalar<T: StoreColumnValue>(_ statement: StoreStatement, _ arguments: [any StoreArgument] = [], as type: T.Type = T.self) async throws -> T? {
         guard let row = try await first(statement, arguments), let value = row.values.first else { return nil }
-        return try T?(value, column: row.columns.names.first ?? "1")
+        return try T?(value, column: row.columns.first ?? "1")
     }
 
     /// Whether the statement answers any row.

@@ -3,33 +3,21 @@ import Foundation
 /// One row of a result, its values by column name: what rows of either driver become, so
 /// that records are read from rows once (``StoreRows``).
 package struct StoreRow: Sendable {
-    /// The result's column names and their positions, shared by its rows.
-    final class Columns: Sendable {
-        let names: [String]
-        let positions: [String: Int]
-
-        init(_ names: [String]) {
-            self.names = names
-            var positions: [String: Int] = [:]
-            for (index, name) in names.enumerated() where positions[name] == nil {
-                positions[name] = index
-            }
-            self.positions = positions
-        }
-    }
-
-    let columns: Columns
+    /// The result's column names, in order (one array shared by the result's rows). A row has
+    /// a few dozen columns at most: finding one by comparing names is cheaper than hashing them
+    /// into a dictionary for every result.
+    let columns: [String]
     let values: [StoreValue]
 
     func contains(_ column: String) -> Bool {
-        columns.positions[column] != nil
+        columns.contains(column)
     }
 
     /// The column's value as `T`; throws ``StoreRowError`` when the row has no such column or
     /// holds something else there.
     subscript<T: StoreColumnValue>(_ column: String) -> T {
         get throws {
-            guard let index = columns.positions[column] else { throw StoreRowError(column: column, problem: "no such column") }
+            guard let index = columns.firstIndex(of: column) else { throw StoreRowError(column: column, problem: "no such column") }
             return try T(values[index], column: column)
         }
     }

@@ -12,11 +12,14 @@ package struct SQLiteStoreConnection: StoreConnection, @unchecked Sendable {
         // Prepared once per connection and kept: the same text is the same statement.
         let prepared = try database.cachedStatement(sql: statement.text(for: .sqlite))
         try prepared.setArguments(StatementArguments(arguments.map { Self.databaseValue($0.storeValue) }))
-        let columns = StoreRow.Columns(prepared.columnNames)
+        let columns = prepared.columnNames
         var rows: [StoreRow] = []
         let cursor = try Row.fetchCursor(prepared)
         while let row = try cursor.next() {
-            rows.append(StoreRow(columns: columns, values: row.databaseValues.map(Self.storeValue)))
+            var values: [StoreValue] = []
+            values.reserveCapacity(columns.count)
+            for value in row.databaseValues { values.append(Self.storeValue(value)) }
+            rows.append(StoreRow(columns: columns, values: values))
         }
         return rows
     }

@@ -22,24 +22,27 @@ extension SQLStore: CredentialStore {
     package func userIdentity(subject: String) async throws -> UserIdentity? {
         let sources = countedSources
         return try await read("read user identity") { connection in
-            guard let user = try await connection.first("SELECT * FROM users WHERE subject = $1", [subject], StoreRows.user) else {
-                return nil
-            }
-            return try await Self.identity(connection, user: user, sources: sources)
+            try await Self.userIdentity(connection, "\(StoreRows.userWithSettings) WHERE u.subject = $1", subject, sources: sources)
         }
     }
 
     static func userIdentity(_ connection: some StoreConnection, id: String, sources: (String, String)) async throws -> UserIdentity? {
-        guard let user = try await connection.first("SELECT * FROM users WHERE id = $1", [id], StoreRows.user) else { return nil }
-        return try await identity(connection, user: user, sources: sources)
+        try await userIdentity(connection, "\(StoreRows.userWithSettings) WHERE u.id = $1", id, sources: sources)
     }
 
-    /// The user with their groups and the settings that turn roles into permissions.
-    static func identity(_ connection: some StoreConnection, user: UserRecord, sources: (String, String)) async throws -> UserIdentity {
-        let settings = try await identitySettings(connection)
+    /// A user (the statement finds them by `$1`) with the settings that turn roles into
+    /// permissions, then their groups: two queries.
+    static func userIdentity(
+        _ connection: some StoreConnection, _ statement: StoreStatement, _ key: String, sources: (String, String)
+    ) async throws -> UserIdentity? {
+        guard let row = try await connection.first(statement, [key, SettingKey.defaultMemberPermissions, SettingKey.featureFlags]) else {
+            return nil
+        }
+        let user = try StoreRows.user(row)
         return UserIdentity(
             user: user, groups: try await groups(connection, userID: user.id, sources: sources),
-            defaults: settings.defaults, flags: settings.flags
+            defaults: StoreCoding.decode(DefaultMemberPermissions.self, try row["setting_defaults"]) ?? .allOn,
+            flags: StoreCoding.decode(FeatureFlags.self, try row["setting_flags"]) ?? .defaults
         )
     }
 

@@ -26,6 +26,15 @@ enum StoreRows {
         )
     }
 
+    /// A user's columns and, beside them, the settings with the keys `$2` and `$3` (the default
+    /// member permissions and the feature flags, as `setting_defaults` and `setting_flags`): a
+    /// user and what turns their roles into permissions in one row, one round trip.
+    static let userWithSettings: StoreStatement = """
+        SELECT u.*, (SELECT value FROM settings WHERE key = $2) AS setting_defaults,
+            (SELECT value FROM settings WHERE key = $3) AS setting_flags
+        FROM users u
+        """
+
     /// The columns ``group(_:)`` reads, from `groups g LEFT JOIN group_roles r`.
     static let groupColumns: StoreStatement = """
         g.id, g.name, g.display_name, g.external_id, g.description, g.provisioned, g.version, g.created_at, g.updated_at,
