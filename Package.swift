@@ -176,7 +176,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Fakes, a manual clock and the store conformance suite.
+        // Fakes, test processes and the store conformance suite.
         .target(
             name: "PortcullisTestSupport",
             dependencies: [

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PortcullisConfigFile
 
 /// `portcullis`: the one binary.
 @main
@@ -22,5 +23,5 @@ struct PortcullisCommand: AsyncParsableCommand {
 /// `--config FILE`, shared by the commands that read the configuration.
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "The configuration file.")
-    var config: String = "conf/portcullis.yaml"
+    var config: String = ConfigurationFile.defaultPath
 }

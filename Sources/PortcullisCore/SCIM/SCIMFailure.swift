@@ -35,7 +35,6 @@ public struct SCIMFailure: Error, Hashable, Sendable, CustomStringConvertible {
     public static func invalidPath(_ detail: String) -> SCIMFailure { SCIMFailure(status: 400, scimType: .invalidPath, detail: detail) }
     public static func noTarget(_ detail: String) -> SCIMFailure { SCIMFailure(status: 400, scimType: .noTarget, detail: detail) }
     public static func invalidValue(_ detail: String) -> SCIMFailure { SCIMFailure(status: 400, scimType: .invalidValue, detail: detail) }
-    public static func invalidVersion(_ detail: String) -> SCIMFailure { SCIMFailure(status: 400, scimType: .invalidVers, detail: detail) }
     public static func notFound(_ detail: String) -> SCIMFailure { SCIMFailure(status: 404, scimType: nil, detail: detail) }
     public static func methodNotAllowed(_ detail: String) -> SCIMFailure { SCIMFailure(status: 405, scimType: nil, detail: detail) }
     public static func preconditionFailed(_ detail: String) -> SCIMFailure { SCIMFailure(status: 412, scimType: nil, detail: detail) }

@@ -24,9 +24,6 @@ public indirect enum SCIMFilter: Hashable, Sendable {
 
 public enum SCIMComparison: String, Hashable, Sendable, CaseIterable {
     case eq, ne, co, sw, ew, gt, lt, ge, le
-
-    /// Ordering comparisons, refused on booleans (RFC 7644 §3.4.2.2).
-    public var isOrdering: Bool { self == .gt || self == .lt || self == .ge || self == .le }
 }
 
 /// `compValue = false / null / true / number / string`.

@@ -45,10 +45,6 @@ public struct APITokenRecord: Hashable, Sendable {
         self.actAsCount = actAsCount
     }
 
-    public func isUsable(at now: Date) -> Bool {
-        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
-    }
-
     /// Every API token secret starts with this, so that the gateway (and secret scanners) can
     /// tell it from a JWT.
     public static let secretPrefix = "pct_"

@@ -130,9 +130,4 @@ package final class BearerTokenAuthenticator: Sendable {
             reusableUntil: revokedAt == nil ? record.fetchedAt.advanced(by: maxStaleness) : nil
         )
     }
-
-    /// Forgets cached verifications (after a revocation or a role change).
-    package func forgetAll() {
-        verified.withLock { $0.removeAll() }
-    }
 }

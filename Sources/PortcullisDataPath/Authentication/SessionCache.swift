@@ -120,10 +120,5 @@ package final class SessionCache: Sendable {
         evictions.add(1, ordering: .releasing)
     }
 
-    package func evictAll() {
-        entries.withLock { $0.removeAll() }
-        evictions.add(1, ordering: .releasing)
-    }
-
     package var count: Int { entries.withLock { $0.count } }
 }
