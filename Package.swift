@@ -3,6 +3,7 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -67,6 +68,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Session ids, API token secrets and the IdP's JSON Web Tokens (compact JWS, the pinned
+        // signing keys, the verifier): what both faces make and check, needing Crypto and jwt-kit
+        // and nothing of NIO.
+        .target(
+            name: "PortcullisTokens",
+            dependencies: [
+                "PortcullisCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Configuration files: YAML (Yams) turned into the core's configuration tree.
         .target(
             name: "PortcullisConfigFile",
@@ -80,6 +94,7 @@ let package = Package(
             name: "PortcullisDataPath",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,13 +114,16 @@ let package = Package(
             swiftSettings: strict
         ),
         // Login, callback, logout, back-channel logout, the admin API, SCIM and the console: a
-        // Hummingbird application the data path reaches for `/_portcullis/`.
+        // Hummingbird application the data path reaches for `/_portcullis/`. It never imports the
+        // data path: the runtime objects it shares reach it through the core's protocols, wired
+        // by the server.
         .target(
             name: "PortcullisControlPlane",
             dependencies: [
                 "PortcullisCore",
-                "PortcullisDataPath",
+                "PortcullisTokens",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -125,6 +143,7 @@ let package = Package(
             name: "PortcullisDevelopment",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 "PortcullisDataPath",
                 "PortcullisControlPlane",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,6 +165,7 @@ let package = Package(
             name: "PortcullisServer",
             dependencies: [
                 "PortcullisCore",
+                "PortcullisTokens",
                 "PortcullisDataPath",
                 "PortcullisControlPlane",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -193,6 +213,7 @@ let package = Package(
                 "PortcullisStore",
                 "PortcullisConfigFile",
                 "PortcullisDataPath",
+                "PortcullisTokens",
                 "PortcullisControlPlane",
                 "PortcullisDevelopment",
                 "PortcullisServer",
@@ -225,6 +246,7 @@ let package = Package(
                 "PortcullisGeoIP",
                 "PortcullisServer",
                 "PortcullisStore",
+                "PortcullisTokens",
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -284,6 +306,7 @@ let package = Package(
                 "PortcullisConfigFile",
                 "PortcullisTestSupport",
                 "PortcullisGeoIP",
+                "PortcullisTokens",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -291,6 +314,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
@@ -298,6 +322,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import PortcullisCore
 import PortcullisDataPath
 
 /// Upstream connections in memory, for the proxy handler on `EmbeddedChannel`s: each is an

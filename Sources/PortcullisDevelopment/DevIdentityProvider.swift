@@ -7,8 +7,10 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 import PortcullisDataPath
 import PortcullisControlPlane

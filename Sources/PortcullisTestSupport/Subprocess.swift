@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a command to completion with `posix_spawn` and `waitpid`, its output (stdout and stderr
 /// together) collected in a file. Foundation's `Process` can miss the exit of a child whose own

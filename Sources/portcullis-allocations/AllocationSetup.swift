@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PortcullisCore
+import PortcullisTokens
 import PortcullisDataPath
 import PortcullisDataPathTesting
 import PortcullisGeoIP

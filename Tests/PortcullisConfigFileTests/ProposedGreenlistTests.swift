@@ -1,5 +1,6 @@
 import PortcullisConfigFile
 import PortcullisCore
+import PortcullisTestSupport
 import Testing
 
 /// `ip-check --proposed FILE`: the shapes an operator has at hand, in YAML or JSON.

@@ -2,6 +2,7 @@ import NIOCore
 import PortcullisCore
 @testable import PortcullisDataPath
 import PortcullisDataPathTesting
+import PortcullisTestSupport
 import Testing
 
 /// Forward-auth in memory: the same decision as the proxy, asked by another proxy, believed only

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHPACK
@@ -5,6 +6,7 @@ import NIOHTTP2
 import PortcullisCore
 @testable import PortcullisDataPath
 import PortcullisDataPathTesting
+import PortcullisTestSupport
 import Testing
 
 /// The proxy handler on `EmbeddedChannel`s: the real HTTP/1.1 pipeline (llhttp) or the HTTP/2

@@ -3,6 +3,7 @@ import JWTKit
 import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
+import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
 import PortcullisControlPlane

@@ -5,6 +5,7 @@ import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
 import PortcullisStore
+import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
 import PortcullisControlPlane

@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 import GRDB
+import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
+import PortcullisStore
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import PortcullisCore
 import PortcullisTestSupport
 import Testing

@@ -1,9 +1,12 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOHTTP2
 import PortcullisCore
 import PortcullisDataPath
 import PortcullisServer
+import PortcullisTestSupport
+import Synchronization
 import Testing
 
 extension ServerTests {

@@ -1,6 +1,8 @@
 import Foundation
+import NIOHTTP1
 import NIOSSL
 import PortcullisCore
+import Synchronization
 import Testing
 
 extension ServerTests {

@@ -1,9 +1,12 @@
 import Foundation
 import GRDB
 import NIOCore
+import NIOHTTP1
 import PortcullisCore
 import PortcullisDataPath
 import PortcullisServer
+import PortcullisStore
+import PortcullisTestSupport
 import Testing
 
 extension ServerTests {

@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
+import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
 import PortcullisControlPlane

@@ -1,6 +1,8 @@
 import Foundation
+import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
+import PortcullisStore
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath

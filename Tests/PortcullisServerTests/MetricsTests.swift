@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import MetricsTestKit
 import NIOCore
+import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
 import PortcullisTestSupport

@@ -1,9 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import MetricsTestKit
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import PortcullisCore
 import PortcullisServer
+import PortcullisTestSupport
+import Synchronization
 import Testing
 import PortcullisDataPath
 import PortcullisControlPlane

@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PortcullisCore
+import PortcullisStore
+import PortcullisTokens
 import PortcullisServer
 import PortcullisTestSupport
 import Testing

@@ -4,6 +4,7 @@ import NIOHTTP2
 import PortcullisCore
 import PortcullisDataPathTesting
 import PortcullisTestSupport
+import Synchronization
 import Testing
 
 /// One hostile HTTP/2 stream, frame by frame, and what the upstream may receive (as in

@@ -1,10 +1,14 @@
+import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PortcullisCore
 import PortcullisServer
+import PortcullisTestSupport
+import SwiftASN1
 import Testing
 import X509
 import PortcullisDataPath

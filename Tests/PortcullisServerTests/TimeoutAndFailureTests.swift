@@ -1,8 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import MetricsTestKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PortcullisTestSupport
+import Synchronization
 import Testing
 
 extension ServerTests {

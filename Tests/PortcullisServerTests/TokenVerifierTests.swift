@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import PortcullisTokens
 import PortcullisServer
 import PortcullisTestSupport
 import Synchronization

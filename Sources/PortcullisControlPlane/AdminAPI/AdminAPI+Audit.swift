@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `GET /audit?since=&actor=&action=&target=&limit=`: newest first.

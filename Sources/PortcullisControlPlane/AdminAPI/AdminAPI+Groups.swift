@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `GET /groups`: every IdP group with its members and role mapping (admins only).

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `POST /teammates/{id or email}/sync`: "sync now" — the user's groups and claims read

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     static let maximumGreenlistEntries = 10_000
@@ -10,13 +10,13 @@ extension AdminAPI {
     /// tenant-wide list.
     @Sendable func listGreenlists(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         try await dependencies.network.reload(from: store)
-        let configuration = dependencies.runtime.snapshot.configuration
-        let stored = dependencies.network.current
-        let tenant = dependencies.runtime.snapshot.policy.tenantGreenlist
+        let configuration = dependencies.runtime.configuration
+        let stored = dependencies.network.storedGreenlists
+        let tenant = dependencies.runtime.policy.tenantGreenlist
         var lists: [AdminAPIModels.GreenlistBody] = configuration.network.greenlists.values.map {
             AdminAPIModels.GreenlistBody(name: $0.name, source: "config", tenant: $0.name == tenant, entries: $0.entries)
         }
-        for list in stored.greenlists.values where configuration.network.greenlists[list.name] == nil {
+        for list in stored.values where configuration.network.greenlists[list.name] == nil {
             lists.append(AdminAPIModels.GreenlistBody(name: list.name, source: "store", tenant: list.name == tenant, entries: list.entries))
         }
         lists.sort { ($0.name ?? "") < ($1.name ?? "") }
@@ -30,7 +30,7 @@ extension AdminAPI {
     /// list that would shut out the admin making it is refused unless forced.
     @Sendable func putGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         let name = try Self.greenlistName(try Self.parameter("name", context))
-        let configuration = dependencies.runtime.snapshot.configuration
+        let configuration = dependencies.runtime.configuration
         guard configuration.network.greenlists[name] == nil else {
             throw AdminAPIError.conflict("greenlist_read_only", "greenlist \(name) is declared in \(configuration.file); change it there")
         }
@@ -39,7 +39,7 @@ extension AdminAPI {
             throw AdminAPIError.badRequest("a greenlist holds at most \(Self.maximumGreenlistEntries) entries", reason: "too_many_entries")
         }
         let list = Greenlist(name: name, entries: body.entries)
-        let isTenant = dependencies.runtime.snapshot.policy.tenantGreenlist == name
+        let isTenant = dependencies.runtime.policy.tenantGreenlist == name
         if isTenant, body.force != true, !list.contains(actor.address) {
             throw AdminAPIError.conflict("would_lock_out_self",
                                          "\(actor.address) (your address) is not in the new list; send force: true to apply it anyway")
@@ -55,7 +55,7 @@ extension AdminAPI {
     /// tenant-wide restriction.
     @Sendable func deleteGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         let name = try Self.parameter("name", context)
-        let configuration = dependencies.runtime.snapshot.configuration
+        let configuration = dependencies.runtime.configuration
         guard configuration.network.greenlists[name] == nil else {
             throw AdminAPIError.conflict("greenlist_read_only", "greenlist \(name) is declared in \(configuration.file); change it there")
         }
@@ -71,7 +71,7 @@ extension AdminAPI {
     /// that list. `null` lifts it. Refused when the configuration file sets it, and when it
     /// would shut out the admin making the change (unless forced).
     @Sendable func changeTenantGreenlist(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
-        let configuration = dependencies.runtime.snapshot.configuration
+        let configuration = dependencies.runtime.configuration
         if let configured = configuration.network.tenantGreenlist {
             throw AdminAPIError.conflict("tenant_greenlist_read_only",
                                          "the tenant greenlist is set to \(configured) in \(configuration.file); change it there")
@@ -79,7 +79,7 @@ extension AdminAPI {
         let body = try await decode(AdminAPIModels.TenantGreenlistRequest.self, from: request)
         if let name = body.greenlist {
             try await dependencies.network.reload(from: store)
-            guard let list = configuration.network.greenlists[name] ?? dependencies.network.current.greenlists[name] else {
+            guard let list = configuration.network.greenlists[name] ?? dependencies.network.storedGreenlists[name] else {
                 throw AdminAPIError.notFound("greenlist \(name)")
             }
             if body.force != true, !list.contains(actor.address) {
@@ -103,7 +103,7 @@ extension AdminAPI {
         } catch {
             throw AdminAPIError.badRequest("\(error)", reason: "invalid_ip")
         }
-        let policy = dependencies.runtime.snapshot.policy
+        let policy = dependencies.runtime.policy
         if let route = body.route, policy.routes.route(named: route) == nil {
             throw AdminAPIError.notFound("route \(route)")
         }
@@ -126,7 +126,7 @@ extension AdminAPI {
         }
         let list = Greenlist(name: body.greenlist.name ?? "proposed", entries: body.greenlist.entries)
         return Self.json(try await IPPolicyInquiry.dryRun(
-            list, store: store, idleTimeout: dependencies.runtime.snapshot.configuration.sessions.idleTimeout,
+            list, store: store, idleTimeout: dependencies.runtime.configuration.sessions.idleTimeout,
             now: dependencies.now(), from: actor.address
         ))
     }

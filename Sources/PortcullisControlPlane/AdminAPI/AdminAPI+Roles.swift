@@ -1,6 +1,5 @@
 import Hummingbird
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `GET /roles`: every role with its label and one line on what it grants, derived from the

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
 
 extension AdminAPI {
@@ -17,7 +18,7 @@ extension AdminAPI {
             throw AdminAPIError.badRequest("flagged must be true or false, not \"\(other.prefix(20))\"", reason: "invalid_query")
         }
         let now = dependencies.now()
-        let idle = dependencies.runtime.snapshot.configuration.sessions.idleTimeout
+        let idle = dependencies.runtime.configuration.sessions.idleTimeout
         var listed: [AdminAPIModels.UserSession] = []
         if flaggedOnly {
             for flagged in try await store.flaggedSessions(now: now, limit: Self.flaggedSessionsLimit)

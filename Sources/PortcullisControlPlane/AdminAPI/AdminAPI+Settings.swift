@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `GET /settings/default-member-permissions`: the switches and their `version` (also the

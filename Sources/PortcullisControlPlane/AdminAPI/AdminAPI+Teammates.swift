@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
 
 extension AdminAPI {
     /// `GET /me`: the caller's own role and permissions, without group sources (SPEC §1.5).
@@ -135,7 +135,7 @@ extension AdminAPI {
 
     func sessionList(_ identity: UserIdentity, for actor: Actor) async throws -> AdminAPIModels.SessionList {
         let now = dependencies.now()
-        let idle = dependencies.runtime.snapshot.configuration.sessions.idleTimeout
+        let idle = dependencies.runtime.configuration.sessions.idleTimeout
         let notBefore = identity.user.notBefore
         let sessions = try await store.activeSessions(userID: identity.user.id, now: now)
             .filter { session in

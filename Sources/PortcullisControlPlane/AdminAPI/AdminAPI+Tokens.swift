@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 extension AdminAPI {
     /// `GET /api-tokens`: the caller's tokens; `?all=true` lists everyone's for holders of

@@ -5,7 +5,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import PortcullisCore
-import PortcullisDataPath
 
 /// What the admin API reads and changes: the directory and its administration, sessions and
 /// their flags, tokens, greenlists, settings and the audit log.
@@ -29,11 +28,11 @@ package final class AdminAPI: Sendable {
     package struct Dependencies: Sendable {
         package var store: any AdminAPIStore
         package var sessions: SessionService
-        package var runtime: GatewayRuntime
-        package var network: StoredNetworkPolicy
+        package var runtime: any ActivePolicy
+        package var network: any StoredGreenlists
         /// Rebuilds the data path's policy after a greenlist change.
         package var refreshPolicy: @Sendable () throws -> Void
-        package var keys: AssertionKeyRing
+        package var keys: any AssertionKeyPublisher
         package var csrfKey: SymmetricKey
         package var publicOrigin: String
         /// "Sync now", when refresh tokens are kept.
@@ -44,8 +43,8 @@ package final class AdminAPI: Sendable {
         package var now: @Sendable () -> Date
 
         package init(
-            store: any AdminAPIStore, sessions: SessionService, runtime: GatewayRuntime, network: StoredNetworkPolicy,
-            refreshPolicy: @escaping @Sendable () throws -> Void, keys: AssertionKeyRing, csrfKey: SymmetricKey,
+            store: any AdminAPIStore, sessions: SessionService, runtime: any ActivePolicy, network: any StoredGreenlists,
+            refreshPolicy: @escaping @Sendable () throws -> Void, keys: any AssertionKeyPublisher, csrfKey: SymmetricKey,
             publicOrigin: String, identitySync: IdentitySync? = nil, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
@@ -261,7 +260,7 @@ package final class AdminAPI: Sendable {
 
     /// After a change to roles, mappings, settings or tokens: every cache reads again.
     func policyChanged() async {
-        dependencies.sessions.cache.version.bump()
+        dependencies.sessions.cache.policyDidChange()
         await dependencies.broadcast(.policy)
     }
 

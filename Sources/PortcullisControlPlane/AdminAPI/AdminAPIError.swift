@@ -1,6 +1,5 @@
 import HTTPTypes
 import PortcullisCore
-import PortcullisDataPath
 
 /// A refusal of the admin API: a status, a stable reason code and words for people. Never
 /// carries internal detail, tokens or cookies.

@@ -1,6 +1,5 @@
 import Foundation
 import PortcullisCore
-import PortcullisDataPath
 
 /// The JSON bodies of the admin API (`/_portcullis/api/v1/`), snake_case on the wire.
 package enum AdminAPIModels {

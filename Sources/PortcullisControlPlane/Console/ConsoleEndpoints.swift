@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import PortcullisDataPath
 
 /// The admin console at `/_portcullis/console/` (SPEC §6): one page and its script and styles,
 /// served from memory under a strict Content-Security-Policy (scripts and styles only from

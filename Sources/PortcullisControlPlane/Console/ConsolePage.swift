@@ -1,4 +1,3 @@
-import PortcullisDataPath
 
 /// The console's one page: landmarks, a skip link and a live region; the script fills `main`.
 /// On narrow screens the navigation collapses behind the Menu button.

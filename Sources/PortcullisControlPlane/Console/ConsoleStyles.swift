@@ -1,4 +1,3 @@
-import PortcullisDataPath
 
 /// The console's stylesheet: system fonts only, nothing fetched from elsewhere. Usable from
 /// 320 px wide up: below 48rem the navigation collapses and tables turn into cards.

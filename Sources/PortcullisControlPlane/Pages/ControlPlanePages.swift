@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import PortcullisDataPath
+import PortcullisCore
 
 /// Small responses of the control plane: pages for browsers, JSON for APIs. Strict headers on
 /// every one.

@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import PortcullisCore
-import PortcullisDataPath
 
 /// A control-plane request's context: the client address and caller the data path vouched for.
 package struct ControlPlaneRequestContext: RequestContext {

@@ -1,5 +1,4 @@
 import Foundation
-import PortcullisDataPath
 
 /// `application/x-www-form-urlencoded` bodies and query strings.
 package enum FormBody {

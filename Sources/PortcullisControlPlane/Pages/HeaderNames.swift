@@ -1,5 +1,4 @@
 import HTTPTypes
-import PortcullisDataPath
 
 /// Header names the control plane reads and writes, checked once. These are literals: a bad
 /// one is a programming error caught by the first test that touches it.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SCIM resource versions as entity tags (RFC 7644 §3.14): `meta.version` and the `ETag`
 /// header are `W/"<version>"`; `If-Match` makes PUT, PATCH and DELETE compare-and-set (412
 /// when the resource changed), `If-None-Match` lets a GET answer 304.

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import PortcullisCore
-import PortcullisDataPath
 
 extension SCIMEndpoints {
     /// `GET /Users`, `GET /Groups` and their `.search`: filter, sort, page, select.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
 
 extension SCIMEndpoints {
     func userResource(_ user: UserRecord) async throws -> [String: JSONValue] {

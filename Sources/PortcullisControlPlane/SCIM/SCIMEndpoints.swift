@@ -4,7 +4,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import PortcullisCore
-import PortcullisDataPath
 
 /// SCIM 2.0 (RFC 7643/7644) at `/_portcullis/scim/v2/`: how the identity provider creates,
 /// updates, deactivates and deletes users and groups. Authenticated by the SCIM bearer token
@@ -17,7 +16,7 @@ import PortcullisDataPath
 package final class SCIMEndpoints: Sendable {
     package struct Dependencies: Sendable {
         package var store: any ProvisioningStore & DirectoryStore
-        package var cache: SessionCache
+        package var cache: any CredentialInvalidation
         package var token: String
         package var publicOrigin: String
         package var maximumBodyBytes: Int
@@ -25,7 +24,7 @@ package final class SCIMEndpoints: Sendable {
         package var now: @Sendable () -> Date
 
         package init(
-            store: any ProvisioningStore & DirectoryStore, cache: SessionCache, token: String, publicOrigin: String, maximumBodyBytes: Int, logger: Logger,
+            store: any ProvisioningStore & DirectoryStore, cache: any CredentialInvalidation, token: String, publicOrigin: String, maximumBodyBytes: Int, logger: Logger,
             now: @escaping @Sendable () -> Date = { Date() }
         ) {
             self.store = store
@@ -233,6 +232,6 @@ package final class SCIMEndpoints: Sendable {
             for hash in outcome.revokedSessions { dependencies.cache.evict(hash) }
         }
         if let userID { dependencies.cache.evict(userID: userID) }
-        dependencies.cache.version.bump()
+        dependencies.cache.policyDidChange()
     }
 }

@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Logging
 import PortcullisCore
-import PortcullisDataPath
 import ServiceLifecycle
 
 /// Runs the suspicious-session signals (SPEC §3) where sessions start and where a live
@@ -13,7 +12,7 @@ import ServiceLifecycle
 /// to the webhook. As a service it prunes the history past the window, hourly.
 package final class SessionRiskMonitor: Service, Sendable {
     private let store: any SessionRiskStore & UserLookupStore
-    private let cache: SessionCache
+    private let cache: any CredentialInvalidation
     private let configuration: SessionRiskConfiguration
     private let alerts: SessionRiskAlerts?
     private let logger: Logger
@@ -22,7 +21,7 @@ package final class SessionRiskMonitor: Service, Sendable {
     private let onFlag: @Sendable (SessionFlag) -> Void
 
     package init(
-        store: any SessionRiskStore & UserLookupStore, cache: SessionCache, configuration: SessionRiskConfiguration, alerts: SessionRiskAlerts?, logger: Logger,
+        store: any SessionRiskStore & UserLookupStore, cache: any CredentialInvalidation, configuration: SessionRiskConfiguration, alerts: SessionRiskAlerts?, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, pruneInterval: Duration = .seconds(3_600),
         onFlag: @escaping @Sendable (SessionFlag) -> Void = { _ in }
     ) {

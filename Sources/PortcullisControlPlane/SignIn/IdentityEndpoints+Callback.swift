@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
+import Logging
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 /// `/_portcullis/callback` (SPEC §2): the identity provider sends the browser back with a code.
 /// The sign-in goes through named steps; each hands the next what it established, or ends the

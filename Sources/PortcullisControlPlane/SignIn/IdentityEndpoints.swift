@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 /// Sign-in and sign-out (SPEC §2): `/_portcullis/login`, `/callback`, `/logout` and
 /// `/backchannel-logout`.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 /// Refreshes one user's groups and claims from the provider with their refresh token (SPEC §2):
 /// the background refresh and "sync now" both come here. A refresh the provider refuses with
@@ -159,7 +159,7 @@ package final class IdentitySync: Sendable {
         if change.before != change.after {
             // Roles may have changed: every cached identity here is read again (the store tells
             // other instances).
-            sessions.cache.version.bump()
+            sessions.cache.policyDidChange()
         }
         if alwaysAudit || change.before != change.after {
             try await store.appendAudit(AuditEvent(

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import PortcullisCore
-import PortcullisDataPath
 
 /// The short-lived cookie that binds a login to the browser that started it: `state`, `nonce`,
 /// the PKCE verifier and where to return, signed with HMAC-SHA256 under a key shared by every

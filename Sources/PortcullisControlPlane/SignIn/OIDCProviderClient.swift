@@ -2,11 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
 import PortcullisCore
 import Synchronization
-import PortcullisDataPath
 
 /// Talks to the IdP over HTTPS (AsyncHTTPClient): discovery, the token endpoint and the JWKS.
 /// Redirects are refused and responses are not decompressed (both set explicitly), bodies are

@@ -1,4 +1,3 @@
-import PortcullisDataPath
 
 /// The parts of an OpenID Provider's discovery document Portcullis uses.
 package struct OIDCProviderMetadata: Codable, Hashable, Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 /// A user's claims as the provider states them: the verified ID token, merged with what its
 /// UserInfo endpoint answers for the access token (`identity.oidc.userinfo`). Many providers

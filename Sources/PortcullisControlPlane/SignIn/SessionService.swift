@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
-import PortcullisDataPath
+import PortcullisTokens
 
 /// What signing in and out reads and writes: sessions, the user a login names, one-time values
 /// (login state, logout tokens), a stepped-up session's flags, and sign-out everywhere.
@@ -11,7 +11,7 @@ package typealias SignInStore = SessionStore & DirectoryStore & OneTimeValueStor
 /// broadcast to other instances.
 package final class SessionService: Sendable {
     package let store: any SignInStore
-    package let cache: SessionCache
+    package let cache: any CredentialInvalidation
     private let settings: SessionConfiguration
     private let geoIP: any GeoIPResolver
     private let logger: Logger
@@ -20,7 +20,7 @@ package final class SessionService: Sendable {
 
     package init(
         store: any SignInStore,
-        cache: SessionCache,
+        cache: any CredentialInvalidation,
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,
         logger: Logger,
@@ -75,7 +75,7 @@ package final class SessionService: Sendable {
         cache.evict(userID: userID)
         for hash in result.sessions { cache.evict(hash) }
         // Cached bearer JWTs and API tokens are read again (their not-before and revocation).
-        cache.version.bump()
+        cache.policyDidChange()
         await onRevoked(result.sessions, [userID])
         logger.info("all sessions of a user revoked", metadata: [
             "user_id": "\(userID)", "sessions": "\(result.sessions.count)", "tokens": "\(result.tokens)", "by": "\(audit.actor)",

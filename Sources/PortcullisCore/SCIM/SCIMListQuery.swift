@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a list or `.search` request asks for (RFC 7644 §3.4.2, §3.4.3): a filter, sorting,
 /// paging and attribute selection, read from query parameters or a SearchRequest body.
 public struct SCIMListQuery: Hashable, Sendable {

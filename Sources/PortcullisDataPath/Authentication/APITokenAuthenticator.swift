@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 
 /// Portcullis API tokens (`Authorization: Bearer pct_…`, SPEC §2). Looked up by the SHA-256 of
@@ -258,17 +260,5 @@ package final class APITokenAuthenticator: Sendable {
             }
         }
         return nextDue
-    }
-}
-
-/// Making API token secrets: 256 random bits, base64url, after the `pct_` prefix.
-package enum APITokenSecret {
-    package static let length = APITokenRecord.secretPrefix.utf8.count + 43
-
-    /// A new secret and the hash that is stored.
-    package static func make() -> (secret: String, hash: [UInt8]) {
-        let random = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let secret = APITokenRecord.secretPrefix + random.base64URLEncodedString()
-        return (secret, Array(SHA256.hash(data: Data(secret.utf8))))
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 
 /// Bearer JWTs from the same IdP, for API clients on routes with `allow_bearer` (SPEC §2).

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 
 /// Who a request is (SPEC §2, §3): the session cookie, or a bearer JWT from the IdP. Cached

@@ -5,7 +5,7 @@ import Synchronization
 /// Live sessions this instance has seen, so that most requests need no store read. An entry
 /// is trusted for at most `sessions.max_staleness`; after that it is read again. Revocations
 /// evict at once (and arrive by broadcast from other instances).
-package final class SessionCache: Sendable {
+package final class SessionCache: CredentialInvalidation {
     package struct Entry: Sendable {
         package var identity: SessionIdentity
         /// When the store was last read for it (monotonic).
@@ -118,6 +118,10 @@ package final class SessionCache: Sendable {
             entries = entries.filter { $0.value.identity.user.id != userID }
         }
         evictions.add(1, ordering: .releasing)
+    }
+
+    package func policyDidChange() {
+        version.bump()
     }
 
     package var count: Int { entries.withLock { $0.count } }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 
 /// What the upstream learns about a signed-in user (SPEC §5): `X-Portcullis-User`, `-Email`,

@@ -9,7 +9,7 @@ import Synchronization
 /// through the store. Rotation never breaks verification: a scheduled new key is published in
 /// `/_portcullis/jwks.json` `publishAhead` before it signs anything, and a replaced key stays
 /// published for `retention` (far longer than an assertion's 60 s life) before it is dropped.
-package final class AssertionKeyRing: Service, Sendable {
+package final class AssertionKeyRing: Service, AssertionKeyPublisher {
     struct StoredKey: Codable, Hashable, Sendable {
         var kid: String
         /// The raw P-256 private scalar, base64url.

@@ -1,3 +1,10 @@
+// NIO's `sockaddr_in` and `sockaddr_in6` come, on Linux, from its C shim's view of the system
+// headers: their fields are members of that module.
+#if canImport(CNIOLinux)
+import CNIOLinux
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import PortcullisCore
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import PortcullisCore
 import Synchronization
 
 /// One JSON object per line: time, level, logger label, message and metadata. Built by hand
@@ -69,36 +70,10 @@ enum LogText {
         }
     }
 
-    /// Appends `text` escaped for a JSON string. `htmlSafe` also escapes `<`, `>` and `&`, for
-    /// JSON that a browser might be talked into reading as HTML.
+    /// Appends `text` escaped for a JSON string (`JSONText.appendEscaped`).
+    @inline(__always)
     static func appendEscaped(_ text: String, to line: inout String, htmlSafe: Bool = false) {
-        var clean = true
-        for byte in text.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-            || (htmlSafe && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&"))) {
-            clean = false
-            break
-        }
-        if clean {
-            line += text
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            default:
-                if scalar.value < 0x20 || (htmlSafe && (scalar == "<" || scalar == ">" || scalar == "&")) {
-                    line += "\\u00"
-                    line += scalar.value < 0x10 ? "0" : ""
-                    line += String(scalar.value, radix: 16)
-                } else {
-                    line.unicodeScalars.append(scalar)
-                }
-            }
-        }
+        JSONText.appendEscaped(text, to: &line, htmlSafe: htmlSafe)
     }
 
     /// The formatted second, reused until the clock moves on.

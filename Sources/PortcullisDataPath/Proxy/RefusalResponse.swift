@@ -144,31 +144,3 @@ enum RefusalResponse {
         return html
     }
 }
-
-/// Escaping for text placed in HTML.
-package enum HTMLText {
-    package static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.unicodeScalars.append(character)
-            }
-        }
-        return result
-    }
-}
-
-/// Escaping for text placed in a JSON string of a response body: HTML-safe too.
-package enum JSONText {
-    package static func escape(_ text: String) -> String {
-        var result = ""
-        LogText.appendEscaped(text, to: &result, htmlSafe: true)
-        return result
-    }
-}

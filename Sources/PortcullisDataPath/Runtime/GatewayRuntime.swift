@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -6,7 +7,7 @@ import Synchronization
 
 /// The state the data path shares across event loops: the current snapshot (swapped on
 /// reload), the authenticator, metrics and the access log.
-package final class GatewayRuntime: Sendable {
+package final class GatewayRuntime: ActivePolicy {
     private let current: Mutex<GatewaySnapshot>
     package let authenticator: (any RequestAuthenticator)?
     package let metrics: GatewayMetrics
@@ -33,6 +34,10 @@ package final class GatewayRuntime: Sendable {
 
     package var snapshot: GatewaySnapshot { current.withLock { $0 } }
 
+    package var configuration: GatewayConfiguration { snapshot.configuration }
+
+    package var policy: AccessPolicy { snapshot.policy }
+
     package func replace(snapshot: GatewaySnapshot) {
         current.withLock { $0 = snapshot }
     }
@@ -42,7 +47,7 @@ package final class GatewayRuntime: Sendable {
     /// A per-process secret the data path adds to requests for the control plane, so that the
     /// control plane can believe the client address it is told. Clients can never send it: every
     /// incoming `X-Portcullis-*` header is stripped first.
-    package let controlPlaneToken: String = ControlPlaneHandOff.makeToken()
+    package let controlPlaneToken: String = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64URLEncodedString() }
 
     package func setControlPlane(_ upstream: Upstream?) {
         controlPlaneAddress.withLock { $0 = upstream }

@@ -4,7 +4,7 @@ import Synchronization
 /// The greenlists managed through the admin API and the tenant greenlist chosen there, as last
 /// read from the store. The access policy is rebuilt from the configuration plus this whenever
 /// either changes.
-package final class StoredNetworkPolicy: Sendable {
+package final class StoredNetworkPolicy: StoredGreenlists {
     package struct Value: Hashable, Sendable {
         package var greenlists: [String: Greenlist]
         package var tenantGreenlist: String?
@@ -20,6 +20,8 @@ package final class StoredNetworkPolicy: Sendable {
     package init() {}
 
     package var current: Value { value.withLock { $0 } }
+
+    package var storedGreenlists: [String: Greenlist] { current.greenlists }
 
     /// Reads the store; answers whether anything changed.
     @discardableResult

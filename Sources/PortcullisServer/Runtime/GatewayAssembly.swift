@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import PortcullisCore
+import PortcullisTokens
 import ServiceLifecycle
 import PortcullisDataPath
 import PortcullisControlPlane

@@ -1,3 +1,4 @@
+import GRDB
 import PortcullisCore
 
 /// The embedded store (one node): ``SQLStore`` on a SQLite file.

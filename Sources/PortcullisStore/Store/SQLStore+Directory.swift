@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import Synchronization
 
 extension SQLStore: DirectoryStore {
     package func recordLogin(_ profile: LoginProfile, at: Date) async throws -> UserRecord {

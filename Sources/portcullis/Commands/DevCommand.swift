@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import PortcullisConfigFile
 import PortcullisCore
+import PortcullisTokens
 import PortcullisServer
 import ServiceLifecycle
 import PortcullisDataPath

@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisConfigFile
 import PortcullisCore
+import PortcullisTokens
 import PortcullisDataPath
 import PortcullisDevelopment
 

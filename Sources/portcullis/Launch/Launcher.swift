@@ -13,6 +13,7 @@ import ServiceLifecycle
 import PortcullisDataPath
 import PortcullisControlPlane
 import PortcullisDevelopment
+import UnixSignals
 
 /// Wires a configuration into running services: the data path, the control plane, the
 /// internal listener and the reloader, in one service group until SIGTERM or SIGINT.

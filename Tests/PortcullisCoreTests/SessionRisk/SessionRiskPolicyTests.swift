@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisCore
+import PortcullisTestSupport
 import Testing
 
 @Suite("Suspicious sessions: the signals")

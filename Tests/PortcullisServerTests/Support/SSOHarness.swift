@@ -3,10 +3,12 @@ import Foundation
 import Logging
 import MetricsTestKit
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PortcullisConfigFile
 import PortcullisCore
+import PortcullisTokens
 import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport

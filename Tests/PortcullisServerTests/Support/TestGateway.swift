@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MetricsTestKit
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import NIOSSL

@@ -1,5 +1,4 @@
 import Foundation
-import PortcullisCore
 
 /// A live session's requests now come from another client address (SPEC §3, "Suspicious
 /// sessions"): what the session risk signals need to judge it, handed over off the request

@@ -1,6 +1,3 @@
-import Foundation
-import NIOHTTP1
-
 /// `Set-Cookie` values for Portcullis's cookies: always `Secure`, `HttpOnly`, `Path=/` and
 /// `SameSite=Lax`, which the `__Host-` prefix requires and the spec asks for (SPEC §3).
 package enum CookieText {
@@ -12,10 +9,5 @@ package enum CookieText {
 
     package static func clear(_ name: String) -> String {
         "\(name)=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
-    }
-
-    /// The value of a cookie in `Cookie` headers; the first one wins.
-    package static func value(of name: String, in headers: HTTPHeaders) -> String? {
-        CookieHeader.value(of: name, in: headers).map(String.init)
     }
 }

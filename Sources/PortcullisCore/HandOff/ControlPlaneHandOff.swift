@@ -1,9 +1,8 @@
-import Crypto
 import Foundation
-import PortcullisCore
 
 /// The hand-off from the data path to the control plane, in one place: the internal headers,
-/// the data path's writer and the control plane's parser.
+/// the data path's writer and the control plane's parser. The per-process token is the data
+/// path's (`GatewayRuntime.controlPlaneToken`).
 ///
 /// The data path decides every request first, then passes `/_portcullis/` requests to the
 /// control plane's loopback listener with the client address and the caller it verified. The
@@ -22,11 +21,6 @@ package enum ControlPlaneHandOff {
         package static let callerDelegatedBy = "X-Portcullis-Caller-Delegated-By"
         /// Why a presented credential was refused (`session_revoked`, …).
         package static let callerRejected = "X-Portcullis-Caller-Rejected"
-    }
-
-    /// A fresh per-process token (256 random bits).
-    package static func makeToken() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64URLEncodedString() }
     }
 
     // MARK: writer (data path)
@@ -80,25 +74,5 @@ package enum ControlPlaneHandOff {
         }
         received.rejection = field(Header.callerRejected).flatMap(ReasonCode.init(rawValue:))
         return received
-    }
-}
-
-/// Who called, as the data path verified it: the credential checked out and is neither revoked
-/// nor expired. The control plane reads the user's roles afresh from the store.
-package struct ControlPlaneCaller: Hashable, Sendable {
-    package var userID: String
-    package var method: AuthenticationMethod
-    /// The session id's hash (hex) for cookie sessions, the token id for API tokens.
-    package var credentialID: String?
-    package var hasMFA: Bool
-    /// The email of the owner of a `global` token acting as this user.
-    package var delegatedBy: String?
-
-    package init(userID: String, method: AuthenticationMethod, credentialID: String?, hasMFA: Bool, delegatedBy: String? = nil) {
-        self.userID = userID
-        self.method = method
-        self.credentialID = credentialID
-        self.hasMFA = hasMFA
-        self.delegatedBy = delegatedBy
     }
 }

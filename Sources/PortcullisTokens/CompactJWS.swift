@@ -46,7 +46,8 @@ package struct CompactJWS: Sendable {
         self.header = header
     }
 
-    static func isBase64URL(_ byte: UInt8) -> Bool {
+    /// A byte of the base64url alphabet (RFC 4648 §5).
+    package static func isBase64URL(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "-"), UInt8(ascii: "_"):
@@ -54,14 +55,5 @@ package struct CompactJWS: Sendable {
         default:
             false
         }
-    }
-}
-
-extension Data {
-    /// Decodes base64url without padding (RFC 4648 §5).
-    package init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        self.init(base64Encoded: base64)
     }
 }
