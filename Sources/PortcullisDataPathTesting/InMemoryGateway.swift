@@ -2,7 +2,6 @@ import Logging
 import Metrics
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import PortcullisCore
 import PortcullisDataPath
 import PortcullisTestSupport

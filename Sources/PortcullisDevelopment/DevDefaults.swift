@@ -1,5 +1,3 @@
-import PortcullisDataPath
-import PortcullisControlPlane
 
 /// The defaults `portcullis dev` runs on when the current folder is not a checkout (no
 /// `conf/portcullis.yaml`): copies of the repository's `conf/portcullis.yaml` and

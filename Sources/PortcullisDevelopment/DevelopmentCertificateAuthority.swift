@@ -4,7 +4,6 @@ import PortcullisCore
 import SwiftASN1
 import X509
 import PortcullisDataPath
-import PortcullisControlPlane
 
 /// A local certificate authority for development and tests: a CA and server certificates it
 /// signs, made in-process with swift-certificates. Never for production.

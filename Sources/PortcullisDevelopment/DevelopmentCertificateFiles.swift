@@ -1,7 +1,5 @@
 import Foundation
 import PortcullisCore
-import PortcullisDataPath
-import PortcullisControlPlane
 
 /// `certs/dev/`: a development CA and a server certificate for `localhost`, `127.0.0.1` and
 /// `::1`, as PEM files (`ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`). Keys are

@@ -1,11 +1,9 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import PortcullisCore
 import PortcullisDataPath
-import PortcullisControlPlane
 
 /// The small upstream of `portcullis dev`: shows the identity headers the gateway sent it, as
 /// a page for browsers and as JSON for API clients. Plain HTTP on loopback.

@@ -1,6 +1,4 @@
 import NIOCore
-import PortcullisCore
-import PortcullisDataPath
 import PortcullisDataPathTesting
 import Testing
 

@@ -1,7 +1,6 @@
 import NIOCore
-import NIOHTTP1
 @testable import PortcullisDataPath
-import PortcullisCore
+import NIOHTTP1
 import Testing
 
 @Suite("Proxy state machine: one exchange, transition by transition")

@@ -2,12 +2,10 @@ import Foundation
 import JWTKit
 import NIOHTTP1
 import PortcullisCore
+import PortcullisDataPath
 import PortcullisServer
 import PortcullisTestSupport
 import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// `global` API tokens act as a user with `X-Portcullis-Act-As` (issue 12); nothing else may.

@@ -8,8 +8,6 @@ import PortcullisStore
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 /// What an upstream checks in `X-Portcullis-Assertion`, with jwt-kit as an upstream would.
 struct UpstreamAssertion: JWTPayload {

@@ -2,13 +2,9 @@ import Foundation
 import GRDB
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
 import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Admin API, end to end over HTTPS")

@@ -3,13 +3,9 @@ import Foundation
 import GRDB
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
 import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// The real `portcullis` binary working on the store of a running gateway.

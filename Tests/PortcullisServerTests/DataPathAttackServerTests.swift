@@ -4,7 +4,6 @@ import NIOHTTP1
 import NIOHTTP2
 import PortcullisCore
 import PortcullisDataPath
-import PortcullisServer
 import PortcullisTestSupport
 import Synchronization
 import Testing

@@ -1,17 +1,11 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOSSL
-import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import Testing
 
 #if canImport(Glibc)
 import Glibc
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 #endif
 
 extension ServerTests {

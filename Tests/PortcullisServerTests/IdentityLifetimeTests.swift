@@ -3,8 +3,6 @@ import GRDB
 import NIOCore
 import NIOHTTP1
 import PortcullisCore
-import PortcullisDataPath
-import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
 import Testing

@@ -1,11 +1,9 @@
 import Foundation
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 extension ServerTests {

@@ -1,12 +1,9 @@
 import Foundation
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
+import PortcullisDevelopment
 import PortcullisTestSupport
 import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// Refresh tokens kept sealed, the background refresh and "sync now" (issue 12).

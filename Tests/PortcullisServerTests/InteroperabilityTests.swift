@@ -1,13 +1,9 @@
 import Foundation
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisStore
 import PortcullisTestSupport
 import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Interoperability with a third-party OpenID Provider")

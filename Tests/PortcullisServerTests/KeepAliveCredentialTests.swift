@@ -1,7 +1,5 @@
 import Foundation
 import NIOHTTP1
-import NIOSSL
-import PortcullisCore
 import Testing
 
 extension ServerTests {

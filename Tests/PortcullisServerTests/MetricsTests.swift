@@ -9,7 +9,6 @@ import PortcullisTestSupport
 import Prometheus
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
 
 extension ServerTests {
 /// The metrics SPEC §9 names, scraped from `/metrics` on the internal listener as Prometheus

@@ -1,12 +1,9 @@
 import Foundation
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// Two gateway instances on one PostgreSQL (SPEC §3, §8): revocations reach the other instance

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -15,7 +14,6 @@ import ServiceLifecycle
 import Testing
 import X509
 import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 extension ServerTests {

@@ -5,13 +5,10 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import Synchronization
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("Proxy behaviour")

@@ -5,8 +5,6 @@ import PortcullisServer
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// Request shapes of real SCIM clients, verbatim from their documentation, and what they must

@@ -1,12 +1,9 @@
 import Foundation
 import NIOHTTP1
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 /// SCIM 2.0 over HTTPS through the gateway (RFC 7643/7644), class by class: the conformance

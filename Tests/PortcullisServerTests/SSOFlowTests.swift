@@ -3,14 +3,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import PortcullisCore
-import PortcullisStore
-import PortcullisTokens
-import PortcullisServer
-import PortcullisTestSupport
-import Testing
-import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
+import PortcullisStore
+import PortcullisTestSupport
+import PortcullisTokens
+import Testing
 
 extension ServerTests {
 @Suite("Single sign-on over real HTTP")

@@ -6,7 +6,6 @@ import NIOHTTP1
 import NIOPosix
 import PortcullisControlPlane
 import PortcullisCore
-import PortcullisTestSupport
 import Synchronization
 import Testing
 

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOHTTP2
-import PortcullisCore
 import PortcullisDataPathTesting
 import PortcullisTestSupport
 import Synchronization

@@ -6,14 +6,11 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import SwiftASN1
 import Testing
 import X509
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 extension ServerTests {
 @Suite("TLS listener")

@@ -1,13 +1,10 @@
 import Foundation
 import PortcullisCore
 import PortcullisTokens
-import PortcullisServer
 import PortcullisTestSupport
 import Synchronization
 import Testing
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 @Suite("JOSE: what tokens are refused")
 struct TokenVerifierTests {

@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import PortcullisCore
 import PortcullisStore
-import PortcullisTestSupport
 import Testing
 
 /// The audit log's chain against someone who edits the SQLite file directly.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import PortcullisCore
 
+
 extension AdminAPI {
     /// Every endpoint of the admin API with what it needs: one place to read who may call what.
     static let routes: [AdminRoute] = [

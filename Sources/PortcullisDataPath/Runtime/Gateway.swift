@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOSSL
 import PortcullisCore
 
 /// The data path assembled from a configuration: TLS contexts, the runtime snapshot and the

@@ -3,8 +3,6 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
-import PortcullisDataPath
-import PortcullisControlPlane
 
 /// The internal listener (SPEC §6): `/healthz`, `/readyz` and `/metrics`, never on the public
 /// listener. Plain HTTP: bind it to loopback or a management network.

@@ -1,6 +1,4 @@
 import Synchronization
-import PortcullisDataPath
-import PortcullisControlPlane
 
 /// What `/readyz` reports: each named check is ready or says why not.
 package final class Readiness: Sendable {

@@ -3,7 +3,6 @@ import PortcullisCore
 import ServiceLifecycle
 import Synchronization
 import PortcullisDataPath
-import PortcullisControlPlane
 
 /// Notices administrative changes this process did not make (the CLI on the same SQLite file,
 /// or another instance whose broadcast was lost) by watching the audit log's newest sequence

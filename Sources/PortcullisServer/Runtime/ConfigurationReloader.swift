@@ -3,7 +3,6 @@ import Logging
 import PortcullisCore
 import ServiceLifecycle
 import PortcullisDataPath
-import PortcullisControlPlane
 
 /// Reloads on SIGHUP: the configuration file (a bad one keeps the old configuration and logs
 /// every problem), certificates and GeoIP. Also watches the certificate files and reloads them

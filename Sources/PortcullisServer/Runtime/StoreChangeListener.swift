@@ -3,7 +3,6 @@ import Logging
 import PortcullisCore
 import ServiceLifecycle
 import PortcullisDataPath
-import PortcullisControlPlane
 
 /// Applies changes announced by the store (PostgreSQL NOTIFY, from any instance) to this
 /// instance's caches: revoked sessions are dropped, cached identities are read again, the

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import PortcullisCore
 
 /// The embedded database: one SQLite file in WAL mode, `synchronous = FULL` so that an
 /// acknowledged write survives `kill -9` (and power loss). GRDB's pool runs reads on concurrent

@@ -1,7 +1,4 @@
 import ArgumentParser
-import PortcullisServer
-import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 /// `portcullis certs dev`: a development CA and server certificate in `certs/dev/`.

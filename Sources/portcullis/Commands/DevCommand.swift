@@ -5,11 +5,9 @@ import NIOCore
 import NIOSSL
 import PortcullisConfigFile
 import PortcullisCore
-import PortcullisTokens
 import PortcullisServer
-import ServiceLifecycle
+import PortcullisTokens
 import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 /// `portcullis dev`: everything on one machine for a first look: the gateway on

@@ -2,7 +2,6 @@ import Foundation
 import PortcullisConfigFile
 import PortcullisCore
 import PortcullisTokens
-import PortcullisDataPath
 import PortcullisDevelopment
 
 /// Where `dev` finds its files: the checkout's `conf/` and `certs/dev/` when run from one;

@@ -2,10 +2,6 @@ import ArgumentParser
 import Logging
 import PortcullisConfigFile
 import PortcullisCore
-import PortcullisServer
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 /// `portcullis serve`: the gateway on the configured listeners until SIGTERM.
 struct ServeCommand: AsyncParsableCommand {

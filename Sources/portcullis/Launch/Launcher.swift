@@ -11,8 +11,6 @@ import PortcullisStore
 import Prometheus
 import ServiceLifecycle
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 import UnixSignals
 
 /// Wires a configuration into running services: the data path, the control plane, the

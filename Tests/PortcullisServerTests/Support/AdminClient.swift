@@ -1,9 +1,5 @@
 import Foundation
 import NIOHTTP1
-import PortcullisServer
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 /// Calls the admin API as a signed-in browser (cookie + CSRF token) or with a bearer
 /// credential, and reads JSON answers.

@@ -1,5 +1,4 @@
 import Foundation
-import PortcullisTestSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,5 @@
 import CoreMetrics
 import Foundation
-import Logging
 import MetricsTestKit
 import NIOCore
 import NIOHTTP1
@@ -15,7 +14,6 @@ import PortcullisTestSupport
 import Prometheus
 import ServiceLifecycle
 import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 /// The whole gateway as `serve` assembles it, in process, with the development IdP over TLS

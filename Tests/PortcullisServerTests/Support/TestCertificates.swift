@@ -1,10 +1,7 @@
 import Foundation
 import NIOSSL
 import PortcullisCore
-import PortcullisServer
 import X509
-import PortcullisDataPath
-import PortcullisControlPlane
 import PortcullisDevelopment
 
 /// A test CA and server certificates written to a temporary folder (test fixtures made fresh

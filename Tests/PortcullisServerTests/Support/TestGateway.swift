@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import Logging
 import MetricsTestKit
 import NIOCore
 import NIOFoundationCompat
@@ -9,12 +8,9 @@ import NIOPosix
 import NIOSSL
 import PortcullisConfigFile
 import PortcullisCore
-import PortcullisServer
 import PortcullisTestSupport
 import ServiceLifecycle
 import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 /// A gateway on a loopback port, in process, in front of a real ``TestUpstream``, with an
 /// HTTPS client that trusts the test CA. Logs and metrics are recorded in memory.

@@ -2,10 +2,6 @@ import Crypto
 import CryptoExtras
 import Foundation
 import PortcullisCore
-import PortcullisServer
-import PortcullisDataPath
-import PortcullisControlPlane
-import PortcullisDevelopment
 
 /// Makes compact JWTs by hand, signed (or not) however a test needs: valid RS256 and ES256
 /// tokens, and every malformed or malicious variant.
