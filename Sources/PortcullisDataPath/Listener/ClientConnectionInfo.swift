@@ -1,7 +1,9 @@
-// NIO's `sockaddr_in` and `sockaddr_in6` come, on Linux, from its C shim's view of the system
-// headers: their fields are members of that module.
-#if canImport(CNIOLinux)
+// `sockaddr_in` and `sockaddr_in6` are declared by every module that includes the socket
+// headers; which one the compiler names as their owner depends on the build (NIO's C shim in
+// one, Glibc in another), so MemberImportVisibility asks for both.
+#if canImport(Glibc)
 import CNIOLinux
+import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif

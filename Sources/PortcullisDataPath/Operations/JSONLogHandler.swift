@@ -1,4 +1,8 @@
 #if canImport(Glibc)
+// `timespec` is declared by every module that includes <time.h>; which one the compiler names
+// as its owner depends on the build (Glibc in one, Foundation's CoreFoundation in another), so
+// MemberImportVisibility asks for both.
+import CoreFoundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
