@@ -68,11 +68,16 @@ package final class GatewayAuthenticator: RequestAuthenticator {
 
     /// `Authorization: Bearer` with an API token, or with a JWT when bearer JWTs are configured.
     func carriesGatewayBearer(_ headers: HTTPHeaders) -> Bool {
-        for authorization in headers[canonicalForm: "authorization"] {
-            guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else { continue }
-            let token = authorization.dropFirst(7).drop { $0 == " " }
-            if token.hasPrefix(APITokenRecord.secretPrefix), apiTokens != nil { return true }
-            if bearer != nil, token.utf8.filter({ $0 == UInt8(ascii: ".") }).count == 2 { return true }
+        var carries = false
+        for (name, value) in headers where RequestFraming.isExactly(name, "authorization") {
+            HeaderTokens.forEach(value) { authorization in
+                guard authorization.utf8.count > 7, HeaderTokens.equalIgnoringCase(authorization.prefix(7), "bearer ") else { return true }
+                let token = authorization.dropFirst(7).drop { $0 == " " }
+                if token.hasPrefix(APITokenRecord.secretPrefix), apiTokens != nil { carries = true }
+                if bearer != nil, token.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2 { carries = true }
+                return !carries
+            }
+            if carries { return true }
         }
         return false
     }

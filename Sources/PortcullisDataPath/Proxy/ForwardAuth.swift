@@ -45,12 +45,14 @@ enum ForwardAuth {
     /// The forward-auth endpoint a request is for, if any: exactly `/_portcullis/auth` or
     /// `/_portcullis/forward-auth` (any query ignored).
     static func endpoint(of head: HTTPRequestHead) -> Endpoint? {
-        let path = head.uri.prefix { $0 != "?" && $0 != "#" }
-        switch path {
-        case "/_portcullis/auth": return .authRequest
-        case "/_portcullis/forward-auth": return .forwardAuth
-        default: return nil
-        }
+        let utf8 = head.uri.utf8
+        // Both start with the reserved prefix; most requests are gone at the first bytes.
+        guard utf8.count >= 17, utf8.starts(with: "/_portcullis/".utf8) else { return nil }
+        let end = utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
+        let path = head.uri.utf8[..<end]
+        if path.elementsEqual("/_portcullis/auth".utf8) { return .authRequest }
+        if path.elementsEqual("/_portcullis/forward-auth".utf8) { return .forwardAuth }
+        return nil
     }
 
     /// Why a forward-auth request does not say, unambiguously, which request to decide.
