@@ -96,6 +96,7 @@ package final class GatewayAssembly: Sendable {
         let network = StoredNetworkPolicy()
         try await network.reload(from: store)
         self.network = network
+        let deadline = StoreDeadline(configuration.storeRequestDeadline)
         let assertionKeys = AssertionKeyRing(store: store, logger: logger)
         try await assertionKeys.refresh()
         self.assertionKeys = assertionKeys
@@ -140,7 +141,7 @@ package final class GatewayAssembly: Sendable {
                 bearer = BearerTokenAuthenticator(
                     verifier: tokenVerifier, issuer: oidc.issuer, audiences: bearerSettings.audiences, clockSkew: oidc.clockSkew,
                     store: dependencies.store, oidc: oidc, maxStaleness: configuration.sessions.maxStaleness, version: version,
-                    logger: logger
+                    deadline: deadline, logger: logger
                 )
             }
         } else {
@@ -153,10 +154,13 @@ package final class GatewayAssembly: Sendable {
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
-            apiTokens: APITokenAuthenticator(store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, logger: logger),
+            apiTokens: APITokenAuthenticator(
+                store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, deadline: deadline, logger: logger
+            ),
             logger: logger,
             upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) },
             signingKeys: assertionKeys,
+            deadline: deadline,
             onAddressChange: addressChanges
         )
         let gateway = try Gateway(
