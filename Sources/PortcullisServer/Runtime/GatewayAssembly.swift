@@ -223,7 +223,7 @@ package final class GatewayAssembly: Sendable {
         AdminAPI(AdminAPI.Dependencies(
             store: store, sessions: sessions, runtime: gateway.runtime, network: network,
             refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
-            publicOrigin: configuration.server.publicURL.origin, identitySync: identitySync, logger: logger
+            publicOrigin: configuration.server.publicURL.origin, identitySync: identitySync, logger: logger, deadline: deadline
         )).register(on: router)
         ConsoleEndpoints().register(on: router)
         if configuration.identity.scim != nil {
@@ -232,7 +232,7 @@ package final class GatewayAssembly: Sendable {
             }
             SCIMEndpoints(SCIMEndpoints.Dependencies(
                 store: store, cache: cache, token: token, publicOrigin: configuration.server.publicURL.origin,
-                maximumBodyBytes: configuration.server.limits.maxBodyBytes, logger: logger
+                maximumBodyBytes: configuration.server.limits.maxBodyBytes, logger: logger, deadline: deadline
             )).register(on: router)
         }
         controlPlaneResponder = router.buildResponder()
