@@ -170,7 +170,8 @@ package final class GatewayAssembly: Sendable {
         )
         self.gateway = gateway
         changeWatcher = ChangeWatcher(
-            store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
+            store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() },
+            deadline: StoreDeadline(max(ChangeWatcher.readinessDeadline.duration, deadline.duration)), logger: logger
         )
         self.sessionMetrics = sessionMetrics
         activeSessionsSampler = ActiveSessionsSampler(
