@@ -37,13 +37,16 @@ package final class AdminAPI: Sendable {
         /// Tells other instances (LISTEN/NOTIFY); this instance has already applied it.
         package var broadcast: @Sendable (Change) async -> Void
         package var now: @Sendable () -> Date
+        /// How long the caller's lookup and a read may wait on the store (`store.request_deadline`).
+        package var deadline: StoreDeadline
 
         package init(
             store: any GatewayStore, sessions: SessionService, runtime: GatewayRuntime, network: StoredNetworkPolicy,
             refreshPolicy: @escaping @Sendable () throws -> Void, keys: AssertionKeyRing, csrfKey: SymmetricKey,
             publicOrigin: String, identitySync: IdentitySync? = nil, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
-            now: @escaping @Sendable () -> Date = { Date() }
+            now: @escaping @Sendable () -> Date = { Date() }, deadline: StoreDeadline = .requestPath
         ) {
+            self.deadline = deadline
             self.store = store
             self.sessions = sessions
             self.runtime = runtime
@@ -96,7 +99,8 @@ package final class AdminAPI: Sendable {
         api.post("api-tokens") { request, context in await self.respond(request, context, self.createToken) }
         api.delete("api-tokens/:id") { request, context in await self.respond(request, context, self.revokeToken) }
         api.get("audit") { request, context in await self.respond(request, context, self.audit) }
-        api.get("audit/verify") { request, context in await self.respond(request, context, self.verifyAudit) }
+        // Verifying reads the whole chain: it takes as long as the log is long.
+        api.get("audit/verify") { request, context in await self.respond(request, context, self.verifyAudit, readDeadline: false) }
         api.get("greenlists") { request, context in await self.respond(request, context, self.listGreenlists) }
         api.put("greenlists/:name") { request, context in await self.respond(request, context, self.putGreenlist) }
         api.delete("greenlists/:name") { request, context in await self.respond(request, context, self.deleteGreenlist) }
@@ -138,13 +142,32 @@ package final class AdminAPI: Sendable {
 
     /// Resolves the caller, checks CSRF for cookie sessions, runs the handler and turns every
     /// failure into a JSON answer with a reason.
-    func respond(_ request: Request, _ context: ControlPlaneRequestContext, _ handler: Handler) async -> Response {
+    ///
+    /// The caller's lookup waits on the store for `store.request_deadline` at most (then 503
+    /// `session_unverifiable`), and so does a `GET` or `HEAD` (then 503 `store_unavailable`)
+    /// unless `readDeadline` is off. Changes are not cut short: a write that has begun is
+    /// the database's to finish or roll back.
+    func respond(
+        _ request: Request, _ context: ControlPlaneRequestContext, _ handler: @escaping Handler, readDeadline: Bool = true
+    ) async -> Response {
+        let deadline = dependencies.deadline
         do {
-            let actor = try await actor(request, context)
+            let actor: Actor
+            do {
+                actor = try await deadline.run { try await self.actor(request, context) }
+            } catch let exceeded as StoreDeadline.Exceeded {
+                logger.warning("admin API: the caller cannot be checked", metadata: ["error": "\(exceeded)", "path": "\(request.uri.path)"])
+                throw AdminAPIError.unauthenticated(.sessionUnverifiable)
+            }
             if request.method != .get, request.method != .head {
                 try checkCSRF(request, actor: actor)
+                return try await handler(request, context, actor)
             }
-            return try await handler(request, context, actor)
+            guard readDeadline else { return try await handler(request, context, actor) }
+            return try await deadline.run { try await handler(request, context, actor) }
+        } catch let exceeded as StoreDeadline.Exceeded {
+            logger.error("admin API: the store did not answer", metadata: ["error": "\(exceeded)", "path": "\(request.uri.path)"])
+            return Self.json(.storeUnavailable)
         } catch let error as AdminAPIError {
             return Self.json(error)
         } catch let error as StoreError {

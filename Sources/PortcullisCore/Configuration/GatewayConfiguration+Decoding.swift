@@ -42,7 +42,8 @@ struct ConfigurationReader {
         let server = top.required("server", "listen, public_url and tls").flatMap(readServer)
         let identity = top["identity"].map(readIdentity) ?? IdentityConfiguration()
         let sessions = top["sessions"].map(readSessions) ?? SessionConfiguration()
-        let store = top["store"].map(readStore) ?? .sqlite(path: resolvePath("../var/portcullis.sqlite"))
+        let storeSection = top["store"].map(readStore)
+            ?? (.sqlite(path: resolvePath("../var/portcullis.sqlite")), StoreConfiguration.defaultRequestDeadline)
         let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
         let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
         let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
@@ -53,10 +54,11 @@ struct ConfigurationReader {
         if let identity, routes.contains(where: \.allowBearer), identity.bearer == nil {
             top.problem("routes allow bearer tokens but identity.bearer (audiences) is not configured")
         }
-        guard let server, let identity, let sessions, let store, let geoIP, let network, let forwardAuth else { return nil }
+        guard let server, let identity, let sessions, let storeSection, let geoIP, let network, let forwardAuth else { return nil }
+        let (store, storeRequestDeadline) = storeSection
         return GatewayConfiguration(
             file: file, server: server, identity: identity, sessions: sessions,
-            store: store, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
+            store: store, storeRequestDeadline: storeRequestDeadline, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
         )
     }
 
@@ -342,8 +344,16 @@ struct ConfigurationReader {
         return SessionConfiguration(idleTimeout: idle, absoluteTimeout: absolute, maxStaleness: staleness, risk: risk)
     }
 
-    func readStore(_ value: ConfigValue) -> StoreConfiguration? {
-        guard let map = value.mapping(keys: ["sqlite", "postgres"]) else { return nil }
+    /// The store and `store.request_deadline`.
+    func readStore(_ value: ConfigValue) -> (StoreConfiguration, Duration)? {
+        guard let map = value.mapping(keys: ["sqlite", "postgres", "request_deadline"]) else { return nil }
+        let deadline = map["request_deadline"].map { $0.duration(within: StoreConfiguration.requestDeadlineRange) }
+            ?? StoreConfiguration.defaultRequestDeadline
+        guard let store = readStoreKind(map), let deadline else { return nil }
+        return (store, deadline)
+    }
+
+    func readStoreKind(_ map: ConfigMapping) -> StoreConfiguration? {
         switch (map["sqlite"], map["postgres"]) {
         case (nil, nil):
             map.problem("expected sqlite or postgres")

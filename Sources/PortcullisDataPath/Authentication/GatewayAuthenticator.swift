@@ -22,6 +22,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     /// The keys that sign the assertion among the upstream headers: a rotation moves
     /// ``credentialGeneration`` so no remembered answer hands on an assertion signed before it.
     private let signingKeys: AssertionKeyRing?
+    /// How long a session lookup may take (`store.request_deadline`).
+    private let deadline: StoreDeadline
     /// Told, off the request path and after the new address is written, when a live session's
     /// client address changes (the session risk signals); `nil` when nothing listens.
     private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
@@ -40,6 +42,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         logger: Logger,
         upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) },
         signingKeys: AssertionKeyRing? = nil,
+        deadline: StoreDeadline = .requestPath,
         onAddressChange: (@Sendable (SessionAddressChange) async -> Void)? = nil
     ) {
         self.store = store
@@ -51,6 +54,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.logger = logger
         self.upstreamHeaders = upstreamHeaders
         self.signingKeys = signingKeys
+        self.deadline = deadline
         self.onAddressChange = onAddressChange
     }
 
@@ -129,7 +133,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             let version = cache.version.current
             let identity: SessionIdentity?
             do {
-                identity = try await StoreDeadline.run { try await store.sessionIdentity(hash) }
+                identity = try await deadline.run { try await store.sessionIdentity(hash) }
             } catch {
                 logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
                     "session": "\(hash)", "error": "\(error)",

@@ -25,7 +25,8 @@ import PortcullisCore
 /// Answers: 200 with the identity headers and the assertion; sign-in needed: 401, or for
 /// browsers asking `/forward-auth` a 302 to the login with the original path to return to
 /// (nginx turns 401 into the login redirect itself, see the README); refused: 403 with the
-/// reason code.
+/// reason code. A credential the store could not check in time (`session_unverifiable`) is a
+/// 503 to API clients of `/forward-auth` (Traefik and Caddy pass it on) and a 401 to nginx.
 enum ForwardAuth {
     enum Endpoint: String, Hashable, Sendable {
         /// nginx `auth_request`.
@@ -247,7 +248,8 @@ enum ForwardAuth {
             }
             return RequestPlanner.refusal(
                 head, kind: .unauthenticated, reason: decision.reason.rawValue, message: decision.reason.explanation,
-                snapshot: snapshot, log: log, extraHeaders: clearCookie.map { [("Set-Cookie", $0)] } ?? [], allowLoginRedirect: false
+                snapshot: snapshot, log: log, extraHeaders: clearCookie.map { [("Set-Cookie", $0)] } ?? [], allowLoginRedirect: false,
+                unverifiableIsUnavailable: endpoint == .forwardAuth
             )
         }
         // Every other refusal is a 403 to the proxy: nginx treats any other status as an error.

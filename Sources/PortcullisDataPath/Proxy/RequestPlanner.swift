@@ -145,14 +145,23 @@ enum RequestPlanner {
         ))
     }
 
-    /// - Parameter allowLoginRedirect: a browser that must sign in is sent to the login page
-    ///   (a 302); without it, it gets the 401 page.
+    /// - Parameters:
+    ///   - allowLoginRedirect: a browser that must sign in is sent to the login page (a 302);
+    ///     without it, it gets the 401 page.
+    ///   - unverifiableIsUnavailable: a credential the store could not check in time
+    ///     (`session_unverifiable`) is a 503 for API clients: signing in again would not help,
+    ///     trying again shortly may. Browsers are still sent to sign in. Off for nginx's
+    ///     `auth_request`, which takes any status but 401 and 403 for an error of its own.
     static func refusal(
         _ head: HTTPRequestHead, kind: RefusalResponse.Kind, reason: String, message: String, snapshot: GatewaySnapshot,
-        log: ExchangeLog, extraHeaders: [(String, String)] = [], allowLoginRedirect: Bool = true
+        log: ExchangeLog, extraHeaders: [(String, String)] = [], allowLoginRedirect: Bool = true, unverifiableIsUnavailable: Bool = true
     ) -> ExchangePlan {
         let method = head.method
         let html = RefusalResponse.prefersHTML(head.headers) && (method == .GET || method == .HEAD)
+        var kind = kind
+        if kind == .unauthenticated, !html, unverifiableIsUnavailable, reason == ReasonCode.sessionUnverifiable.rawValue {
+            kind = .unavailable
+        }
         let login = kind == .unauthenticated && allowLoginRedirect ? LoginRedirect.location(returningTo: head.uri, reason: reason) : nil
         var (response, body) = RefusalResponse.make(
             kind: kind, reason: reason, message: message, html: html, loginLocation: login,

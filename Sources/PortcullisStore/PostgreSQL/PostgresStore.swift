@@ -95,25 +95,48 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
 
     // MARK: - running queries
 
+    /// Cancelling the task ends the operation: postgres-nio does not give up a query when its
+    /// task is cancelled (it waits for the server's answer, for ever if the server hangs), so the
+    /// connection the operation holds is closed, which fails the query at once; the pool drops
+    /// that connection and opens another. A request's deadline (``StoreDeadline``) cancels this
+    /// way.
     func read<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         await poolStarted.waitUntilOpen()
         return try await storeOperation(operation, observer: observer, describe: Self.describe) {
-            try await client.withConnection { connection in try await body(connection) }
+            try await client.withConnection { connection in
+                try await Self.closingOnCancel(connection) { try await body(connection) }
+            }
         }
     }
 
-    /// One transaction.
+    /// One transaction. Cancelled, it is rolled back by closing its connection (or, if its
+    /// `COMMIT` had already been sent, its outcome is the server's).
     func write<T: Sendable>(_ operation: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         await poolStarted.waitUntilOpen()
         return try await storeOperation(operation, observer: observer, describe: Self.describe) {
             do {
-                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+                return try await client.withConnection { connection in
+                    try await Self.closingOnCancel(connection) {
+                        try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+                    }
+                }
             } catch let error as PostgresTransactionError {
                 // The closure's own refusals pass through as they are.
                 if let outcome = error.closureError, isStoreOutcome(outcome) { throw outcome }
                 let cause = error.closureError ?? error.commitError ?? error.beginError
                 throw StoreError(operation: operation, reason: cause.map(Self.describe) ?? "the transaction failed")
             }
+        }
+    }
+
+    /// Runs `body` on `connection`, closing the connection if the task is cancelled meanwhile.
+    nonisolated(nonsending) static func closingOnCancel<T>(
+        _ connection: PostgresConnection, _ body: () async throws -> T
+    ) async throws -> T {
+        try await withTaskCancellationHandler {
+            try await body()
+        } onCancel: {
+            connection.close().whenComplete { _ in }
         }
     }
 
