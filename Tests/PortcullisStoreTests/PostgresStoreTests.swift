@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PortcullisCore
-import PortcullisStore
+@testable import PortcullisStore
 import PortcullisTestSupport
 import PostgresNIO
 import Synchronization
@@ -249,6 +249,29 @@ struct PostgresStoreTests {
         }
         #expect(answered != nil, "the store never answered after the server resumed")
         #expect(try await store.sharedSecret(named: "hung-test") { [4] } == [4], "the cancelled transaction was rolled back")
+        await running.stop()
+    }
+
+    /// A connection closed for a cancelled operation goes back to the pool only once closed:
+    /// otherwise the pool may hand it to the next caller, whose query then fails at once on a
+    /// server that is well.
+    @Test("after an operation cancelled mid-query on a healthy server, the next caller's query works")
+    func nextCallerAfterCancellation() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let running = try await Running(url: try cluster.createDatabase())
+        let store = running.store
+        for round in 0..<10 {
+            let slow = Task {
+                try await store.read("sleep") { connection in
+                    _ = try await connection.query("SELECT pg_sleep(5)", logger: store.logger)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            slow.cancel()
+            _ = await slow.result
+            #expect(try await store.latestAuditSequence() == 0, "round \(round)")
+        }
         await running.stop()
     }
 

@@ -130,14 +130,26 @@ public final class PostgresStore: Service, StoreChangeFeed, Sendable {
     }
 
     /// Runs `body` on `connection`, closing the connection if the task is cancelled meanwhile.
+    /// A cancelled operation returns only once the connection is closed: the pool hears of the
+    /// close first, so it never hands the closed connection to the next caller (whose query
+    /// would fail at once, though the server may be well).
     nonisolated(nonsending) static func closingOnCancel<T>(
         _ connection: PostgresConnection, _ body: () async throws -> T
     ) async throws -> T {
-        try await withTaskCancellationHandler {
-            try await body()
-        } onCancel: {
-            connection.close().whenComplete { _ in }
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await withTaskCancellationHandler {
+                try await body()
+            } onCancel: {
+                connection.close().whenComplete { _ in }
+            })
+        } catch {
+            outcome = .failure(error)
         }
+        if Task.isCancelled {
+            try? await connection.close()
+        }
+        return try outcome.get()
     }
 
     /// The server's message when there is one; never the bound values.
