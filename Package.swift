@@ -259,6 +259,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Resident memory of the session cache with many live sessions (bench/memory).
+        .executableTarget(
+            name: "portcullis-session-memory",
+            dependencies: [
+                "PortcullisCore",
+                "PortcullisDataPath",
+                "PortcullisStore",
+                "PortcullisTokens",
+            ],
+            swiftSettings: strict
+        ),
         // The data path's fuzz target (libFuzzer through fuzz/run); built normally it replays inputs.
         .executableTarget(
             name: "portcullis-fuzz",

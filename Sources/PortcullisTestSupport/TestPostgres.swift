@@ -72,7 +72,38 @@ public final class TestPostgres: Sendable {
         try command(["\(binaries)/pg_ctl", "-D", folder + "/data", "-m", "fast", "-w", "stop"])
     }
 
+    /// Hangs the server without closing anything: SIGSTOP to the postmaster and every process
+    /// under it (backends, background workers), so connections stay open and the kernel still
+    /// accepts new ones, but nothing answers. This is what a stalled disk, a frozen VM or a
+    /// network partition looks like from the client. ``thaw()`` resumes it.
+    public func freeze() throws {
+        let postmaster = try postmasterPID()
+        kill(postmaster, SIGSTOP)
+        // The postmaster cannot fork once stopped; a second pass catches a child it forked just
+        // before.
+        for _ in 0..<2 {
+            for process in ProcessTable.snapshot().descendants(of: postmaster) { kill(process.pid, SIGSTOP) }
+        }
+    }
+
+    /// Resumes a server ``freeze()`` stopped (SIGCONT, children first).
+    public func thaw() throws {
+        let postmaster = try postmasterPID()
+        for process in ProcessTable.snapshot().descendants(of: postmaster) { kill(process.pid, SIGCONT) }
+        kill(postmaster, SIGCONT)
+    }
+
+    /// The first line of `postmaster.pid`.
+    func postmasterPID() throws -> pid_t {
+        let text = (try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let line = text.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces)), pid > 1 else {
+            throw Unavailable(description: "the server is not running (no postmaster.pid in \(folder)/data)")
+        }
+        return pid
+    }
+
     public func remove() {
+        try? thaw()
         try? stopServer()
         try? FileManager.default.removeItem(atPath: folder)
     }

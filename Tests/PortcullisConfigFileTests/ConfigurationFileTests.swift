@@ -370,6 +370,29 @@ struct DataPathConfigurationTests {
         #expect(problems(zero).contains { $0.path == "server.limits.body_timeout" })
     }
 
+    @Test("store.request_deadline: 1s by default, read as a duration, bounded; a bad one is named with file, line and key path")
+    func storeRequestDeadline() throws {
+        #expect(try decode(valid).get().storeRequestDeadline == .seconds(1))
+        let configured = try decode(valid + "\nstore:\n  sqlite: { path: store.sqlite }\n  request_deadline: 750ms\n").get()
+        #expect(configured.storeRequestDeadline == .milliseconds(750))
+        guard case .sqlite = configured.store else {
+            Issue.record("expected the SQLite store, got \(configured.store.kind)")
+            return
+        }
+        let postgres = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL }\n  request_deadline: 2s\n").get()
+        #expect(postgres.storeRequestDeadline == .seconds(2))
+        #expect(postgres.store.kind == "postgres")
+        for (text, fragment) in [("soon", "a duration such as"), ("0s", "from 50ms to 30s"), ("1m", "from 50ms to 30s")] {
+            let found = problems(valid + "\nstore:\n  sqlite: { path: store.sqlite }\n  request_deadline: \(text)\n")
+            let problem = found.first { $0.path == "store.request_deadline" }
+            #expect(problem?.message.contains(fragment) == true, "\(text): \(found.map(\.description))")
+            #expect(problem?.description.hasPrefix("conf/test.yaml:") == true, "\(text): \(found.map(\.description))")
+        }
+        // The store itself is still required beside it.
+        let alone = problems(valid + "\nstore:\n  request_deadline: 1s\n")
+        #expect(alone.contains { $0.path == "store" && $0.message.contains("sqlite or postgres") }, "\(alone.map(\.description))")
+    }
+
     @Test("two routes whose prefixes differ only in letter case are refused; case_sensitive is read")
     func caseRule() throws {
         let clash = valid + """

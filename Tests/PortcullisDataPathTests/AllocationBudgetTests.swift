@@ -12,11 +12,11 @@ import Testing
 struct AllocationBudgetTests {
     /// Allocations per request, at most: the measured debug count with a little room.
     static let budgets: [String: Int] = [
-        "public": 194,
-        "cookie": 244,
-        "permission": 252,
-        "bearer": 227,
-        "apitoken": 227,
+        "public": 170,
+        "cookie": 218,
+        "permission": 226,
+        "bearer": 202,
+        "apitoken": 202,
     ]
 
     @Test("each mode allocates no more per request than its budget")

@@ -24,7 +24,7 @@ struct SessionAddressChangeTests {
             session: session, user: UserRecord(id: "u-1", email: "ada@example.com", createdAt: t0), groups: [], defaults: .allOn,
             flags: .defaults
         )
-        cache.store(SessionCache.Entry(identity: identity, fetchedAt: .now, activityWrittenAt: t0, version: cache.version.current), for: hash)
+        cache.store(SessionCache.Entry(identity: identity, hash: hash, fetchedAt: .now, activityWrittenAt: t0, version: cache.version.current), for: hash)
         return hash
     }
 
@@ -37,8 +37,8 @@ struct SessionAddressChangeTests {
         let previous = try #require(cache.claimAddressChange(hash, client: .literal("2001:db8::1"), location: Self.tokyo, now: Self.t0, interval: 5))
         #expect(previous.address == .literal("198.51.100.7"))
         #expect(previous.location == Self.berlin)
-        #expect(cache.entry(hash)?.identity.session.lastIP == .literal("2001:db8::1"))
-        #expect(cache.entry(hash)?.identity.session.lastLocation == Self.tokyo)
+        #expect(cache.entry(hash)?.lastIP == .literal("2001:db8::1"))
+        #expect(cache.entry(hash)?.lastLocation == Self.tokyo)
         #expect(cache.entry(hash)?.activityWrittenAt == Self.t0, "the change took over the activity write")
         for offset in [0.0, 1, 10] {
             #expect(cache.claimAddressChange(hash, client: .literal("2001:db8::1"), location: Self.tokyo, now: Self.t0 + offset, interval: 5) == nil)

@@ -283,8 +283,12 @@ struct SSOFlowTests {
         #expect(try await browser.request(harness.url("/echo"), accept: "application/json").status == .ok)
         harness.store.setFailing(true)
         let refused = try await browser.request(harness.url("/echo"), accept: "application/json")
-        #expect(refused.status == .unauthorized)
+        // 503: signing in again would not help an API client; trying again shortly may.
+        #expect(refused.status == .serviceUnavailable)
         #expect(refused.body.contains("session_unverifiable"))
+        let page = try await browser.request(harness.url("/echo"))
+        #expect(page.status == .found, "a browser is still sent to sign in")
+        #expect(page.headers.first(name: "x-portcullis-reason") == "session_unverifiable")
         harness.store.setFailing(false)
         #expect(try await browser.request(harness.url("/echo"), accept: "application/json").status == .ok)
     }

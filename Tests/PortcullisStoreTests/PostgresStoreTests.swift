@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import PortcullisCore
-import PortcullisStore
+@testable import PortcullisStore
 import PortcullisTestSupport
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The shared store against a real PostgreSQL server started by the tests.
@@ -197,6 +198,87 @@ struct PostgresStoreTests {
         task.cancel()
         await task.value
         #expect(logs.all.filter { $0.message.contains("run()") }.isEmpty, "\(logs.all.map(\.message))")
+    }
+
+    /// postgres-nio does not give up a query when its task is cancelled: on a server that hangs
+    /// (its processes stopped, the sockets open) the query waited for ever, and with it every
+    /// deadline built on cancellation. The store closes the connection instead.
+    @Test("on a hung server a cancelled read or transaction ends at once; the store answers again once the server does")
+    func cancelledOnHungServer() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let running = try await Running(url: try cluster.createDatabase())
+        let store = running.store
+        _ = try await store.latestAuditSequence()
+        try cluster.freeze()
+        let operations: [(String, @Sendable () async throws -> Void)] = [
+            ("read", { _ = try await store.latestAuditSequence() }),
+            ("transaction", { _ = try await store.sharedSecret(named: "hung-test") { [1, 2, 3] } }),
+        ]
+        var tasks: [Task<Void, any Error>] = []
+        for (name, operation) in operations {
+            let finished = Flag()
+            let task = Task {
+                defer { finished.raise() }
+                try await operation()
+            }
+            tasks.append(task)
+            try await Task.sleep(for: .milliseconds(500))
+            task.cancel()
+            // Waited for by polling, not by awaiting the task: one that does not end must fail
+            // the test, not hang it.
+            let cancelled = ContinuousClock.now
+            while !finished.isRaised, ContinuousClock.now - cancelled < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(finished.isRaised, "the cancelled \(name) still waits on the hung server")
+            if finished.isRaised {
+                await #expect(throws: (any Error).self, "\(name) on a hung server") { try await task.value }
+            }
+        }
+        try cluster.thaw()
+        for task in tasks { _ = await task.result }
+        var answered: Duration?
+        let thawed = ContinuousClock.now
+        while answered == nil, ContinuousClock.now - thawed < .seconds(20) {
+            if (try? await store.latestAuditSequence()) != nil {
+                answered = ContinuousClock.now - thawed
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(answered != nil, "the store never answered after the server resumed")
+        #expect(try await store.sharedSecret(named: "hung-test") { [4] } == [4], "the cancelled transaction was rolled back")
+        await running.stop()
+    }
+
+    /// A connection closed for a cancelled operation goes back to the pool only once closed:
+    /// otherwise the pool may hand it to the next caller, whose query then fails at once on a
+    /// server that is well.
+    @Test("after an operation cancelled mid-query on a healthy server, the next caller's query works")
+    func nextCallerAfterCancellation() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let running = try await Running(url: try cluster.createDatabase())
+        let store = running.store
+        for round in 0..<10 {
+            let slow = Task {
+                try await store.backend.read { store in
+                    _ = try await store.connection.query("SELECT pg_sleep(5)", logger: store.logger)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            slow.cancel()
+            _ = await slow.result
+            #expect(try await store.latestAuditSequence() == 0, "round \(round)")
+        }
+        await running.stop()
+    }
+
+    final class Flag: Sendable {
+        private let raised = Atomic<Bool>(false)
+        var isRaised: Bool { raised.load(ordering: .acquiring) }
+        func raise() { raised.store(true, ordering: .releasing) }
     }
 
     @Test("opened for a command that must not create a store, a database without one is refused and left empty")

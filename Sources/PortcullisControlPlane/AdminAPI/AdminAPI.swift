@@ -41,13 +41,16 @@ package final class AdminAPI: Sendable {
         /// Tells other instances (LISTEN/NOTIFY); this instance has already applied it.
         package var broadcast: @Sendable (Change) async -> Void
         package var now: @Sendable () -> Date
+        /// How long the caller's lookup and a read may wait on the store (`store.request_deadline`).
+        package var deadline: StoreDeadline
 
         package init(
             store: any AdminAPIStore, sessions: SessionService, runtime: any ActivePolicy, network: any StoredGreenlists,
             refreshPolicy: @escaping @Sendable () throws -> Void, keys: any AssertionKeyPublisher, csrfKey: SymmetricKey,
             publicOrigin: String, identitySync: IdentitySync? = nil, logger: Logger, broadcast: @escaping @Sendable (Change) async -> Void = { _ in },
-            now: @escaping @Sendable () -> Date = { Date() }
+            now: @escaping @Sendable () -> Date = { Date() }, deadline: StoreDeadline = .requestPath
         ) {
+            self.deadline = deadline
             self.store = store
             self.sessions = sessions
             self.runtime = runtime
@@ -79,7 +82,7 @@ package final class AdminAPI: Sendable {
         for route in Self.routes {
             let handler = route.handler(self)
             api.on(RouterPath(route.path), method: route.method) { request, context in
-                await self.respond(request, context, access: route.access, handler)
+                await self.respond(request, context, access: route.access, readDeadline: route.readDeadline, handler)
             }
         }
         router.get("_portcullis/jwks.json") { _, _ in self.jwks() }
@@ -131,14 +134,34 @@ package final class AdminAPI: Sendable {
 
     /// Resolves the caller, checks CSRF for cookie sessions, then what the route needs, runs the
     /// handler and turns every failure into a JSON answer with a reason.
-    func respond(_ request: Request, _ context: ControlPlaneRequestContext, access: AdminRoute.Access, _ handler: Handler) async -> Response {
+    ///
+    /// The caller's lookup waits on the store for `store.request_deadline` at most (then 503
+    /// `session_unverifiable`), and so does a `GET` or `HEAD` (then 503 `store_unavailable`)
+    /// unless `readDeadline` is off. Changes are not cut short: a write that has begun is
+    /// the database's to finish or roll back.
+    func respond(
+        _ request: Request, _ context: ControlPlaneRequestContext, access: AdminRoute.Access, readDeadline: Bool = true,
+        _ handler: @escaping Handler
+    ) async -> Response {
+        let deadline = dependencies.deadline
         do {
-            let actor = try await actor(request, context)
-            if request.method != .get, request.method != .head {
+            let actor: Actor
+            do {
+                actor = try await deadline.run { try await self.actor(request, context) }
+            } catch let exceeded as StoreDeadline.Exceeded {
+                logger.warning("admin API: the caller cannot be checked", metadata: ["error": "\(exceeded)", "path": "\(request.uri.path)"])
+                throw AdminAPIError.unauthenticated(.sessionUnverifiable)
+            }
+            let isRead = request.method == .get || request.method == .head
+            if !isRead {
                 try checkCSRF(request, actor: actor)
             }
             try actor.check(access)
-            return try await handler(request, context, actor)
+            guard isRead, readDeadline else { return try await handler(request, context, actor) }
+            return try await deadline.run { try await handler(request, context, actor) }
+        } catch let exceeded as StoreDeadline.Exceeded {
+            logger.error("admin API: the store did not answer", metadata: ["error": "\(exceeded)", "path": "\(request.uri.path)"])
+            return Self.json(.storeUnavailable)
         } catch let error as AdminAPIError {
             return Self.json(error)
         } catch let error as StoreError {

@@ -25,8 +25,12 @@ struct AdminAPIError: Error, Sendable {
         }
     }
 
+    /// 401, or 503 when the caller's credential could not be checked (`session_unverifiable`):
+    /// signing in again would not help, trying again shortly may.
     static func unauthenticated(_ reason: ReasonCode) -> AdminAPIError {
-        AdminAPIError(status: .unauthorized, reason: reason.rawValue, message: reason.explanation)
+        AdminAPIError(
+            status: reason == .sessionUnverifiable ? .serviceUnavailable : .unauthorized, reason: reason.rawValue, message: reason.explanation
+        )
     }
 
     static func permissionRequired(_ permission: Permission) -> AdminAPIError {

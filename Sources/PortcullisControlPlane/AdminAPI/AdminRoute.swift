@@ -18,12 +18,19 @@ struct AdminRoute: Sendable {
     let method: HTTPRequest.Method
     let path: String
     let access: Access
+    /// Whether a `GET` or `HEAD` waits on the store for `store.request_deadline` at most
+    /// (off only where the read is as long as the data: verifying the whole audit chain).
+    let readDeadline: Bool
     let handler: @Sendable (AdminAPI) -> AdminAPI.Handler
 
-    init(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping @Sendable (AdminAPI) -> AdminAPI.Handler) {
+    init(
+        _ method: HTTPRequest.Method, _ path: String, _ access: Access, readDeadline: Bool = true,
+        _ handler: @escaping @Sendable (AdminAPI) -> AdminAPI.Handler
+    ) {
         self.method = method
         self.path = path
         self.access = access
+        self.readDeadline = readDeadline
         self.handler = handler
     }
 }

@@ -22,11 +22,14 @@ package final class SCIMEndpoints: Sendable {
         package var maximumBodyBytes: Int
         package var logger: Logger
         package var now: @Sendable () -> Date
+        /// How long a read (`GET`, `HEAD`) may wait on the store (`store.request_deadline`).
+        package var deadline: StoreDeadline
 
         package init(
-            store: any ProvisioningStore & DirectoryStore, cache: any CredentialInvalidation, token: String, publicOrigin: String, maximumBodyBytes: Int, logger: Logger,
-            now: @escaping @Sendable () -> Date = { Date() }
+            store: any ProvisioningStore & DirectoryStore, cache: any CredentialInvalidation, token: String, publicOrigin: String,
+            maximumBodyBytes: Int, logger: Logger, deadline: StoreDeadline = .requestPath, now: @escaping @Sendable () -> Date = { Date() }
         ) {
+            self.deadline = deadline
             self.store = store
             self.cache = cache
             self.token = token
@@ -73,7 +76,9 @@ package final class SCIMEndpoints: Sendable {
                 response.headers[.allow] = route.methods.map(\.rawValue).joined(separator: ", ")
                 return response
             }
-            return try await dispatch(route, request, context)
+            // Reads wait on the store for the request deadline at most; changes are not cut short.
+            guard request.method == .get || request.method == .head else { return try await dispatch(route, request, context) }
+            return try await dependencies.deadline.run { try await self.dispatch(route, request, context) }
         } catch {
             return answer(error)
         }
@@ -125,6 +130,9 @@ package final class SCIMEndpoints: Sendable {
             return Self.error(SCIMFailure(status: refusal.status, scimType: nil, detail: refusal.message))
         case let error as StoreError:
             logger.error("SCIM: the store failed", metadata: ["error": "\(error)"])
+            return Self.error(SCIMFailure(status: 503, scimType: nil, detail: "the store cannot be reached; nothing was changed"))
+        case let exceeded as StoreDeadline.Exceeded:
+            logger.error("SCIM: the store did not answer", metadata: ["error": "\(exceeded)"])
             return Self.error(SCIMFailure(status: 503, scimType: nil, detail: "the store cannot be reached; nothing was changed"))
         default:
             logger.error("SCIM request failed", metadata: ["error": "\(error)"])

@@ -1,7 +1,15 @@
-/// `store`: SQLite or PostgreSQL.
+/// `store`: SQLite or PostgreSQL, and `store.request_deadline`.
 extension ConfigurationReader {
-    func readStore(_ value: ConfigValue) -> StoreConfiguration? {
-        guard let map = value.mapping(keys: ["sqlite", "postgres"]) else { return nil }
+    /// The store and `store.request_deadline`.
+    func readStore(_ value: ConfigValue) -> (StoreConfiguration, Duration)? {
+        guard let map = value.mapping(keys: ["sqlite", "postgres", "request_deadline"]) else { return nil }
+        let deadline = map["request_deadline"].map { $0.duration(within: StoreConfiguration.requestDeadlineRange) }
+            ?? StoreConfiguration.defaultRequestDeadline
+        guard let store = readStoreKind(map), let deadline else { return nil }
+        return (store, deadline)
+    }
+
+    func readStoreKind(_ map: ConfigMapping) -> StoreConfiguration? {
         switch (map["sqlite"], map["postgres"]) {
         case (nil, nil):
             map.problem("expected sqlite or postgres")

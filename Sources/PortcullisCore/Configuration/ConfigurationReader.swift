@@ -11,7 +11,8 @@ struct ConfigurationReader {
         let server = top.required("server", "listen, public_url and tls").flatMap(readServer)
         let identity = top["identity"].map(readIdentity) ?? IdentityConfiguration()
         let sessions = top["sessions"].map(readSessions) ?? SessionConfiguration()
-        let store = top["store"].map(readStore) ?? .sqlite(path: resolvePath("../var/portcullis.sqlite"))
+        let storeSection = top["store"].map(readStore)
+            ?? (.sqlite(path: resolvePath("../var/portcullis.sqlite")), StoreConfiguration.defaultRequestDeadline)
         let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
         let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
         let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
@@ -22,10 +23,11 @@ struct ConfigurationReader {
         if let identity, routes.contains(where: \.allowBearer), identity.bearer == nil {
             top.problem("routes allow bearer tokens but identity.bearer (audiences) is not configured")
         }
-        guard let server, let identity, let sessions, let store, let geoIP, let network, let forwardAuth else { return nil }
+        guard let server, let identity, let sessions, let storeSection, let geoIP, let network, let forwardAuth else { return nil }
+        let (store, storeRequestDeadline) = storeSection
         return GatewayConfiguration(
             file: file, server: server, identity: identity, sessions: sessions,
-            store: store, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
+            store: store, storeRequestDeadline: storeRequestDeadline, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
         )
     }
 

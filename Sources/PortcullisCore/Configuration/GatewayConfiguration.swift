@@ -8,6 +8,10 @@ public struct GatewayConfiguration: Sendable {
     public var identity: IdentityConfiguration
     public var sessions: SessionConfiguration
     public var store: StoreConfiguration
+    /// `store.request_deadline`: how long a request waits on the store (a session, API token
+    /// or bearer user lookup, a forward-auth decision, the admin API's and SCIM's reads) before
+    /// it is refused (`session_unverifiable`, 503 for API clients). Read at start-up.
+    public var storeRequestDeadline: Duration
     public var geoIP: GeoIPConfiguration
     public var network: NetworkConfiguration
     public var forwardAuth: ForwardAuthConfiguration
@@ -19,6 +23,7 @@ public struct GatewayConfiguration: Sendable {
         identity: IdentityConfiguration,
         sessions: SessionConfiguration,
         store: StoreConfiguration,
+        storeRequestDeadline: Duration = StoreConfiguration.defaultRequestDeadline,
         geoIP: GeoIPConfiguration,
         network: NetworkConfiguration,
         forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration(),
@@ -29,6 +34,7 @@ public struct GatewayConfiguration: Sendable {
         self.identity = identity
         self.sessions = sessions
         self.store = store
+        self.storeRequestDeadline = storeRequestDeadline
         self.geoIP = geoIP
         self.network = network
         self.forwardAuth = forwardAuth

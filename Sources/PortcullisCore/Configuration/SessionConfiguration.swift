@@ -27,6 +27,11 @@ public enum StoreConfiguration: Sendable {
     /// Shared by several gateway instances; the URL is a secret.
     case postgres(url: SecretSource)
 
+    /// `store.request_deadline`'s default.
+    public static let defaultRequestDeadline: Duration = .seconds(1)
+    /// What `store.request_deadline` may be.
+    public static let requestDeadlineRange: ClosedRange<Duration> = .milliseconds(50) ... .seconds(30)
+
     /// `sqlite` or `postgres`, for logs.
     public var kind: String {
         switch self {

@@ -9,11 +9,17 @@ public struct Upstream: Hashable, Sendable, CustomStringConvertible {
     /// A host name or an IP literal (IPv6 without brackets).
     public let host: String
     public let port: Int
+    /// The authority for a `Host` header: `127.0.0.1:8080`, `[::1]:8080`, `app.internal` (no
+    /// default port). Made once: every proxied request sends it.
+    public let authority: String
 
     public init(scheme: Scheme, host: String, port: Int) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        let isDefault = (scheme == .http && port == 80) || (scheme == .https && port == 443)
+        authority = isDefault ? hostPart : "\(hostPart):\(port)"
     }
 
     /// Parses `http://127.0.0.1:8080`, `https://app.internal`, `http://[::1]:8080`. Paths,
@@ -62,13 +68,6 @@ public struct Upstream: Hashable, Sendable, CustomStringConvertible {
             port = value
         }
         self.init(scheme: scheme, host: String(host), port: port)
-    }
-
-    /// The authority for a `Host` header.
-    public var authority: String {
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        let isDefault = (scheme == .http && port == 80) || (scheme == .https && port == 443)
-        return isDefault ? hostPart : "\(hostPart):\(port)"
     }
 
     public var description: String { "\(scheme.rawValue)://\(authority)" }

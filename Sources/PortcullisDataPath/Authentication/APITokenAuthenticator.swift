@@ -33,6 +33,8 @@ package final class APITokenAuthenticator: Sendable {
     private let store: any CredentialStore
     private let maxStaleness: Duration
     private let version: PolicyVersion
+    /// How long a token or act-as lookup may take (`store.request_deadline`).
+    private let deadline: StoreDeadline
     private let logger: Logger
     private let known = Mutex<[Data: Known]>([:])
     private let targets = Mutex<[TargetKey: Target]>([:])
@@ -41,10 +43,13 @@ package final class APITokenAuthenticator: Sendable {
     /// `X-Portcullis-Act-As: EMAIL` (SPEC §2): a `global` token acting as a user.
     package static let actAsHeader = "X-Portcullis-Act-As"
 
-    package init(store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, logger: Logger) {
+    package init(
+        store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, deadline: StoreDeadline = .requestPath, logger: Logger
+    ) {
         self.store = store
         self.maxStaleness = maxStaleness
         self.version = version
+        self.deadline = deadline
         self.logger = logger
     }
 
@@ -101,7 +106,7 @@ package final class APITokenAuthenticator: Sendable {
         let fetchedAt = ContinuousClock.now
         let identity: APITokenIdentity?
         do {
-            identity = try await StoreDeadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
+            identity = try await deadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
         } catch {
             logger.warning("API token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
             throw TokenLookupFailure()
@@ -175,7 +180,7 @@ package final class APITokenAuthenticator: Sendable {
         if let entry = targets.withLock({ $0[targetKey] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return entry.identity
         }
-        let identity = try await StoreDeadline.run { [store] () async throws -> UserIdentity? in
+        let identity = try await deadline.run { [store] () async throws -> UserIdentity? in
             guard email.utf8.count <= 320, let user = try await store.user(email: email) else { return nil }
             return try await store.userIdentity(userID: user.id)
         }

@@ -26,6 +26,8 @@ package final class BearerTokenAuthenticator: Sendable {
     private let mfaACRValues: Set<String>
     private let maxStaleness: Duration
     private let version: PolicyVersion
+    /// How long the user lookup may take (`store.request_deadline`).
+    private let deadline: StoreDeadline
     private let logger: Logger
     private let verified = Mutex<[Data: Verified]>([:])
     static let capacity = 10_000
@@ -42,6 +44,7 @@ package final class BearerTokenAuthenticator: Sendable {
         oidc: OIDCConfiguration,
         maxStaleness: Duration,
         version: PolicyVersion,
+        deadline: StoreDeadline = .requestPath,
         logger: Logger
     ) {
         self.verifier = verifier
@@ -51,6 +54,7 @@ package final class BearerTokenAuthenticator: Sendable {
         self.mfaACRValues = oidc.mfaACRValues
         self.maxStaleness = maxStaleness
         self.version = version
+        self.deadline = deadline
         self.logger = logger
     }
 
@@ -81,7 +85,7 @@ package final class BearerTokenAuthenticator: Sendable {
             do {
                 // Bearer JWTs never create or link users: the subject must have signed in
                 // through SSO (or been provisioned and signed in) before.
-                guard let known = try await StoreDeadline.run({ [store] in try await store.userIdentity(subject: subject) }) else {
+                guard let known = try await deadline.run({ [store] in try await store.userIdentity(subject: subject) }) else {
                     logger.info("bearer token for an unknown subject refused", metadata: ["client": "\(request.client)"])
                     return Authentication(identity: .rejected(.userUnknown), consumedAuthorization: true)
                 }

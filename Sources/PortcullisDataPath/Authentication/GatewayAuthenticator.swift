@@ -22,6 +22,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     /// The keys that sign the assertion among the upstream headers: a rotation moves
     /// ``credentialGeneration`` so no remembered answer hands on an assertion signed before it.
     private let signingKeys: AssertionKeyRing?
+    /// How long a session lookup may take (`store.request_deadline`).
+    private let deadline: StoreDeadline
     /// Told, off the request path and after the new address is written, when a live session's
     /// client address changes (the session risk signals); `nil` when nothing listens.
     private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
@@ -40,6 +42,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         logger: Logger,
         upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) },
         signingKeys: AssertionKeyRing? = nil,
+        deadline: StoreDeadline = .requestPath,
         onAddressChange: (@Sendable (SessionAddressChange) async -> Void)? = nil
     ) {
         self.store = store
@@ -51,6 +54,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.logger = logger
         self.upstreamHeaders = upstreamHeaders
         self.signingKeys = signingKeys
+        self.deadline = deadline
         self.onAddressChange = onAddressChange
     }
 
@@ -68,11 +72,16 @@ package final class GatewayAuthenticator: RequestAuthenticator {
 
     /// `Authorization: Bearer` with an API token, or with a JWT when bearer JWTs are configured.
     func carriesGatewayBearer(_ headers: HTTPHeaders) -> Bool {
-        for authorization in headers[canonicalForm: "authorization"] {
-            guard authorization.utf8.count > 7, authorization.prefix(7).lowercased() == "bearer " else { continue }
-            let token = authorization.dropFirst(7).drop { $0 == " " }
-            if token.hasPrefix(APITokenRecord.secretPrefix), apiTokens != nil { return true }
-            if bearer != nil, token.utf8.filter({ $0 == UInt8(ascii: ".") }).count == 2 { return true }
+        var carries = false
+        for (name, value) in headers where RequestFraming.isExactly(name, "authorization") {
+            HeaderTokens.forEach(value) { authorization in
+                guard authorization.utf8.count > 7, HeaderTokens.equalIgnoringCase(authorization.prefix(7), "bearer ") else { return true }
+                let token = authorization.dropFirst(7).drop { $0 == " " }
+                if token.hasPrefix(APITokenRecord.secretPrefix), apiTokens != nil { carries = true }
+                if bearer != nil, token.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2 { carries = true }
+                return !carries
+            }
+            if carries { return true }
         }
         return false
     }
@@ -115,7 +124,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             return .resolved(Authentication(identity: .rejected(.sessionExpired)))
         }
         if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: ContinuousClock.now) {
-            return .resolved(authentication(for: entry.identity, hash: hash, request: request, fetchedAt: entry.fetchedAt))
+            return .resolved(authentication(for: entry, hash: hash, request: request))
         }
         let store = self.store
         let cache = self.cache
@@ -124,7 +133,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             let version = cache.version.current
             let identity: SessionIdentity?
             do {
-                identity = try await StoreDeadline.run { try await store.sessionIdentity(hash) }
+                identity = try await deadline.run { try await store.sessionIdentity(hash) }
             } catch {
                 logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
                     "session": "\(hash)", "error": "\(error)",
@@ -136,47 +145,40 @@ package final class GatewayAuthenticator: RequestAuthenticator {
                 return Authentication(identity: .rejected(.sessionExpired))
             }
             let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
-            let fetchedAt = ContinuousClock.now
-            cache.store(SessionCache.Entry(identity: identity, fetchedAt: fetchedAt, activityWrittenAt: written, version: version), for: hash)
-            return self.authentication(for: identity, hash: hash, request: request, fetchedAt: fetchedAt)
+            let entry = SessionCache.Entry(identity: identity, hash: hash, fetchedAt: .now, activityWrittenAt: written, version: version)
+            cache.store(entry, for: hash)
+            return self.authentication(for: entry, hash: hash, request: request)
         })
     }
 
-    /// - Parameter fetchedAt: when the identity was read from the store; the answer is not
-    ///   reused past `fetchedAt + max_staleness`.
-    func authentication(
-        for identity: SessionIdentity, hash: SessionIDHash, request: AuthenticationRequest, fetchedAt: ContinuousClock.Instant
-    ) -> Authentication {
-        let user = identity.user
-        guard user.active else { return Authentication(identity: .rejected(.userDeactivated)) }
-        // A session flagged for a step-up goes on only after a fresh sign-in at the IdP.
-        if identity.session.stepUpRequiredAt != nil, identity.session.revokedAt == nil {
-            return Authentication(identity: .rejected(.stepUpRequired))
+    /// The answer of a cached session (``CachedSession``), with its idle expiry as of its last
+    /// activity; not reused past `fetchedAt + max_staleness`.
+    func authentication(for entry: SessionCache.Entry, hash: SessionIDHash, request: AuthenticationRequest) -> Authentication {
+        let session = entry.session
+        let user: CachedSession.User
+        switch session.answer {
+        case .rejected(let reason): return Authentication(identity: .rejected(reason))
+        case .user(let cached): user = cached
         }
-        var revokedAt = identity.session.revokedAt
-        if revokedAt == nil, let notBefore = user.notBefore, identity.session.createdAt < notBefore {
-            revokedAt = notBefore
-        }
-        let role = identity.effectiveRole
         let authenticated = AuthenticatedUser(
-            userID: user.id,
+            userID: session.userID,
             email: user.email,
-            displayName: user.name,
-            role: role,
-            permissions: role.permissions(defaults: identity.defaults),
+            displayName: user.displayName,
+            role: user.role,
+            permissions: user.permissions,
             method: .oidc,
-            hasMFA: identity.session.mfa,
-            expiresAt: identity.session.expiresAt(idleTimeout: settings.idleTimeout),
-            revokedAt: revokedAt,
-            credentialID: hash.hex
+            hasMFA: user.hasMFA,
+            expiresAt: min(user.absoluteExpiresAt, entry.lastSeenAt.addingTimeInterval(settings.idleTimeout.secondsValue)),
+            revokedAt: user.revokedAt,
+            credentialID: user.credentialID
         )
         var reusableUntil: ContinuousClock.Instant?
-        if revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,
-           !reportAddressChange(hash, identity: identity, request: request),
-           let activityDue = recordActivityIfDue(hash, identity: identity, request: request) {
+        if user.revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,
+           !reportAddressChange(hash, entry: entry, request: request),
+           let activityDue = recordActivityIfDue(hash, request: request) {
             // Reused until the store must be asked again or the next activity write is due.
             let untilActivity = ContinuousClock.now.advanced(by: .seconds(max(0, activityDue.timeIntervalSince(request.now))))
-            reusableUntil = min(fetchedAt.advanced(by: settings.maxStaleness), untilActivity)
+            reusableUntil = min(entry.fetchedAt.advanced(by: settings.maxStaleness), untilActivity)
         }
         let headers = upstreamHeaders
         return Authentication(
@@ -187,14 +189,14 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     /// A request from another client address than the session's last: the new address is
     /// written at once, then the risk signals judge the move, both off the request path.
     /// Answers whether it took over the activity write.
-    private func reportAddressChange(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) -> Bool {
-        guard let onAddressChange, request.client != identity.session.lastIP else { return false }
+    private func reportAddressChange(_ hash: SessionIDHash, entry: SessionCache.Entry, request: AuthenticationRequest) -> Bool {
+        guard let onAddressChange, request.client != entry.lastIP else { return false }
         let location = geoIP.locate(request.client)
         guard let previous = cache.claimAddressChange(
             hash, client: request.client, location: location, now: request.now, interval: Self.addressChangeInterval
         ) else { return false }
         let change = SessionAddressChange(
-            sessionIDHash: hash, userID: identity.user.id, device: identity.session.device, previousAddress: previous.address,
+            sessionIDHash: hash, userID: entry.session.userID, device: entry.session.device, previousAddress: previous.address,
             previousLocation: previous.location, address: request.client, location: location, at: request.now
         )
         let store = self.store
@@ -212,7 +214,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
 
     /// Last seen and last IP, written at most once a minute per session, off the request path.
     /// Answers when the next write is due (`nil`: unknown, the session is not cached).
-    private func recordActivityIfDue(_ hash: SessionIDHash, identity: SessionIdentity, request: AuthenticationRequest) -> Date? {
+    private func recordActivityIfDue(_ hash: SessionIDHash, request: AuthenticationRequest) -> Date? {
         let (claimed, nextDue) = cache.claimActivityWrite(hash, now: request.now, interval: Self.activityInterval)
         guard claimed else { return nextDue }
         let store = self.store

@@ -7,7 +7,14 @@ import Synchronization
 /// evict at once (and arrive by broadcast from other instances).
 package final class SessionCache: CredentialInvalidation {
     package struct Entry: Sendable {
-        package var identity: SessionIdentity
+        /// What the session answers, decided when it was read from the store, in one
+        /// immutable box: the table holds a reference per session (a dictionary keeps up to
+        /// twice as many slots as entries), and a lookup copies a reference out of the lock.
+        private var storage: Box
+        package var session: CachedSession {
+            get { storage.session }
+            set { storage = Box(newValue) }
+        }
         /// When the store was last read for it (monotonic).
         package var fetchedAt: ContinuousClock.Instant
         /// When activity was last written (last seen, IP), to write at most once a minute.
@@ -16,13 +23,49 @@ package final class SessionCache: CredentialInvalidation {
         package var version: UInt64
         /// When a change of client address was last reported.
         package var addressChangedAt: Date?
+        /// The session's last activity and where it came from: the store's, then moved here
+        /// when this instance writes a new one.
+        package var lastSeenAt: Date
+        package var lastIP: IPAddress
+        /// Boxed too: read only when the address changes, and it is most of an entry's size.
+        private var lastLocationStorage: LocationBox
+        package var lastLocation: GeoLocation {
+            get { lastLocationStorage.location }
+            set { lastLocationStorage = LocationBox(newValue) }
+        }
 
-        package init(identity: SessionIdentity, fetchedAt: ContinuousClock.Instant, activityWrittenAt: Date, version: UInt64) {
-            self.identity = identity
+        package init(
+            session: CachedSession, lastSeenAt: Date, lastIP: IPAddress, lastLocation: GeoLocation,
+            fetchedAt: ContinuousClock.Instant, activityWrittenAt: Date, version: UInt64
+        ) {
+            self.storage = Box(session)
+            self.lastSeenAt = lastSeenAt
+            self.lastIP = lastIP
+            self.lastLocationStorage = LocationBox(lastLocation)
             self.fetchedAt = fetchedAt
             self.activityWrittenAt = activityWrittenAt
             self.version = version
         }
+
+        /// The entry for a session as the store gave it.
+        package init(
+            identity: SessionIdentity, hash: SessionIDHash, fetchedAt: ContinuousClock.Instant, activityWrittenAt: Date, version: UInt64
+        ) {
+            self.init(
+                session: CachedSession(identity, hash: hash), lastSeenAt: identity.session.lastSeenAt, lastIP: identity.session.lastIP,
+                lastLocation: identity.session.lastLocation, fetchedAt: fetchedAt, activityWrittenAt: activityWrittenAt, version: version
+            )
+        }
+    }
+
+    private final class Box: Sendable {
+        let session: CachedSession
+        init(_ session: CachedSession) { self.session = session }
+    }
+
+    private final class LocationBox: Sendable {
+        let location: GeoLocation
+        init(_ location: GeoLocation) { self.location = location }
     }
 
     private let entries = Mutex<[SessionIDHash: Entry]>([:])
@@ -79,7 +122,7 @@ package final class SessionCache: CredentialInvalidation {
                 return (false, entry.activityWrittenAt.addingTimeInterval(interval))
             }
             entry.activityWrittenAt = now
-            entry.identity.session.lastSeenAt = now
+            entry.lastSeenAt = now
             entries[hash] = entry
             return (true, now.addingTimeInterval(interval))
         }
@@ -95,12 +138,12 @@ package final class SessionCache: CredentialInvalidation {
         _ hash: SessionIDHash, client: IPAddress, location: GeoLocation, now: Date, interval: TimeInterval
     ) -> (address: IPAddress, location: GeoLocation)? {
         entries.withLock { entries in
-            guard var entry = entries[hash], entry.identity.session.lastIP != client,
+            guard var entry = entries[hash], entry.lastIP != client,
                   now.timeIntervalSince(entry.addressChangedAt ?? .distantPast) >= interval else { return nil }
-            let previous = (entry.identity.session.lastIP, entry.identity.session.lastLocation)
-            entry.identity.session.lastIP = client
-            entry.identity.session.lastLocation = location
-            entry.identity.session.lastSeenAt = now
+            let previous = (entry.lastIP, entry.lastLocation)
+            entry.lastIP = client
+            entry.lastLocation = location
+            entry.lastSeenAt = now
             entry.activityWrittenAt = now
             entry.addressChangedAt = now
             entries[hash] = entry
@@ -115,7 +158,7 @@ package final class SessionCache: CredentialInvalidation {
 
     package func evict(userID: String) {
         entries.withLock { entries in
-            entries = entries.filter { $0.value.identity.user.id != userID }
+            entries = entries.filter { $0.value.session.userID != userID }
         }
         evictions.add(1, ordering: .releasing)
     }

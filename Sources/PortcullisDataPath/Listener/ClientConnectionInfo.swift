@@ -18,6 +18,18 @@ package final class ClientConnectionInfo {
     package let httpVersion: String
     /// The last signed-in answer, for the connection's next requests with the same credential.
     var lastCredential: CredentialMemo?
+    /// The last addresses written as text: the peer, and a client a trusted proxy named.
+    private var peerText: (address: IPAddress, text: String)?
+    private var clientText: (address: IPAddress, text: String)?
+
+    /// `address` as text; the connection's peer and its last client are formatted once.
+    func text(of address: IPAddress) -> String {
+        if let peerText, peerText.address == address { return peerText.text }
+        if let clientText, clientText.address == address { return clientText.text }
+        let text = address.description
+        if address == peer { peerText = (address, text) } else { clientText = (address, text) }
+        return text
+    }
 
     var isHTTP1: Bool { httpVersion != "2" }
 

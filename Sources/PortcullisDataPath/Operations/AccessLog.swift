@@ -25,7 +25,8 @@ package struct AccessLog: Sendable {
     }
 
     package struct Entry {
-        var client: IPAddress
+        /// The client address, as text.
+        var client: String
         var method: String
         var host: String?
         var path: String
@@ -48,7 +49,7 @@ package struct AccessLog: Sendable {
         case .logger(let logger):
             guard logger.logLevel <= .info else { return }
             var metadata: Logger.Metadata = [
-                "client": .string(entry.client.description),
+                "client": .string(entry.client),
                 "method": .string(entry.method),
                 "path": .string(entry.path),
                 "route": .string(entry.route),
@@ -72,7 +73,7 @@ package struct AccessLog: Sendable {
         line += "{\"time\":\""
         LogText.appendTimestamp(to: &line)
         line += "\",\"level\":\"info\",\"logger\":\"portcullis.access\",\"message\":\"request\",\"client\":\""
-        line += entry.client.description
+        line += entry.client
         line += "\",\"method\":\""
         LogText.appendEscaped(entry.method, to: &line)
         if let host = entry.host {

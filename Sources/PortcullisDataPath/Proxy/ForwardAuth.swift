@@ -25,7 +25,8 @@ import PortcullisCore
 /// Answers: 200 with the identity headers and the assertion; sign-in needed: 401, or for
 /// browsers asking `/forward-auth` a 302 to the login with the original path to return to
 /// (nginx turns 401 into the login redirect itself, see the README); refused: 403 with the
-/// reason code.
+/// reason code. A credential the store could not check in time (`session_unverifiable`) is a
+/// 503 to API clients of `/forward-auth` (Traefik and Caddy pass it on) and a 401 to nginx.
 enum ForwardAuth {
     enum Endpoint: String, Hashable, Sendable {
         /// nginx `auth_request`.
@@ -45,12 +46,14 @@ enum ForwardAuth {
     /// The forward-auth endpoint a request is for, if any: exactly `/_portcullis/auth` or
     /// `/_portcullis/forward-auth` (any query ignored).
     static func endpoint(of head: HTTPRequestHead) -> Endpoint? {
-        let path = head.uri.prefix { $0 != "?" && $0 != "#" }
-        switch path {
-        case "/_portcullis/auth": return .authRequest
-        case "/_portcullis/forward-auth": return .forwardAuth
-        default: return nil
-        }
+        let utf8 = head.uri.utf8
+        // Both start with the reserved prefix; most requests are gone at the first bytes.
+        guard utf8.count >= 17, utf8.starts(with: "/_portcullis/".utf8) else { return nil }
+        let end = utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
+        let path = head.uri.utf8[..<end]
+        if path.elementsEqual("/_portcullis/auth".utf8) { return .authRequest }
+        if path.elementsEqual("/_portcullis/forward-auth".utf8) { return .forwardAuth }
+        return nil
     }
 
     /// Why a forward-auth request does not say, unambiguously, which request to decide.
@@ -245,7 +248,8 @@ enum ForwardAuth {
             }
             return RequestPlanner.refusal(
                 head, kind: .unauthenticated, reason: decision.reason.rawValue, message: decision.reason.explanation,
-                snapshot: snapshot, log: log, extraHeaders: clearCookie.map { [("Set-Cookie", $0)] } ?? [], allowLoginRedirect: false
+                snapshot: snapshot, log: log, extraHeaders: clearCookie.map { [("Set-Cookie", $0)] } ?? [], allowLoginRedirect: false,
+                unverifiableIsUnavailable: endpoint == .forwardAuth
             )
         }
         // Every other refusal is a 403 to the proxy: nginx treats any other status as an error.

@@ -268,8 +268,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         snapshot: GatewaySnapshot
     ) {
         let plan = RequestPlanner.plan(RequestPlanner.Input(
-            head: head, framing: framing, client: client, peer: connection.peer, authentication: authentication,
-            snapshot: snapshot, controlPlane: runtime.controlPlane, controlPlaneToken: runtime.controlPlaneToken, now: Date()
+            head: head, framing: framing, client: client, peer: connection.peer,
+            clientText: connection.text(of: client), peerText: connection.text(of: connection.peer), authentication: authentication,
+            snapshot: snapshot, controlPlane: runtime.controlPlane, controlPlaneToken: runtime.controlPlaneToken,
+            now: Date()
         ))
         drive { $0.decided(id, plan: plan, now: self.now, into: &$1) }
     }
@@ -385,7 +387,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         runtime.metrics.recordRequest(route: record.log.route, decision: record.log.outcome, reason: record.log.reason,
                                       durationNanoseconds: nanoseconds)
         runtime.accessLog.record(AccessLog.Entry(
-            client: record.log.client,
+            client: connection.text(of: record.log.client),
             method: record.log.method,
             host: record.log.host,
             path: record.log.path,

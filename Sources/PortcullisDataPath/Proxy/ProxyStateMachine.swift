@@ -527,7 +527,7 @@ struct ProxyStateMachine {
     }
 
     static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "expect"].contains { HeaderTokens.equalIgnoringCase($0, "100-continue") }
+        head.headers.contains { RequestFraming.isExactly($0.name, "expect") && HeaderTokens.contains($0.value, token: "100-continue") }
     }
 
     /// Whether exchange `id` is waiting for an upstream connection (an answer to `connect`

@@ -85,9 +85,11 @@ enum RequestFraming: Hashable, Sendable {
     static func isExactly<S: StringProtocol>(_ name: S, _ lowercased: String) -> Bool {
         let bytes = name.utf8
         guard bytes.count == lowercased.utf8.count else { return false }
-        for (byte, expected) in zip(bytes, lowercased.utf8) {
+        var index = lowercased.utf8.startIndex
+        for byte in bytes {
             let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            if folded != expected { return false }
+            if folded != lowercased.utf8[index] { return false }
+            index = lowercased.utf8.index(after: index)
         }
         return true
     }

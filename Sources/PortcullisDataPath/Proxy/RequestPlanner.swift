@@ -14,6 +14,9 @@ enum RequestPlanner {
         var client: IPAddress
         /// The TCP peer.
         var peer: IPAddress
+        /// ``client`` and ``peer`` as text (made once per connection).
+        var clientText: String
+        var peerText: String
         var authentication: Authentication
         var snapshot: GatewaySnapshot
         /// The control plane's loopback listener, once it runs.
@@ -80,7 +83,7 @@ enum RequestPlanner {
             log.reason = reason
             return refusal(head, kind: kind, reason: reason, message: message, snapshot: input.snapshot, log: log)
         }
-        if head.method.rawValue.uppercased() == "CONNECT" {
+        if head.method == .CONNECT || HeaderTokens.equalIgnoringCase(head.method.rawValue[...], "CONNECT") {
             return refuse(.methodNotAllowed, ReasonCode.methodNotAllowed.rawValue, "CONNECT is not proxied")
         }
         if input.framing != .none, Self.refusesBody(head.method) {
@@ -122,8 +125,8 @@ enum RequestPlanner {
             framing: input.framing,
             target: target,
             upstream: upstream,
-            client: input.client,
-            peer: input.peer,
+            client: input.clientText,
+            peer: input.peerText,
             peerIsTrustedProxy: snapshot.clientAddresses.hasTrustedProxies && snapshot.clientAddresses.isTrusted(input.peer),
             originalHost: host,
             isWebSocketUpgrade: isUpgrade,
@@ -142,14 +145,23 @@ enum RequestPlanner {
         ))
     }
 
-    /// - Parameter allowLoginRedirect: a browser that must sign in is sent to the login page
-    ///   (a 302); without it, it gets the 401 page.
+    /// - Parameters:
+    ///   - allowLoginRedirect: a browser that must sign in is sent to the login page (a 302);
+    ///     without it, it gets the 401 page.
+    ///   - unverifiableIsUnavailable: a credential the store could not check in time
+    ///     (`session_unverifiable`) is a 503 for API clients: signing in again would not help,
+    ///     trying again shortly may. Browsers are still sent to sign in. Off for nginx's
+    ///     `auth_request`, which takes any status but 401 and 403 for an error of its own.
     static func refusal(
         _ head: HTTPRequestHead, kind: RefusalResponse.Kind, reason: String, message: String, snapshot: GatewaySnapshot,
-        log: ExchangeLog, extraHeaders: [(String, String)] = [], allowLoginRedirect: Bool = true
+        log: ExchangeLog, extraHeaders: [(String, String)] = [], allowLoginRedirect: Bool = true, unverifiableIsUnavailable: Bool = true
     ) -> ExchangePlan {
         let method = head.method
         let html = RefusalResponse.prefersHTML(head.headers) && (method == .GET || method == .HEAD)
+        var kind = kind
+        if kind == .unauthenticated, !html, unverifiableIsUnavailable, reason == ReasonCode.sessionUnverifiable.rawValue {
+            kind = .unavailable
+        }
         let login = kind == .unauthenticated && allowLoginRedirect ? LoginRedirect.location(returningTo: head.uri, reason: reason) : nil
         var (response, body) = RefusalResponse.make(
             kind: kind, reason: reason, message: message, html: html, loginLocation: login,
@@ -180,8 +192,18 @@ enum RequestPlanner {
     /// `GET` with `Connection: upgrade` and `Upgrade: websocket`, over HTTP/1.1.
     static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
         guard head.method == .GET, head.version == .http1_1 else { return false }
-        let upgrade = head.headers[canonicalForm: "upgrade"].contains { HeaderTokens.equalIgnoringCase($0, "websocket") }
-        let connection = head.headers[canonicalForm: "connection"].contains { HeaderTokens.equalIgnoringCase($0, "upgrade") }
+        var upgrade = false
+        var connection = false
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 7 where !upgrade && RequestFraming.isExactly(name, "upgrade"):
+                upgrade = HeaderTokens.contains(value, token: "websocket")
+            case 10 where !connection && RequestFraming.isExactly(name, "connection"):
+                connection = HeaderTokens.contains(value, token: "upgrade")
+            default:
+                continue
+            }
+        }
         return upgrade && connection
     }
 
@@ -197,7 +219,10 @@ enum RequestPlanner {
 
     /// The raw path without its query (which may carry tokens), bounded.
     static func pathForLog(_ uri: String) -> String {
-        let path = uri.prefix { $0 != "?" && $0 != "#" }
-        return String(path.prefix(256))
+        let utf8 = uri.utf8
+        let end = utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
+        if end == utf8.endIndex, utf8.count <= 256 { return uri }
+        let path = uri[..<end]
+        return path.utf8.count <= 256 ? String(path) : String(path.prefix(256))
     }
 }

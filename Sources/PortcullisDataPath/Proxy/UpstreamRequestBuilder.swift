@@ -17,9 +17,10 @@ enum UpstreamRequestBuilder {
         var framing: RequestFraming
         var target: RequestTarget
         var upstream: Upstream
-        var client: IPAddress
-        /// The TCP peer (the hop `X-Forwarded-For` gains).
-        var peer: IPAddress
+        /// The client address, as text (`X-Real-IP`).
+        var client: String
+        /// The TCP peer, as text: the hop `X-Forwarded-For` gains.
+        var peer: String
         /// The TCP peer was a trusted proxy, so its `X-Forwarded-For` chain is kept.
         var peerIsTrustedProxy: Bool
         /// The host the client asked for, for `X-Forwarded-Host`.
@@ -36,20 +37,21 @@ enum UpstreamRequestBuilder {
     static func build(_ input: Input) -> HTTPRequestHead {
         let incoming = input.head.headers
         // Names listed in Connection are hop-by-hop for this message too.
-        var connectionListed: [String] = []
+        var connectionListed: [Substring] = []
         for (name, value) in incoming where RequestFraming.isExactly(name, "connection") {
-            for token in HeaderTokens.split(value) {
-                connectionListed.append(String(token.lowercased().map { $0 == "_" ? "-" : $0 }))
+            HeaderTokens.forEach(value) { token in
+                connectionListed.append(token)
+                return true
             }
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(incoming.count + 8)
-        var forwardedFor: [String] = []
+        var forwardedFor: [String] = []   // the chain a trusted proxy sent
         for (name, value) in incoming {
             if isFramingLookalike(name) { continue }
             switch HeaderRules.disposition(ofRequestHeader: name) {
             case .forward:
-                if !connectionListed.isEmpty, connectionListed.contains(where: { HeaderRules.name(name, equals: $0) }) {
+                if !connectionListed.isEmpty, connectionListed.contains(where: { sameName(name, $0) }) {
                     continue
                 }
                 if HeaderRules.name(name, equals: "host") || HeaderRules.name(name, equals: "expect") { continue }
@@ -70,11 +72,15 @@ enum UpstreamRequestBuilder {
             }
         }
         headers.add(name: "Host", value: input.upstream.authority)
-        forwardedFor.append(input.peer.description)
-        headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
+        if forwardedFor.isEmpty {
+            headers.add(name: "X-Forwarded-For", value: input.peer)
+        } else {
+            forwardedFor.append(input.peer)
+            headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
+        }
         headers.add(name: "X-Forwarded-Proto", value: "https")
         if let host = input.originalHost { headers.add(name: "X-Forwarded-Host", value: host) }
-        headers.add(name: "X-Real-IP", value: input.client.description)
+        headers.add(name: "X-Real-IP", value: input.client)
         for (name, value) in input.identityHeaders {
             headers.add(name: name, value: value)
         }
@@ -96,47 +102,120 @@ enum UpstreamRequestBuilder {
     /// A name that is, or normalises to, `Content-Length` or `Transfer-Encoding`: letter case,
     /// `_` for `-`, surrounding spaces and tabs.
     static func isFramingLookalike(_ name: String) -> Bool {
-        var bytes = name.utf8[...]
-        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
-        return normalizedEquals(bytes, "content-length") || normalizedEquals(bytes, "transfer-encoding")
+        let utf8 = name.utf8
+        // Neither name is shorter than 14 bytes: most header names are gone here.
+        guard utf8.count >= 14 else { return false }
+        var lower = utf8.startIndex
+        var upper = utf8.endIndex
+        while lower < upper, utf8[lower] == UInt8(ascii: " ") || utf8[lower] == UInt8(ascii: "\t") { lower = utf8.index(after: lower) }
+        while lower < upper {
+            let before = utf8.index(before: upper)
+            guard utf8[before] == UInt8(ascii: " ") || utf8[before] == UInt8(ascii: "\t") else { break }
+            upper = before
+        }
+        let trimmed = utf8[lower..<upper]
+        return normalizedEquals(trimmed, "content-length") || normalizedEquals(trimmed, "transfer-encoding")
     }
 
-    private static func normalizedEquals(_ bytes: Substring.UTF8View.SubSequence, _ canonical: String) -> Bool {
-        guard bytes.count == canonical.utf8.count else { return false }
-        for (byte, expected) in zip(bytes, canonical.utf8) {
-            var folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            if folded == UInt8(ascii: "_") { folded = UInt8(ascii: "-") }
-            if folded != expected { return false }
+    /// Two header names, compared as the upstream's CGI-style stack would: ASCII case and `_`
+    /// against `-` ignored.
+    static func sameName(_ name: String, _ token: Substring) -> Bool {
+        guard name.utf8.count == token.utf8.count else { return false }
+        var index = token.utf8.startIndex
+        for byte in name.utf8 {
+            if fold(byte) != fold(token.utf8[index]) { return false }
+            index = token.utf8.index(after: index)
         }
         return true
     }
+
+    private static func fold(_ byte: UInt8) -> UInt8 {
+        if byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+        return byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    private static func normalizedEquals(_ bytes: Substring.UTF8View.SubSequence, _ canonical: StaticString) -> Bool {
+        guard bytes.count == canonical.utf8CodeUnitCount else { return false }
+        return canonical.withUTF8Buffer { expected in
+            var index = 0
+            for byte in bytes {
+                var folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if folded == UInt8(ascii: "_") { folded = UInt8(ascii: "-") }
+                if folded != expected[index] { return false }
+                index += 1
+            }
+            return true
+        }
+    }
 }
 
-/// `Cookie` header surgery: removes Portcullis's own cookies before a request goes upstream.
+/// `Cookie` header surgery, byte by byte: finds Portcullis's own cookie and removes Portcullis's
+/// cookies before a request goes upstream. Pairs are separated by `;` and also by `,` (how some
+/// clients join two `Cookie` headers), surrounding spaces trimmed, so that the cookie the
+/// gateway reads is always one it also removes.
 enum CookieHeader {
-    /// The header without the named cookies, or `nil` when nothing is left.
+    /// Calls `body` with each pair's name, its value (after `=`, `nil` without one) and its
+    /// range in `value`, until it answers false.
+    static func forEachPair(
+        _ value: String, _ body: (_ name: Substring, _ value: Substring?, _ range: Range<String.Index>) -> Bool
+    ) {
+        let utf8 = value.utf8
+        var pieceStart = utf8.startIndex
+        var index = utf8.startIndex
+        while true {
+            let atEnd = index == utf8.endIndex
+            if atEnd || utf8[index] == UInt8(ascii: ";") || utf8[index] == UInt8(ascii: ",") {
+                var lower = pieceStart
+                var upper = index
+                while lower < upper, utf8[lower] == UInt8(ascii: " ") || utf8[lower] == UInt8(ascii: "\t") { lower = utf8.index(after: lower) }
+                while lower < upper {
+                    let before = utf8.index(before: upper)
+                    guard utf8[before] == UInt8(ascii: " ") || utf8[before] == UInt8(ascii: "\t") else { break }
+                    upper = before
+                }
+                if lower < upper {
+                    let pair = value[lower..<upper]
+                    let keepGoing: Bool
+                    if let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) {
+                        keepGoing = body(value[lower..<equals], value[value.utf8.index(after: equals)..<upper], lower..<upper)
+                    } else {
+                        keepGoing = body(pair, nil, lower..<upper)
+                    }
+                    if !keepGoing { return }
+                }
+                if atEnd { return }
+                pieceStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+    }
+
+    /// The header without the named cookies, or `nil` when nothing is left. A header that
+    /// carries none of them is returned as it is.
     static func removing(_ names: [String], from value: String) -> String? {
+        var found = false
+        forEachPair(value) { name, _, _ in
+            found = names.contains { $0.utf8.elementsEqual(name.utf8) }
+            return !found
+        }
+        guard found else { return value }
         var kept: [Substring] = []
-        for pair in value.split(separator: ";") {
-            let trimmed = pair.drop { $0 == " " }
-            let name = trimmed.prefix { $0 != "=" }
-            if names.contains(where: { $0 == name }) { continue }
-            kept.append(trimmed)
+        forEachPair(value) { name, _, range in
+            if !names.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { kept.append(value[range]) }
+            return true
         }
         return kept.isEmpty ? nil : kept.joined(separator: "; ")
     }
 
-    /// The value of a cookie, or `nil`.
+    /// The value of a cookie, or `nil`; the first one wins.
     static func value(of cookieName: String, in headers: HTTPHeaders) -> Substring? {
-        for value in headers[canonicalForm: "cookie"] {
-            for pair in value.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard let equals = trimmed.firstIndex(of: "=") else { continue }
-                if trimmed[..<equals] == cookieName {
-                    return trimmed[trimmed.index(after: equals)...]
-                }
+        for (name, header) in headers where RequestFraming.isExactly(name, "cookie") {
+            var found: Substring?
+            forEachPair(header) { name, value, _ in
+                if let value, name.utf8.elementsEqual(cookieName.utf8) { found = value }
+                return found == nil
             }
+            if let found { return found }
         }
         return nil
     }

@@ -10,27 +10,48 @@ enum UpstreamResponseBuilder {
     static func build(_ upstream: HTTPResponseHead, hsts: String?, isUpgrade: Bool, extraHeaders: [(String, String)] = []) -> HTTPResponseHead {
         var connectionListed: [Substring] = []
         var needsRewrite = false
+        /// A `Connection` header that lists only `keep-alive` or `close` (what most upstreams
+        /// send, nginx among them) is the only thing to remove: removed in place.
+        var connectionOnly = true
         for (name, value) in upstream.headers {
             guard let first = name.utf8.first else { continue }
             switch first | 0x20 {
             case UInt8(ascii: "c"):
                 if HeaderRules.name(name, equals: "connection") {
                     needsRewrite = true
-                    connectionListed.append(contentsOf: HeaderTokens.split(value))
+                    HeaderTokens.forEach(value) { token in
+                        if !HeaderTokens.equalIgnoringCase(token, "keep-alive"), !HeaderTokens.equalIgnoringCase(token, "close") {
+                            connectionOnly = false
+                        }
+                        connectionListed.append(token)
+                        return true
+                    }
+                    if !RequestFraming.isExactly(name, "connection") { connectionOnly = false }
+                } else if HeaderRules.name(name, equals: "close") {
+                    connectionOnly = false
                 } else if UpstreamRequestBuilder.isFramingLookalike(name), !RequestFraming.isExactly(name, "content-length") {
                     needsRewrite = true
+                    connectionOnly = false
                 }
             case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"):
-                if HeaderRules.isHopByHopResponseHeader(name) || UpstreamRequestBuilder.isFramingLookalike(name) { needsRewrite = true }
+                if HeaderRules.isHopByHopResponseHeader(name) || UpstreamRequestBuilder.isFramingLookalike(name) {
+                    needsRewrite = true
+                    connectionOnly = false
+                }
             case UInt8(ascii: "s"):
-                if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") { needsRewrite = true }
+                if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") {
+                    needsRewrite = true
+                    connectionOnly = false
+                }
             default:
                 continue
             }
         }
         var head = upstream
-        head.version = .http1_1
-        if needsRewrite {
+        if head.version != .http1_1 { head.version = .http1_1 }
+        if needsRewrite, connectionOnly {
+            head.headers.remove(name: "connection")
+        } else if needsRewrite {
             var headers = HTTPHeaders()
             headers.reserveCapacity(upstream.headers.count + 1)
             for (name, value) in upstream.headers {
@@ -66,7 +87,7 @@ enum UpstreamResponseBuilder {
         }
         for (name, value) in head.headers {
             if RequestFraming.isExactly(name, "content-length") { return true }
-            if RequestFraming.isExactly(name, "transfer-encoding"), HeaderTokens.split(value).last.map({ HeaderTokens.equalIgnoringCase($0, "chunked") }) == true {
+            if RequestFraming.isExactly(name, "transfer-encoding"), HeaderTokens.last(value).map({ HeaderTokens.equalIgnoringCase($0, "chunked") }) == true {
                 return true
             }
         }

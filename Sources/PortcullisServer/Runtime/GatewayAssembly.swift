@@ -97,6 +97,7 @@ package final class GatewayAssembly: Sendable {
         let network = StoredNetworkPolicy()
         try await network.reload(from: store)
         self.network = network
+        let deadline = StoreDeadline(configuration.storeRequestDeadline)
         let assertionKeys = AssertionKeyRing(store: store, logger: logger)
         try await assertionKeys.refresh()
         self.assertionKeys = assertionKeys
@@ -141,7 +142,7 @@ package final class GatewayAssembly: Sendable {
                 bearer = BearerTokenAuthenticator(
                     verifier: tokenVerifier, issuer: oidc.issuer, audiences: bearerSettings.audiences, clockSkew: oidc.clockSkew,
                     store: dependencies.store, oidc: oidc, maxStaleness: configuration.sessions.maxStaleness, version: version,
-                    logger: logger
+                    deadline: deadline, logger: logger
                 )
             }
         } else {
@@ -154,10 +155,13 @@ package final class GatewayAssembly: Sendable {
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
-            apiTokens: APITokenAuthenticator(store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, logger: logger),
+            apiTokens: APITokenAuthenticator(
+                store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, deadline: deadline, logger: logger
+            ),
             logger: logger,
             upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) },
             signingKeys: assertionKeys,
+            deadline: deadline,
             onAddressChange: addressChanges
         )
         let gateway = try Gateway(
@@ -167,7 +171,8 @@ package final class GatewayAssembly: Sendable {
         )
         self.gateway = gateway
         changeWatcher = ChangeWatcher(
-            store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() }, logger: logger
+            store: store, version: version, network: network, refreshPolicy: { try gateway.refreshPolicy() },
+            deadline: StoreDeadline(max(ChangeWatcher.readinessDeadline.duration, deadline.duration)), logger: logger
         )
         self.sessionMetrics = sessionMetrics
         activeSessionsSampler = ActiveSessionsSampler(
@@ -220,7 +225,7 @@ package final class GatewayAssembly: Sendable {
         AdminAPI(AdminAPI.Dependencies(
             store: store, sessions: sessions, runtime: gateway.runtime, network: network,
             refreshPolicy: { try gateway.refreshPolicy() }, keys: assertionKeys, csrfKey: csrfKey,
-            publicOrigin: configuration.server.publicURL.origin, identitySync: identitySync, logger: logger
+            publicOrigin: configuration.server.publicURL.origin, identitySync: identitySync, logger: logger, deadline: deadline
         )).register(on: router)
         ConsoleEndpoints().register(on: router)
         if configuration.identity.scim != nil {
@@ -229,7 +234,7 @@ package final class GatewayAssembly: Sendable {
             }
             SCIMEndpoints(SCIMEndpoints.Dependencies(
                 store: store, cache: cache, token: token, publicOrigin: configuration.server.publicURL.origin,
-                maximumBodyBytes: configuration.server.limits.maxBodyBytes, logger: logger
+                maximumBodyBytes: configuration.server.limits.maxBodyBytes, logger: logger, deadline: deadline
             )).register(on: router)
         }
         controlPlaneResponder = router.buildResponder()

@@ -49,24 +49,60 @@ package final class PostgresBackend: StoreBackend {
 
     // MARK: - connections
 
+    // Cancelling the task ends the operation: postgres-nio does not give up a query when its
+    // task is cancelled (it waits for the server's answer, for ever if the server hangs), so the
+    // connection the operation holds is closed, which fails the query at once; the pool drops
+    // that connection and opens another. A request's deadline (``StoreDeadline``) cancels this
+    // way. A cancelled transaction is rolled back by the close (or, if its `COMMIT` had already
+    // been sent, its outcome is the server's).
+
     package func read<T: Sendable>(_ body: @escaping @Sendable (PostgresStoreConnection) async throws -> T) async throws -> T {
         await poolStarted.waitUntilOpen()
         return try await client.withConnection { connection in
-            try await body(PostgresStoreConnection(connection: connection, logger: self.logger))
+            try await Self.closingOnCancel(connection) {
+                try await body(PostgresStoreConnection(connection: connection, logger: self.logger))
+            }
         }
     }
 
     package func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresStoreConnection) async throws -> T) async throws -> T {
         await poolStarted.waitUntilOpen()
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresStoreConnection(connection: connection, logger: self.logger))
+            return try await client.withConnection { connection in
+                try await Self.closingOnCancel(connection) {
+                    try await connection.withTransaction(logger: self.logger) { connection in
+                        try await body(PostgresStoreConnection(connection: connection, logger: self.logger))
+                    }
+                }
             }
         } catch let error as PostgresTransactionError {
             // What went wrong, without postgres-nio's wrapper: the closure's own refusals pass
             // through as they are.
             throw error.closureError ?? error.commitError ?? error.beginError ?? TransactionFailed()
         }
+    }
+
+    /// Runs `body` on `connection`, closing the connection if the task is cancelled meanwhile.
+    /// A cancelled operation returns only once the connection is closed: the pool hears of the
+    /// close first, so it never hands the closed connection to the next caller (whose query
+    /// would fail at once, though the server may be well).
+    nonisolated(nonsending) static func closingOnCancel<T>(
+        _ connection: PostgresConnection, _ body: () async throws -> T
+    ) async throws -> T {
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await withTaskCancellationHandler {
+                try await body()
+            } onCancel: {
+                connection.close().whenComplete { _ in }
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        if Task.isCancelled {
+            try? await connection.close()
+        }
+        return try outcome.get()
     }
 
     struct TransactionFailed: Error, CustomStringConvertible {

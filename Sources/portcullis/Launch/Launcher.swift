@@ -174,38 +174,3 @@ struct Launcher {
         BufferedLogSink.standardOutput.drain()
     }
 }
-
-/// Marks the listener ready once it is bound (and says where it listens), and the store ready
-/// while the change watcher reaches it. Under systemd, sends `READY=1` then and `STOPPING=1`
-/// when graceful shutdown begins.
-struct ReadinessWatcher: Service {
-    let gateway: Gateway
-    let changes: ChangeWatcher
-    let readiness: Readiness
-    let notifier: SystemdNotifier?
-    let logger: Logger
-
-    func run() async throws {
-        let address = try await gateway.server.boundAddress()
-        // `/_portcullis/` needs the control plane's port, known once it is bound.
-        for _ in 0..<1_000 where gateway.runtime.controlPlane == nil {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        readiness.markReady("listener")
-        logger.info("ready", metadata: ["address": "\(address)"])
-        notifier?.ready(status: "serving on \(address)")
-        defer { notifier?.stopping() }
-        while !Task.isCancelled {
-            if changes.isStoreReachable {
-                readiness.markReady("store")
-            } else {
-                readiness.markNotReady("store", reason: "the store cannot be reached")
-            }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-            } catch {
-                return
-            }
-        }
-    }
-}

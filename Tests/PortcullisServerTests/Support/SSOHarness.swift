@@ -34,8 +34,10 @@ final class SSOHarness: Sendable {
     let opened: OpenedStore?
     let logs: LogRecorder
     let configurationPath: String
-    /// The internal listener's port (`/metrics`), when the harness was given a registry.
+    /// The internal listener's port (`/metrics`, `/readyz`), when the harness was given a registry.
     let internalPort: Int?
+    /// What `/readyz` answers, kept as `serve` keeps it (the listener, the store's polls).
+    let readiness: Readiness
     private let gatewayGroup: ServiceGroup
     private let gatewayTask: Task<Void, any Error>
     private let idpGroup: ServiceGroup
@@ -64,11 +66,12 @@ final class SSOHarness: Sendable {
     ///   - oidc: extra keys under `identity.oidc` (indented YAML lines), such as
     ///     `trust_email: true` or `refresh_token_key_file: refresh-key` (the harness writes that file).
     ///   - identity: extra keys under `identity`, such as `groups: { source: scim }`.
+    ///   - store: extra keys under `store` (indented two spaces), such as `request_deadline`.
     ///   - behaviour: how the development IdP states claims.
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
         postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
-        publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "",
+        publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "", store storeExtra: String = "",
         behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = [],
         geoIP: (any GeoIPResolver)? = nil, clock: (@Sendable () -> Date)? = nil
     ) async throws -> SSOHarness {
@@ -104,6 +107,7 @@ final class SSOHarness: Sendable {
         \(sessions)
         store:
         \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
+        \(storeExtra)
         routes:
         \(routes.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)"))
         """
@@ -135,6 +139,8 @@ final class SSOHarness: Sendable {
         self.configurationPath = path
         let logs = LogRecorder()
         self.logs = logs
+        let readiness = Readiness()
+        self.readiness = readiness
         let metricsFactory: any MetricsFactory = registry.map { PrometheusMetricsSetup.factory(registry: $0) } ?? TestMetrics()
         let observer = registry.map { _ in StoreOperationMetrics(factory: metricsFactory) }
         switch configuration.store {
@@ -186,9 +192,13 @@ final class SSOHarness: Sendable {
         var services: [any Service] = [assembly.gateway.server, assembly.makeControlPlane()] + assembly.backgroundServices
         let internalBound = AsyncStream<Int>.makeStream()
         if let registry {
+            readiness.register("listener", waitingFor: "the TLS listener is not bound yet")
             services.append(InternalServer.makeApplication(
-                host: "127.0.0.1", port: 0, readiness: Readiness(), registry: registry, logger: logs.logger("internal"),
+                host: "127.0.0.1", port: 0, readiness: readiness, registry: registry, logger: logs.logger("internal"),
                 onRunning: { address in internalBound.continuation.yield(address?.port ?? 0) }
+            ))
+            services.append(ReadinessWatcher(
+                gateway: assembly.gateway, changes: assembly.changeWatcher, readiness: readiness, notifier: nil, logger: logs.logger("readiness")
             ))
         }
         let gatewayGroup = ServiceGroup(services: services, logger: logs.logger("services"))
