@@ -65,6 +65,28 @@ struct ConfigurationFileTests {
         #expect(configuration.routes.map(\.name) == ["app"])
     }
 
+    @Test("the identity provider's allowlists: identity.scim.allowed_networks and identity.oidc.backchannel_allowed_networks")
+    func identityProviderNetworks() throws {
+        let configuration = try decode(valid).get()
+        #expect(configuration.accessPolicy(geoIP: NoGeoIPResolver()).identityProviderNetworks == IdentityProviderNetworks())
+        let yaml = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                backchannel_allowed_networks: [20.190.128.0/18]
+              scim: { token_env: SCIM_TOKEN, allowed_networks: [20.190.128.0/18, "2603:1000::/24"] }
+            """)
+        let networks = try decode(yaml).get().accessPolicy(geoIP: NoGeoIPResolver()).identityProviderNetworks
+        #expect(networks.scim == [try IPRange(parsing: "20.190.128.0/18"), try IPRange(parsing: "2603:1000::/24")])
+        #expect(networks.backchannelLogout == [try IPRange(parsing: "20.190.128.0/18")])
+        let bad = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                backchannel_allowed_networks: []
+              scim: { token_env: SCIM_TOKEN, allowed_networks: [20.190.128.0/33] }
+            """)
+        let found = problems(bad).map(\.path)
+        #expect(found.contains("identity.oidc.backchannel_allowed_networks"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("identity.scim.allowed_networks") }, "\(found)")
+    }
+
     @Test("identity keys of issue 12: userinfo, trust_email, refresh_interval, the refresh token key, groups.source")
     func identityKeys() throws {
         let defaults = try #require(try decode(valid).get().identity.oidc)

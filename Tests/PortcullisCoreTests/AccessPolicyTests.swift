@@ -213,4 +213,28 @@ struct AccessPolicyTests {
             #expect(!code.explanation.isEmpty)
         }
     }
+
+    @Test("the identity provider's SCIM and back-channel logout calls answer to their own allowlists, not the tenant greenlist (issue 21 item 14)")
+    func identityProviderEndpoints() throws {
+        let idp = try IPRange(parsing: "20.190.128.0/18")
+        let guarded = AccessPolicy(
+            routes: policy.routes, greenlists: policy.greenlists, tenantGreenlist: "corp",
+            identityProviderNetworks: IdentityProviderNetworks(scim: [idp], backchannelLogout: [idp])
+        )
+        func decide(_ target: String, from ip: String, in policy: AccessPolicy) -> AccessDecision {
+            policy.evaluate(AccessRequest(method: "POST", host: "localhost", target: target, client: .literal(ip), identity: .anonymous), now: now)
+        }
+        for target in ["/_portcullis/scim/v2/Users", "/_portcullis/backchannel-logout"] {
+            #expect(decide(target, from: "20.190.130.1", in: guarded).isAllowed, "\(target) from the IdP")
+            let elsewhere = decide(target, from: "203.0.113.9", in: guarded)
+            #expect(elsewhere.reason == .ipNotGreenlisted && elsewhere.route == .controlPlane, "\(target) from elsewhere")
+            #expect(elsewhere.refusingGreenlist?.hasPrefix("identity.") == true)
+            // Without an allowlist, any address may call them.
+            #expect(decide(target, from: "20.190.130.1", in: policy).isAllowed, "\(target) without an allowlist")
+        }
+        // Only those endpoints, spelled as the control plane routes them.
+        for target in ["/_portcullis/login", "/_portcullis/api/v1/me", "/_PORTCULLIS/scim/v2/Users", "/_portcullis/backchannel-logout/x", "/app"] {
+            #expect(decide(target, from: "20.190.130.1", in: guarded).reason == .ipNotGreenlisted, "\(target)")
+        }
+    }
 }

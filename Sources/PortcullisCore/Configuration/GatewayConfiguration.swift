@@ -55,7 +55,10 @@ public struct GatewayConfiguration: Sendable {
             routes: RouteTable(routes: routes),
             greenlists: greenlists,
             tenantGreenlist: network.tenantGreenlist ?? storedTenantGreenlist.flatMap { greenlists[$0] == nil ? nil : $0 },
-            geoIP: resolver
+            geoIP: resolver,
+            identityProviderNetworks: IdentityProviderNetworks(
+                scim: identity.scim?.allowedNetworks, backchannelLogout: identity.oidc?.backchannelAllowedNetworks
+            )
         )
     }
 }

@@ -8,6 +8,9 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
 
     // Bad requests.
     case badPath = "bad_path"
+    /// A path segment that is not a route's but would be taken for it by a server that folds
+    /// Unicode case or width, drops combining marks, or trims trailing dots and spaces (IIS).
+    case lookAlikePath = "look_alike_path"
     case badHost = "bad_host"
     case badForwardedFor = "bad_forwarded_for"
 
@@ -52,6 +55,7 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .permissionGranted: "the user holds the permission the route requires"
         case .roleGranted: "the user holds the role the route requires"
         case .badPath: "the request path is malformed or ambiguous"
+        case .lookAlikePath: "the request path imitates a configured path (look-alike characters, or a trailing dot or space)"
         case .badHost: "the Host header is malformed"
         case .badForwardedFor: "a trusted proxy sent a malformed X-Forwarded-For header"
         case .noRoute: "no route is configured for this address"
