@@ -177,6 +177,28 @@ struct AccessPolicyTests {
         #expect(decide("/admin/security", as: user(.superAdmin, mfa: true)).outcome == .allow)
     }
 
+    @Test("a route's max_auth_age: a sign-in at the IdP older than it, or of unknown age, must sign in afresh (issue 21 item 6)")
+    func maxAuthAge() {
+        let recent = Route(name: "recent", prefix: ["recent"], target: .upstream(app), requirement: .authenticated, allowBearer: true,
+                           maxAuthAge: .seconds(300))
+        let policy = AccessPolicy(routes: RouteTable(routes: [recent]))
+        func decide(signedIn: Date?, method: AuthenticationMethod = .oidc) -> AccessDecision {
+            let role = EffectiveRole(primary: .member)
+            let user = AuthenticatedUser(
+                userID: "u1", email: "u1@example.com", role: role, permissions: role.permissions(defaults: .allOn), method: method,
+                expiresAt: now.addingTimeInterval(3_600), authenticatedAt: signedIn
+            )
+            return policy.evaluate(AccessRequest(method: "GET", host: "localhost", target: "/recent", client: IPAddress(ipv4: 198, 51, 100, 7),
+                                                 identity: .user(user)), now: now)
+        }
+        #expect(decide(signedIn: now.addingTimeInterval(-300)).outcome == .allow)
+        #expect(decide(signedIn: now.addingTimeInterval(-301)).reason == .reauthenticationRequired)
+        #expect(decide(signedIn: now.addingTimeInterval(-301)).outcome == .unauthenticated)
+        #expect(decide(signedIn: nil).reason == .reauthenticationRequired, "an unknown sign-in time is not recent")
+        #expect(decide(signedIn: nil, method: .apiToken).reason == .reauthenticationRequired, "API tokens carry no sign-in")
+        #expect(decide(signedIn: now.addingTimeInterval(-10), method: .bearer).outcome == .allow)
+    }
+
     @Test("path tricks reach the stricter route's policy")
     func pathTricks() {
         for target in ["/public/../admin/teammates", "/public/%2e%2e/admin/teammates", "/public%2F..%2Fadmin%2Fteammates",

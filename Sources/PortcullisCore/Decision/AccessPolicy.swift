@@ -149,6 +149,9 @@ public struct AccessPolicy: Sendable {
         if route.mfaRequired, !user.hasMFA {
             return decide(.unauthenticated, .mfaRequired, location: location, user: user)
         }
+        if let maxAge = route.maxAuthAge, !user.authenticated(within: maxAge, at: now) {
+            return decide(.unauthenticated, .reauthenticationRequired, location: location, user: user)
+        }
 
         switch route.requirement {
         case .public, .authenticated:

@@ -42,6 +42,9 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
     case actAsUserUnknown = "act_as_user_unknown"
     /// The session was flagged as suspicious and must sign in again at the identity provider.
     case stepUpRequired = "step_up_required"
+    /// The route (`max_auth_age`) or the admin API (`admin.max_auth_age`) needs a sign-in at the
+    /// identity provider more recent than the session's.
+    case reauthenticationRequired = "reauthentication_required"
 
     // Authorisation.
     case permissionRequired = "permission_required"
@@ -76,6 +79,7 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .actAsNotAllowed: "only a global API token may act as another user (X-Portcullis-Act-As)"
         case .actAsUserUnknown: "X-Portcullis-Act-As names no active user"
         case .stepUpRequired: "unusual activity was seen on your session; sign in again to continue"
+        case .reauthenticationRequired: "this needs a recent sign-in; sign in again to continue"
         case .permissionRequired: "you do not have the permission this page requires"
         case .roleRequired: "you do not have the role this page requires"
         }

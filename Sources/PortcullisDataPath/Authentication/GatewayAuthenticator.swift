@@ -197,7 +197,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             hasMFA: user.hasMFA,
             expiresAt: min(user.absoluteExpiresAt, entry.lastSeenAt.addingTimeInterval(settings.idleTimeout.secondsValue)),
             revokedAt: user.revokedAt,
-            credentialID: user.credentialID
+            credentialID: user.credentialID,
+            authenticatedAt: user.authenticatedAt
         )
         var reusableUntil: ContinuousClock.Instant?
         if user.revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,

@@ -73,6 +73,7 @@ final class SSOHarness: Sendable {
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
         postgresURL: String? = nil, scimToken: String? = nil, scimNetworks: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
         publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "", store storeExtra: String = "",
+        admin: String = "",
         behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = [],
         geoIP: (any GeoIPResolver)? = nil, clock: (@Sendable () -> Date)? = nil
     ) async throws -> SSOHarness {
@@ -109,6 +110,7 @@ final class SSOHarness: Sendable {
         store:
         \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
         \(storeExtra)
+        \(admin)
         routes:
         \(routes.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)"))
         """
