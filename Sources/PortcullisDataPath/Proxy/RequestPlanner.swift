@@ -128,7 +128,7 @@ enum RequestPlanner {
             client: input.clientText,
             peer: input.peerText,
             peerIsTrustedProxy: snapshot.clientAddresses.hasTrustedProxies && snapshot.clientAddresses.isTrusted(input.peer),
-            originalHost: host,
+            forwardedHost: decision.host.map { UpstreamRequestBuilder.forwardedHost(matched: $0, requested: host) },
             isWebSocketUpgrade: isUpgrade,
             identityHeaders: identityHeaders,
             ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
