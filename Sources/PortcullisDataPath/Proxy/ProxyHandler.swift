@@ -207,6 +207,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             log(record)
         case .recordUpstreamError(let route, let kind):
             runtime.metrics.recordUpstreamError(route: route, kind: kind)
+        case .droppedOwnCookie(let route):
+            runtime.logger.warning("the upstream tried to set the gateway's own cookie; the Set-Cookie was dropped", metadata: ["route": "\(route)"])
+            runtime.metrics.recordUpstreamError(route: route, kind: "own_cookie")
         }
     }
 

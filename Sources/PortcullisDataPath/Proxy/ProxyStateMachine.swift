@@ -593,8 +593,11 @@ struct ProxyStateMachine {
             exchange.responseStarted = true
             exchange.status = head.status.code
             state = .upgrading
-            let response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: true, extraHeaders: plan.responseHeaders)
-            actions.append(.writeClient(.head(response)))
+            let response = UpstreamResponseBuilder.build(
+                head, hsts: configuration.hsts, isUpgrade: true, extraHeaders: plan.responseHeaders, ownCookieNames: plan.ownCookieNames
+            )
+            if response.droppedOwnCookie { actions.append(.droppedOwnCookie(route: exchange.log.route)) }
+            actions.append(.writeClient(.head(response.head)))
             actions.append(.flushClient)
             return
         }
@@ -608,7 +611,11 @@ struct ProxyStateMachine {
             // forwarded, so this connection ends with the response.
             closeAfterResponse = true
         }
-        var response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: false, extraHeaders: plan.responseHeaders)
+        let built = UpstreamResponseBuilder.build(
+            head, hsts: configuration.hsts, isUpgrade: false, extraHeaders: plan.responseHeaders, ownCookieNames: plan.ownCookieNames
+        )
+        if built.droppedOwnCookie { actions.append(.droppedOwnCookie(route: exchange.log.route)) }
+        var response = built.head
         if closeAfterResponse, configuration.isHTTP1 { response.headers.replaceOrAdd(name: "Connection", value: "close") }
         actions.append(.writeClient(.head(response)))
     }

@@ -140,6 +140,7 @@ enum RequestPlanner {
             responseTimeout: TimeAmount(route.timeouts.response),
             isWebSocketUpgrade: isUpgrade,
             responseHeaders: isControlPlane ? [] : responseHeaders,
+            ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
             identityUserID: isControlPlane ? nil : decision.user?.userID,
             log: log
         ))
