@@ -364,14 +364,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Asks the authenticator again whether the request's credential still names `userID` and
-    /// is neither revoked nor expired.
+    /// is neither revoked nor expired. A re-check records nothing the decision already recorded
+    /// (an act-as is audited once per exchange, not at every re-check).
     private func credentialCheck(
         head: HTTPRequestHead, userID: String, authenticator: any RequestAuthenticator
     ) -> @Sendable (any EventLoop) -> EventLoopFuture<Bool> {
         let headers = head.headers
         let peer = connection.peer
         return { eventLoop in
-            let request = AuthenticationRequest(headers: headers, client: peer, now: Date())
+            let request = AuthenticationRequest(headers: headers, client: peer, now: Date(), purpose: .recheck)
             let stillValid: @Sendable (Authentication) -> Bool = { authentication in
                 guard case .user(let user) = authentication.identity else { return false }
                 return user.userID == userID && user.isValid(at: Date())
