@@ -35,6 +35,8 @@ package final class APITokenAuthenticator: Sendable {
     private let version: PolicyVersion
     /// How long a token or act-as lookup may take (`store.request_deadline`).
     private let deadline: StoreDeadline
+    /// Bounds the lookups of tokens this instance has not seen (shared with the sessions').
+    private let lookups: CredentialLookupGate
     private let logger: Logger
     private let known = Mutex<[Data: Known]>([:])
     private let targets = Mutex<[TargetKey: Target]>([:])
@@ -44,8 +46,10 @@ package final class APITokenAuthenticator: Sendable {
     package static let actAsHeader = "X-Portcullis-Act-As"
 
     package init(
-        store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, deadline: StoreDeadline = .requestPath, logger: Logger
+        store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, deadline: StoreDeadline = .requestPath,
+        lookups: CredentialLookupGate = CredentialLookupGate(), logger: Logger
     ) {
+        self.lookups = lookups
         self.store = store
         self.maxStaleness = maxStaleness
         self.version = version
@@ -103,6 +107,19 @@ package final class APITokenAuthenticator: Sendable {
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return (entry.identity, entry.fetchedAt)
         }
+        // A token this instance has not seen: a known miss is answered at once, and the lookup
+        // needs a ticket (``CredentialLookupGate``).
+        var ticket: CredentialLookupGate.Ticket?
+        let unknown = known.withLock { $0[key] == nil }
+        if unknown {
+            if lookups.isKnownMiss(key) { return nil }
+            guard let admitted = lookups.admit(request.client) else {
+                logger.notice("API token lookup refused: too many lookups of unknown credentials", metadata: ["client": "\(request.client)"])
+                throw TokenLookupFailure()
+            }
+            ticket = admitted
+        }
+        defer { if let ticket { lookups.release(ticket) } }
         let fetchedAt = ContinuousClock.now
         let identity: APITokenIdentity?
         do {
@@ -113,6 +130,7 @@ package final class APITokenAuthenticator: Sendable {
         }
         guard let identity else {
             logger.info("unknown API token refused", metadata: ["client": "\(request.client)"])
+            if unknown { lookups.rememberMiss(key) }
             return nil
         }
         known.withLock { entries in

@@ -518,7 +518,10 @@ struct ProxyStateMachine {
                 actions.append(.writeClient(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))))
                 actions.append(.flushClient)
             }
-            actions.append(.connect(id, forward, fresh: false))
+            // A WebSocket upgrade takes a new connection: servers built on SwiftNIO's upgrader
+            // (Vapor, Hummingbird) upgrade only the first request of a connection, and the
+            // tunnel would end the pooled connection's life anyway.
+            actions.append(.connect(id, forward, fresh: forward.isWebSocketUpgrade))
         }
     }
 

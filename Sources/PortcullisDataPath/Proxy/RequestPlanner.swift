@@ -146,6 +146,23 @@ enum RequestPlanner {
         ))
     }
 
+    /// Whether the decision that let an exchange of `userID` through still allows it: the
+    /// credential still names that user and is valid, and the route decision on `snapshot`'s
+    /// policy for this client still allows them (re-checks of long responses and tunnels).
+    static func stillAllows(
+        _ head: HTTPRequestHead, client: IPAddress, authentication: Authentication, userID: String, snapshot: GatewaySnapshot, now: Date
+    ) -> Bool {
+        guard case .user(let user) = authentication.identity, user.userID == userID, user.isValid(at: now) else { return false }
+        let decision = snapshot.policy.evaluate(
+            AccessRequest(
+                method: head.method.rawValue, host: head.headers.first(name: "host"), target: head.uri, client: client,
+                identity: authentication.identity
+            ),
+            now: now
+        )
+        return decision.isAllowed && decision.user?.userID == userID
+    }
+
     /// - Parameters:
     ///   - allowLoginRedirect: a browser that must sign in is sent to the login page (a 302);
     ///     without it, it gets the 401 page.

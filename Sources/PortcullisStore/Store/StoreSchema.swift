@@ -31,7 +31,7 @@ enum StoreSchema {
         }
     }
 
-    static let migrations: [Migration] = [directoryAndSessions, administration, scimAndIdentity, sessionRisk]
+    static let migrations: [Migration] = [directoryAndSessions, administration, scimAndIdentity, sessionRisk, sessionAuthTime]
 
     static let directoryAndSessions = Migration("v1-directory-and-sessions", [
         .both("""
@@ -261,5 +261,12 @@ enum StoreSchema {
         .both("CREATE INDEX session_flags_user ON session_flags(user_id, raised_at)"),
         .both("CREATE INDEX session_flags_open ON session_flags(dismissed_at, raised_at)"),
         .both("ALTER TABLE sessions ADD COLUMN step_up_required_at \(.real)"),
+    ])
+
+    /// When the user signed in at the identity provider (`auth_time`), for `max_auth_age`.
+    /// Sessions from before have none, so a route or admin call with `max_auth_age` asks them to
+    /// sign in again: the safe side.
+    static let sessionAuthTime = Migration("v5-session-auth-time", [
+        .both("ALTER TABLE sessions ADD COLUMN auth_time \(.real)"),
     ])
 }
