@@ -154,14 +154,18 @@ struct ActAsTests {
 
     /// Before, every re-check of a long response or tunnel (every half `max_staleness`) wrote
     /// another `api_token.act_as` entry: one exchange showed up as many.
-    @Test("an act-as is audited once per exchange: a long response re-checked every 0.5 s leaves one entry, and still ends when the target is deactivated",
+    @Test("an act-as is audited once per exchange: a long response and a WebSocket tunnel re-checked every 0.5 s leave one entry each, and still end when the target is deactivated",
           .timeLimit(.minutes(2)))
     func auditedOncePerExchange() async throws {
         let harness = try await SSOHarness.start(routes: Self.streamRoutes, sessions: "sessions:\n  max_staleness: 1s")
         defer { Task { await harness.stop() } }
         let secret = try await Self.globalToken(harness)
+        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let exchanges = [
             ("a long response", "sam@example.com", "GET /drip HTTP/1.1\r\nHost: localhost\r\n", "HTTP/1.1 200"),
+            ("a WebSocket tunnel", "grace@example.com",
+             "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n",
+             "HTTP/1.1 101"),
         ]
         for (what, target, request, status) in exchanges {
             let before = try await Self.actAsEntries(harness)
