@@ -89,10 +89,14 @@ struct ProxyStateMachineTests {
                                     hsts: "max-age=60", allocator: ByteBufferAllocator()).1.readableBytes
     }
 
-    @Test("HTTP/1.0 without Host is fine; chunked on HTTP/1.0 is not")
+    @Test("HTTP/1.0 needs a Host too (routes match on it); chunked on HTTP/1.0 is refused")
     func http10() {
         var h = MachineHarness()
         #expect(h.head(version: .http1_0) == ["decide #1 GET none"])
+        var hostless = MachineHarness()
+        #expect(hostless.head(headers: [], version: .http1_0).last == "log 400 bad_request missing_host")
+        var stream = MachineHarness(http1: false)
+        #expect(stream.head(headers: [], version: .init(major: 2, minor: 0)).last == "log 400 bad_request missing_host")
         var chunked = MachineHarness()
         #expect(chunked.head(.POST, headers: [("Transfer-Encoding", "chunked")], version: .http1_0).last
             == "log 400 bad_request unsupported_transfer_encoding")

@@ -207,6 +207,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             log(record)
         case .recordUpstreamError(let route, let kind):
             runtime.metrics.recordUpstreamError(route: route, kind: kind)
+        case .droppedOwnCookie(let route):
+            runtime.logger.warning("the upstream tried to set the gateway's own cookie; the Set-Cookie was dropped", metadata: ["route": "\(route)"])
+            runtime.metrics.recordUpstreamError(route: route, kind: "own_cookie")
         }
     }
 
@@ -366,7 +369,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// did when it came: the client address (after `trusted_proxies`, not the proxy's), the
     /// credential read afresh, and the whole route decision on the current policy (role,
     /// MFA, greenlists, countries). True while it still allows the same user; a demotion, a new
-    /// greenlist or an ended credential ends the exchange or tunnel.
+    /// greenlist or an ended credential ends the exchange or tunnel. A re-check records nothing
+    /// the decision already recorded (an act-as is audited once per exchange, not at every
+    /// re-check).
     private func credentialCheck(
         head: HTTPRequestHead, userID: String, authenticator: any RequestAuthenticator
     ) -> @Sendable (any EventLoop) -> EventLoopFuture<Bool> {
@@ -377,7 +382,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let client = RequestPlanner.clientAddress(of: head, peer: peer, snapshot: snapshot) else {
                 return eventLoop.makeSucceededFuture(false)
             }
-            let request = AuthenticationRequest(headers: head.headers, client: client, now: Date())
+            let request = AuthenticationRequest(headers: head.headers, client: client, now: Date(), purpose: .recheck)
             let stillAllowed: @Sendable (Authentication) -> Bool = { authentication in
                 RequestPlanner.stillAllows(head, client: client, authentication: authentication, userID: userID, snapshot: snapshot, now: Date())
             }

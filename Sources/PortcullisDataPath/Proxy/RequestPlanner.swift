@@ -128,7 +128,7 @@ enum RequestPlanner {
             client: input.clientText,
             peer: input.peerText,
             peerIsTrustedProxy: snapshot.clientAddresses.hasTrustedProxies && snapshot.clientAddresses.isTrusted(input.peer),
-            originalHost: host,
+            forwardedHost: decision.host.map { UpstreamRequestBuilder.forwardedHost(matched: $0, requested: host) },
             isWebSocketUpgrade: isUpgrade,
             identityHeaders: identityHeaders,
             ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
@@ -140,6 +140,7 @@ enum RequestPlanner {
             responseTimeout: TimeAmount(route.timeouts.response),
             isWebSocketUpgrade: isUpgrade,
             responseHeaders: isControlPlane ? [] : responseHeaders,
+            ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
             identityUserID: isControlPlane ? nil : decision.user?.userID,
             log: log
         ))
