@@ -26,27 +26,35 @@ struct ForwardAuthRawPathTests {
         "/admin/..\\public/x",
     ]
 
-    @Test("a raw target that normalises to a public route but reads as /admin to the app is refused, and nothing reaches the app",
-          arguments: [FrontProxy.Kind.nginx, .caddy])
-    func rawTargetReachesApp(_ kind: FrontProxy.Kind) async throws {
+    /// The gateway behind `kind` with the shipped configuration, and a super admin bootstrapped.
+    static func start(_ kind: FrontProxy.Kind) async throws -> (SSOHarness, FrontProxy, port: Int) {
         let port = try await TestUpstream.deadPort()
         let harness = try await SSOHarness.start(
-            routes: Self.routes,
-            sessions: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]",
-            publicPort: port,
-            serverExtra: "  trusted_proxies: [127.0.0.1/32]"
+            routes: routes, sessions: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]",
+            publicPort: port, serverExtra: "  trusted_proxies: [127.0.0.1/32]"
         )
-        let proxy: FrontProxy
         do {
-            proxy = try await FrontProxy.start(kind, port: port, gatewayPort: harness.gatewayPort, appPort: harness.upstream.port,
-                                               certificates: harness.certificates)
+            let proxy = try await FrontProxy.start(kind, port: port, gatewayPort: harness.gatewayPort, appPort: harness.upstream.port,
+                                                   certificates: harness.certificates)
+            do {
+                try await AdminAPITests.bootstrap(harness)
+            } catch {
+                proxy.stop()
+                throw error
+            }
+            return (harness, proxy, port)
         } catch {
             await harness.stop()
             throw error
         }
+    }
+
+    @Test("a raw target that normalises to a public route but reads as /admin to the app is refused, and nothing reaches the app",
+          arguments: [FrontProxy.Kind.nginx, .caddy])
+    func rawTargetReachesApp(_ kind: FrontProxy.Kind) async throws {
+        let (harness, proxy, port) = try await Self.start(kind)
         defer { proxy.stop() }
         defer { Task { await harness.stop() } }
-        try await AdminAPITests.bootstrap(harness)
         let trustRoots = try harness.certificates.trustRoots()
 
         // The plain request is refused: an anonymous caller may not see /admin.
@@ -72,22 +80,9 @@ struct ForwardAuthRawPathTests {
     @Test("a client's X_Portcullis_* (underscore) identity headers never reach the app through the front proxy",
           arguments: [FrontProxy.Kind.nginx, .caddy])
     func underscoreIdentityHeaders(_ kind: FrontProxy.Kind) async throws {
-        let port = try await TestUpstream.deadPort()
-        let harness = try await SSOHarness.start(
-            routes: Self.routes, sessions: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]",
-            publicPort: port, serverExtra: "  trusted_proxies: [127.0.0.1/32]"
-        )
-        let proxy: FrontProxy
-        do {
-            proxy = try await FrontProxy.start(kind, port: port, gatewayPort: harness.gatewayPort, appPort: harness.upstream.port,
-                                               certificates: harness.certificates)
-        } catch {
-            await harness.stop()
-            throw error
-        }
+        let (harness, proxy, port) = try await Self.start(kind)
         defer { proxy.stop() }
         defer { Task { await harness.stop() } }
-        try await AdminAPITests.bootstrap(harness)
         let answer = try await ForwardAuthInteropTests.send(
             "GET /public/echo HTTP/1.1\r\nHost: localhost:\(port)\r\nX_Portcullis_User: root\r\nX_Portcullis_Email: root@example.com\r\n"
                 + "X_Portcullis_Role: super_admin\r\n",
