@@ -61,7 +61,7 @@ extension AdminAPI {
         let options = RoleChangePolicy.options(
             actor: actor.policyActor,
             target: RoleChangePolicy.UserState(
-                email: identity.user.email, direct: identity.user.directRoles, groups: identity.groups.map(\.mapping), flags: identity.flags
+                email: identity.user.email, direct: identity.user.directRoles, groups: identity.groups, flags: identity.flags
             )
         )
         return AdminAPIModels.TeammateDetail(
@@ -87,7 +87,7 @@ extension AdminAPI {
             return RoleChangePolicy.changeUserRoles(
                 actor: policyActor,
                 target: RoleChangePolicy.UserState(
-                    email: target.user.email, direct: target.user.directRoles, groups: target.groups.map(\.mapping), flags: target.flags
+                    email: target.user.email, direct: target.user.directRoles, groups: target.groups, flags: target.flags
                 ),
                 desired: desired,
                 holders: state.holders

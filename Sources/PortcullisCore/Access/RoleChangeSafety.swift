@@ -4,7 +4,8 @@
 /// They run the same checks as a direct role change:
 ///
 /// - only a super admin may cause any super admin to lose the role;
-/// - no role may lose its last holder (409 naming the role).
+/// - no role may lose its last holder (409 naming the role): the last *person* holding it,
+///   directly or through a group (a mapped group without members holds nothing).
 ///
 /// Pure functions of the state read inside the transaction that writes the change.
 public enum RoleChangeSafety {
@@ -15,8 +16,8 @@ public enum RoleChangeSafety {
     ) -> Result<FlagChangeImpact, RoleChangeRefusal> {
         var demoted: [String] = []
         for user in users where user.user.active {
-            let before = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: current)
-            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: proposed)
+            let before = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups, flags: current)
+            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups, flags: proposed)
             if before.primary == .superAdmin, after.primary != .superAdmin { demoted.append(user.user.email) }
         }
         demoted.sort()
@@ -37,23 +38,34 @@ public enum RoleChangeSafety {
     }
 
     /// SCIM taking users out of a group (removing members, replacing the member list, deleting
-    /// the group). `losing` are the users who will no longer be members at all, with their
-    /// groups as they are now. SCIM is never a super admin.
+    /// the group). `losing` are the users leaving the group's SCIM membership, with their groups
+    /// as they are now: they lose the group's `scim` mapping even when the groups claim names the
+    /// group too (that membership carries only the `oidc` mapping). SCIM is never a super admin.
     public static func removeMembers(
-        actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity]
+        actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity], holders: RoleHolders
     ) -> RoleChangeRefusal? {
-        guard !actorIsSuperAdmin, group.roles?.primary == .superAdmin else { return nil }
-        for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
-            let before = user.effectiveRole
-            let remaining = user.groups.filter { $0.id != group.id }.map(\.mapping)
-            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: remaining, flags: user.flags)
-            if before.primary == .superAdmin, after.primary != .superAdmin {
-                return RoleChangeRefusal(
-                    code: .superAdminProtected, role: .primary(.superAdmin),
-                    message: "\(user.user.email) is a super admin through group \(group.name); only a super admin may take that away. "
-                        + "Ask a super admin to assign the role directly or to change the group's mapping first"
-                )
+        let principal = PrincipalReference.group(group.name, .scim)
+        if !actorIsSuperAdmin, group.mappings[.scim]?.primary == .superAdmin {
+            for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
+                let before = user.effectiveRole
+                let remaining = user.groups.map { candidate in
+                    var candidate = candidate
+                    if candidate.id == group.id { candidate.sources.remove(.scim) }
+                    return candidate
+                }
+                let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: remaining, flags: user.flags)
+                if before.primary == .superAdmin, after.primary != .superAdmin {
+                    return RoleChangeRefusal(
+                        code: .superAdminProtected, role: .primary(.superAdmin),
+                        message: "\(user.user.email) is a super admin through group \(group.name); only a super admin may take that away. "
+                            + "Ask a super admin to assign the role directly or to change the group's mapping first"
+                    )
+                }
             }
+        }
+        let leaving = Set(losing.filter(\.user.active).map(\.user.email))
+        if let role = holders.rolesLost(in: holders.removing(people: leaving, from: principal)).first {
+            return .lastHolder(role, principal: principal, people: holders.grants[role]?[principal] ?? [])
         }
         return nil
     }
@@ -74,22 +86,10 @@ public enum RoleChangeSafety {
                     + "a super admin. A super admin can take the role away in the console first"
             )
         }
-        if deactivates, let role = holders.rolesLost(in: holders.without(.user(email))).first {
-            return RoleChangeRefusal(
-                code: .lastRoleHolder, role: role,
-                message: "\(email) is the last principal holding \(role); assign it to someone else first"
-            )
+        if deactivates, let role = holders.rolesLost(in: holders.without(person: email)).first {
+            return .lastHolder(role, principal: .user(email), people: [email])
         }
         return nil
-    }
-
-    /// A group principal disappearing (deleted): none of its roles may lose their last holder.
-    public static func removePrincipal(_ principal: PrincipalReference, holders: RoleHolders) -> RoleChangeRefusal? {
-        guard let role = holders.rolesLost(in: holders.without(principal)).first else { return nil }
-        return RoleChangeRefusal(
-            code: .lastRoleHolder, role: role,
-            message: "\(principal) is the last principal holding \(role); assign it to someone else first"
-        )
     }
 }
 
