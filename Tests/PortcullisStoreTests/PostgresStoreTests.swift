@@ -141,7 +141,7 @@ struct PostgresStoreTests {
             userID: user.id, sessionIDHash: session(1), observation: nil, flags: [flag("f1", session(1), .stepUp)], audit: audit
         ))
         #expect(await changes.next()?.change == .sessionsChanged(sessions: [session(1)]))
-        _ = try await one.store.dismissSessionFlag(id: "f1", audit: audit)
+        _ = try await one.store.dismissSessionFlagUnconditionally(id: "f1", audit: audit)
         #expect(await changes.next()?.change == .sessionsChanged(sessions: [session(1)]))
         _ = try await one.store.recordSessionRisk(SessionRiskRecord(
             userID: user.id, sessionIDHash: session(2), observation: nil, flags: [flag("f2", session(2), .deny)], audit: audit

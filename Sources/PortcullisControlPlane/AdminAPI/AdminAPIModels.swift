@@ -202,6 +202,9 @@ package enum AdminAPIModels {
         var flags: [Flag] = []
         /// A `step_up` flag waits for a fresh sign-in: the session is refused until then.
         var stepUpRequired: Bool = false
+        /// Why the caller may not dismiss this session's open flags (`super_admin_protected`:
+        /// the session is a super admin's and the caller is not one); absent when they may.
+        var dismissRefused: String?
     }
 
     struct SessionList: Encodable, Sendable {

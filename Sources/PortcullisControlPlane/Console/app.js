@@ -132,17 +132,20 @@ function signedInWith(session) {
 const RISK_ACTIONS = { flag: 'flagged', step_up: 'sign-in required', deny: 'session revoked' };
 
 /// A session's suspicious-session flags: kind and reason in words, what was done, whether it
-/// was dismissed; open flags get a Dismiss button for those who may act on sessions.
+/// was dismissed; open flags get a Dismiss button for those who may act on sessions, except on
+/// a super admin's session for a caller who is not one (the API says so: `dismiss_refused`).
 /// `redraw` runs after a dismissal.
 function flagList(session, redraw) {
   const flags = session.flags || [];
   if (!flags.length) return 'None';
+  const refused = () => session.dismiss_refused === 'super_admin_protected'
+    ? h('span', { class: 'hint why' }, ' Only a super admin may dismiss flags on a super admin\'s session.') : null;
   return h('ul', { class: 'flags' }, flags.map((f) => {
     const status = f.open
       ? (f.action === 'step_up' && !f.stepped_up_at ? 'sign-in required' : RISK_ACTIONS[f.action] || f.action)
       : 'dismissed by ' + (f.dismissed_by || 'someone') + ' ' + when(f.dismissed_at);
     const stepped = f.stepped_up_at ? ' · signed in again ' + when(f.stepped_up_at) : '';
-    const dismiss = f.open && can('teammates.sign_out_sessions')
+    const dismiss = f.open && can('teammates.sign_out_sessions') && !session.dismiss_refused
       ? h('button', { type: 'button', class: 'secondary small', 'data-flag': f.id, 'aria-label': 'Dismiss the ' + f.title.toLowerCase() + ' flag',
         onclick: async (event) => {
           event.currentTarget.disabled = true;
@@ -154,7 +157,7 @@ function flagList(session, redraw) {
         } }, 'Dismiss')
       : null;
     return h('li', { class: f.open ? 'flag open' : 'flag' }, h('strong', {}, f.title), ': ', f.reason,
-      h('span', { class: 'flag-state' }, ' (' + status + stepped + ')'), dismiss ? ' ' : null, dismiss);
+      h('span', { class: 'flag-state' }, ' (' + status + stepped + ')'), dismiss ? ' ' : null, dismiss, f.open ? refused() : null);
   }));
 }
 
