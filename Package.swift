@@ -350,6 +350,7 @@ let package = Package(
             dependencies: [
                 "PortcullisStore",
                 "PortcullisCore",
+                "PortcullisDevelopment",
                 "PortcullisTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -136,6 +136,7 @@ extension HostileRequest {
         .init(name: "encoded CRLF in the path", bytes: "GET /a%0d%0aX-Portcullis-User:%20root HTTP/1.1\r\nHost: a\r\n\r\n",
               upstream: [], status: 400),
         .init(name: "missing Host", bytes: "GET / HTTP/1.1\r\n\r\n", upstream: [], status: 400),
+        .init(name: "HTTP/1.0 without Host (routes match on the host)", bytes: "GET / HTTP/1.0\r\n\r\n", upstream: [], status: 400),
         .init(name: "two Host headers", bytes: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", upstream: [], status: 400),
         // Identity headers in every spelling are the gateway's alone.
         .init(name: "path and method overrides some frameworks honour are dropped",
@@ -157,7 +158,7 @@ extension HostileRequest {
               bytes: "PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
               upstream: ["PUT /f length 2"], status: 100),
         .init(name: "HTTP/1.0 keep-alive with a body",
-              bytes: "POST /old HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi",
+              bytes: "POST /old HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi",
               upstream: ["POST /old length 2"], status: 200),
     ]
 }

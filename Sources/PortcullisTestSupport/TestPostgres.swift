@@ -67,6 +67,36 @@ public final class TestPostgres: Sendable {
         ])
     }
 
+    /// Turns TLS on with this certificate chain and key (PEM; test fixtures made by the test)
+    /// and restarts the server. Connections may then use TLS; the server does not demand it.
+    public func enableTLS(certificatePEM: String, keyPEM: String) async throws {
+        let data = folder + "/data"
+        try Data(certificatePEM.utf8).write(to: URL(fileURLWithPath: data + "/server.crt"))
+        try Data(keyPEM.utf8).write(to: URL(fileURLWithPath: data + "/server.key"))
+        // PostgreSQL refuses a key others can read.
+        chmod(data + "/server.key", 0o600)
+        if runAsPostgres {
+            try Self.run(["/bin/chown", "postgres:postgres", data + "/server.crt", data + "/server.key"])
+        }
+        let settings = "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.conf"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(settings.utf8))
+        try handle.close()
+        try stopServer()
+        try await startServer()
+    }
+
+    /// Runs `sql` with `psql` in the background, as another client of the database would (a
+    /// transaction that holds a lock while it sleeps, say); ``ChildProcess/stop(grace:)`` ends it.
+    public func startSQL(_ sql: String, database: String) throws -> ChildProcess {
+        let arguments = [
+            "\(binaries)/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "portcullis", "-d", database, "-v", "ON_ERROR_STOP=1",
+            "-c", sql,
+        ]
+        return try ChildProcess.start(runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments)
+    }
+
     /// Stops the server at once (`-m fast`: open connections are closed).
     public func stopServer() throws {
         try command(["\(binaries)/pg_ctl", "-D", folder + "/data", "-m", "fast", "-w", "stop"])

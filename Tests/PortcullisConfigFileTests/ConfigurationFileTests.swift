@@ -65,6 +65,44 @@ struct ConfigurationFileTests {
         #expect(configuration.routes.map(\.name) == ["app"])
     }
 
+    @Test("the identity provider's allowlists: identity.scim.allowed_networks and identity.oidc.backchannel_allowed_networks")
+    func identityProviderNetworks() throws {
+        let configuration = try decode(valid).get()
+        #expect(configuration.accessPolicy(geoIP: NoGeoIPResolver()).identityProviderNetworks == IdentityProviderNetworks())
+        let yaml = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                backchannel_allowed_networks: [20.190.128.0/18]
+              scim: { token_env: SCIM_TOKEN, allowed_networks: [20.190.128.0/18, "2603:1000::/24"] }
+            """)
+        let networks = try decode(yaml).get().accessPolicy(geoIP: NoGeoIPResolver()).identityProviderNetworks
+        #expect(networks.scim == [try IPRange(parsing: "20.190.128.0/18"), try IPRange(parsing: "2603:1000::/24")])
+        #expect(networks.backchannelLogout == [try IPRange(parsing: "20.190.128.0/18")])
+        let bad = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_env: OIDC_SECRET
+                backchannel_allowed_networks: []
+              scim: { token_env: SCIM_TOKEN, allowed_networks: [20.190.128.0/33] }
+            """)
+        let found = problems(bad).map(\.path)
+        #expect(found.contains("identity.oidc.backchannel_allowed_networks"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("identity.scim.allowed_networks") }, "\(found)")
+    }
+
+    @Test("admin.require_mfa, admin.max_auth_age and a route's max_auth_age (issue 21 item 6)")
+    func recentSignInKeys() throws {
+        #expect(try decode(valid).get().admin == AdminConfiguration())
+        let yaml = valid + "\n    max_auth_age: 10m\nadmin:\n  require_mfa: true\n  max_auth_age: 15m\n"
+        let configuration = try decode(yaml).get()
+        #expect(configuration.admin == AdminConfiguration(requireMFA: true, maxAuthAge: .seconds(900)))
+        #expect(configuration.routes.first?.maxAuthAge == .seconds(600))
+        let bad = valid.replacingOccurrences(of: "require: authenticated", with: "require: public\n    max_auth_age: 10m")
+            + "\nadmin:\n  require_mfa: maybe\n  max_auth_age: 5s\n  max_age: 1m\n"
+        let found = problems(bad).map(\.path)
+        #expect(found.contains("routes[0].max_auth_age"), "\(found)")
+        #expect(found.contains("admin.require_mfa"), "\(found)")
+        #expect(found.contains("admin.max_auth_age"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("admin") && $0.contains("max_age") }, "\(found)")
+    }
+
     @Test("identity keys of issue 12: userinfo, trust_email, refresh_interval, the refresh token key, groups.source")
     func identityKeys() throws {
         let defaults = try #require(try decode(valid).get().identity.oidc)

@@ -177,6 +177,28 @@ struct AccessPolicyTests {
         #expect(decide("/admin/security", as: user(.superAdmin, mfa: true)).outcome == .allow)
     }
 
+    @Test("a route's max_auth_age: a sign-in at the IdP older than it, or of unknown age, must sign in afresh (issue 21 item 6)")
+    func maxAuthAge() {
+        let recent = Route(name: "recent", prefix: ["recent"], target: .upstream(app), requirement: .authenticated, allowBearer: true,
+                           maxAuthAge: .seconds(300))
+        let policy = AccessPolicy(routes: RouteTable(routes: [recent]))
+        func decide(signedIn: Date?, method: AuthenticationMethod = .oidc) -> AccessDecision {
+            let role = EffectiveRole(primary: .member)
+            let user = AuthenticatedUser(
+                userID: "u1", email: "u1@example.com", role: role, permissions: role.permissions(defaults: .allOn), method: method,
+                expiresAt: now.addingTimeInterval(3_600), authenticatedAt: signedIn
+            )
+            return policy.evaluate(AccessRequest(method: "GET", host: "localhost", target: "/recent", client: IPAddress(ipv4: 198, 51, 100, 7),
+                                                 identity: .user(user)), now: now)
+        }
+        #expect(decide(signedIn: now.addingTimeInterval(-300)).outcome == .allow)
+        #expect(decide(signedIn: now.addingTimeInterval(-301)).reason == .reauthenticationRequired)
+        #expect(decide(signedIn: now.addingTimeInterval(-301)).outcome == .unauthenticated)
+        #expect(decide(signedIn: nil).reason == .reauthenticationRequired, "an unknown sign-in time is not recent")
+        #expect(decide(signedIn: nil, method: .apiToken).reason == .reauthenticationRequired, "API tokens carry no sign-in")
+        #expect(decide(signedIn: now.addingTimeInterval(-10), method: .bearer).outcome == .allow)
+    }
+
     @Test("path tricks reach the stricter route's policy")
     func pathTricks() {
         for target in ["/public/../admin/teammates", "/public/%2e%2e/admin/teammates", "/public%2F..%2Fadmin%2Fteammates",
@@ -211,6 +233,30 @@ struct AccessPolicyTests {
     func explanations() {
         for code in ReasonCode.allCases {
             #expect(!code.explanation.isEmpty)
+        }
+    }
+
+    @Test("the identity provider's SCIM and back-channel logout calls answer to their own allowlists, not the tenant greenlist (issue 21 item 14)")
+    func identityProviderEndpoints() throws {
+        let idp = try IPRange(parsing: "20.190.128.0/18")
+        let guarded = AccessPolicy(
+            routes: policy.routes, greenlists: policy.greenlists, tenantGreenlist: "corp",
+            identityProviderNetworks: IdentityProviderNetworks(scim: [idp], backchannelLogout: [idp])
+        )
+        func decide(_ target: String, from ip: String, in policy: AccessPolicy) -> AccessDecision {
+            policy.evaluate(AccessRequest(method: "POST", host: "localhost", target: target, client: .literal(ip), identity: .anonymous), now: now)
+        }
+        for target in ["/_portcullis/scim/v2/Users", "/_portcullis/backchannel-logout"] {
+            #expect(decide(target, from: "20.190.130.1", in: guarded).isAllowed, "\(target) from the IdP")
+            let elsewhere = decide(target, from: "203.0.113.9", in: guarded)
+            #expect(elsewhere.reason == .ipNotGreenlisted && elsewhere.route == .controlPlane, "\(target) from elsewhere")
+            #expect(elsewhere.refusingGreenlist?.hasPrefix("identity.") == true)
+            // Without an allowlist, any address may call them.
+            #expect(decide(target, from: "20.190.130.1", in: policy).isAllowed, "\(target) without an allowlist")
+        }
+        // Only those endpoints, spelled as the control plane routes them.
+        for target in ["/_portcullis/login", "/_portcullis/api/v1/me", "/_PORTCULLIS/scim/v2/Users", "/_portcullis/backchannel-logout/x", "/app"] {
+            #expect(decide(target, from: "20.190.130.1", in: guarded).reason == .ipNotGreenlisted, "\(target)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PortcullisCore
 import Testing
 
@@ -26,6 +27,7 @@ struct RouteTableTests {
         case .route(let route): return route.name
         case .noRoute: return "404"
         case .methodNotAllowed(let route): return "405 \(route.name)"
+        case .lookAlike(let route): return "400 \(route.name)"
         }
     }
 
@@ -39,20 +41,25 @@ struct RouteTableTests {
         #expect(try name(nil, target) == expected)
     }
 
-    @Test("a case-sensitive route matches its own spelling only; Unicode letters are never folded")
+    @Test("a case-sensitive route matches its own spelling only; a Unicode look-alike of any route is refused, never matched to a shorter prefix")
     func caseSensitive() throws {
         let exact = Route(name: "exact", prefix: ["Exact"], target: .upstream(app), requirement: .authenticated, caseSensitive: true)
         let kit = Route(name: "kit", prefix: ["kit"], target: .upstream(app), requirement: .authenticated)
         let table = RouteTable(routes: [route("app", "/"), exact, kit])
         func match(_ target: String) throws -> String? {
-            if case .route(let route) = table.match(host: nil, path: try RequestTarget(parsing: target).path, method: "GET") { return route.name }
-            return nil
+            switch table.match(host: nil, path: try RequestTarget(parsing: target).path, method: "GET") {
+            case .route(let route): return route.name
+            case .lookAlike(let route): return "look-alike \(route.name)"
+            default: return nil
+            }
         }
         #expect(try match("/Exact/x") == "exact")
-        #expect(try match("/exact/x") == "app")
+        #expect(try match("/exact/x") == "app", "ASCII case on a case-sensitive route is the operator's choice")
         #expect(try match("/KIT") == "kit")
-        // U+212A KELVIN SIGN lower-cases to k in Unicode, never in an ASCII comparison.
-        #expect(try match("/%E2%84%AAit") == "app")
+        // U+212A KELVIN SIGN: never equal to k in the comparison, but a server that folds case
+        // would serve /kit for it: refused rather than sent to "app".
+        #expect(try match("/%E2%84%AAit") == "look-alike kit")
+        #expect(try match("/Exact./x") == "look-alike exact")
     }
 
     @Test("longest prefix wins", arguments: [
@@ -110,5 +117,41 @@ struct RouteTableTests {
         }
         #expect(matched.name == "portcullis")
         #expect(matched.target == .controlPlane)
+    }
+
+    @Test("a path a lenient server would serve as a route's is refused as a look-alike (issue 21 item 8)", arguments: [
+        "/ADM%C4%B0N/teammates",          // U+0130 LATIN CAPITAL I WITH DOT ABOVE
+        "/adm%C4%B1n/teammates",          // U+0131 DOTLESS I
+        "/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E", // fullwidth ａｄｍｉｎ
+        "/admi%CC%81n",                   // i and a combining acute accent
+        "/admin.",                        // IIS trims a trailing dot
+        "/admin%20/teammates",            // ...and a trailing space
+        "/admin../x",
+        "/publ%C4%B1c",                   // even a public route: the upstream decides nothing on it
+        "/admin/teammate%C5%BF",          // U+017F LONG S, under a longer prefix
+    ])
+    func lookAlikes(_ target: String) throws {
+        let matched = try name(nil, target)
+        #expect(matched.hasPrefix("400 "), "\(target) was matched as \(matched)")
+    }
+
+    @Test("non-ASCII that imitates no route, and dots inside a segment, are ordinary paths", arguments: [
+        ("/caf%C3%A9", "app"),
+        ("/admin/r%C3%A9sum%C3%A9", "admin"),
+        ("/file.tar.gz", "app"),
+        ("/admin/v1.2/x", "admin"),
+        ("/%E6%97%A5%E6%9C%AC", "app"),
+    ])
+    func ordinaryPaths(_ target: String, _ expected: String) throws {
+        #expect(try name(nil, target) == expected)
+    }
+
+    @Test("the policy refuses a look-alike 400 look_alike_path, naming the route it imitates")
+    func policyRefusesLookAlike() {
+        let policy = AccessPolicy(routes: table)
+        let decision = policy.evaluate(AccessRequest(method: "GET", host: "app.example.com", target: "/adm%C4%B1n/teammates", client: IPAddress(ipv4: 198, 51, 100, 7), identity: .anonymous), now: .init(timeIntervalSince1970: 0))
+        #expect(decision.outcome == .badRequest)
+        #expect(decision.reason == .lookAlikePath)
+        #expect(decision.route?.name == "teammates")
     }
 }

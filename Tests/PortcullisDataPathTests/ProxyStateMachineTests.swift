@@ -89,10 +89,14 @@ struct ProxyStateMachineTests {
                                     hsts: "max-age=60", allocator: ByteBufferAllocator()).1.readableBytes
     }
 
-    @Test("HTTP/1.0 without Host is fine; chunked on HTTP/1.0 is not")
+    @Test("HTTP/1.0 needs a Host too (routes match on it); chunked on HTTP/1.0 is refused")
     func http10() {
         var h = MachineHarness()
         #expect(h.head(version: .http1_0) == ["decide #1 GET none"])
+        var hostless = MachineHarness()
+        #expect(hostless.head(headers: [], version: .http1_0).last == "log 400 bad_request missing_host")
+        var stream = MachineHarness(http1: false)
+        #expect(stream.head(headers: [], version: .init(major: 2, minor: 0)).last == "log 400 bad_request missing_host")
         var chunked = MachineHarness()
         #expect(chunked.head(.POST, headers: [("Transfer-Encoding", "chunked")], version: .http1_0).last
             == "log 400 bad_request unsupported_transfer_encoding")
@@ -445,7 +449,9 @@ struct ProxyStateMachineTests {
         var h = MachineHarness()
         h.head(headers: [("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket")])
         h.end()
-        h.forward(upgrade: true)
+        // On a new upstream connection, never a pooled one (NIO-based servers upgrade only a
+        // connection's first request).
+        #expect(h.forward(upgrade: true).contains("connect #1 fresh"))
         h.attached()
         #expect(h.response(.switchingProtocols, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
             == ["client head 101 (Upgrade)", "flush client"])

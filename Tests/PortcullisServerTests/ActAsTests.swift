@@ -4,6 +4,7 @@ import NIOHTTP1
 import PortcullisCore
 import PortcullisDataPath
 import PortcullisServer
+import PortcullisStore
 import PortcullisTestSupport
 import Testing
 
@@ -126,6 +127,96 @@ struct ActAsTests {
         )
         #expect(demoted.status == .forbidden && demoted.body.contains("act_as_not_allowed"), "\(demoted.body)")
         #expect(try await harness.store.auditEntries(AuditQuery(action: .apiTokenActedAs)).isEmpty)
+    }
+
+    static let streamRoutes = """
+          - { name: stream, path: /drip, upstream: "{UPSTREAM}", require: authenticated, allow_bearer: true }
+          - { name: tunnel, path: /ws, upstream: "{UPSTREAM}", require: authenticated, allow_bearer: true }
+          - { name: api, path: /api, upstream: "{UPSTREAM}", require: authenticated, allow_bearer: true }
+          - { name: app, path: /, upstream: "{UPSTREAM}", require: authenticated }
+        """
+
+    /// A global token's secret, made by the bootstrapped super admin, with `sam` and `grace`
+    /// known to the store (signed in once).
+    static func globalToken(_ harness: SSOHarness) async throws -> String {
+        try await AdminAPITests.bootstrap(harness)
+        let root = try await AdminClient.signIn(harness, as: "root@example.com")
+        let (grace, _) = try await harness.signedIn("grace@example.com")
+        let (sam, _) = try await harness.signedIn("sam@example.com")
+        defer { Task { await root.shutdown(); await grace.shutdown(); await sam.shutdown() } }
+        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"integration","scope":"global"}"#)
+        return try #require(created["secret"] as? String, "\(created.body)")
+    }
+
+    static func actAsEntries(_ harness: SSOHarness) async throws -> Int {
+        try await harness.store.auditEntries(AuditQuery(action: .apiTokenActedAs)).count
+    }
+
+    /// Before, every re-check of a long response or tunnel (every half `max_staleness`) wrote
+    /// another `api_token.act_as` entry: one exchange showed up as many.
+    @Test("an act-as is audited once per exchange: a long response and a WebSocket tunnel re-checked every 0.5 s leave one entry each, and still end when the target is deactivated",
+          .timeLimit(.minutes(2)))
+    func auditedOncePerExchange() async throws {
+        let harness = try await SSOHarness.start(routes: Self.streamRoutes, sessions: "sessions:\n  max_staleness: 1s")
+        defer { Task { await harness.stop() } }
+        let secret = try await Self.globalToken(harness)
+        let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let exchanges = [
+            ("a long response", "sam@example.com", "GET /drip HTTP/1.1\r\nHost: localhost\r\n", "HTTP/1.1 200"),
+            ("a WebSocket tunnel", "grace@example.com",
+             "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n",
+             "HTTP/1.1 101"),
+        ]
+        for (what, target, request, status) in exchanges {
+            let before = try await Self.actAsEntries(harness)
+            let client = try await RawTLSClient.connect(port: harness.gatewayPort, trustRoots: try harness.certificates.trustRoots())
+            try await client.send(request + "Authorization: Bearer \(secret)\r\nX-Portcullis-Act-As: \(target)\r\n\r\n")
+            let head = await client.wait { $0.contains("\r\n\r\n") }
+            #expect(head.hasPrefix(status), "\(what): \(head.prefix(300))")
+            // Six re-checks or so while it lasts.
+            #expect(await !client.waitForClose(timeout: .seconds(3)), "\(what) ended early")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.actAsEntries(harness) - before == 1, "\(what): audited more than once")
+            // The re-checks still hold the target to account: deactivated, the exchange ends.
+            let user = try #require(try await harness.store.user(email: target))
+            _ = try await harness.store.updateProvisionedUser(
+                id: user.id, ProvisionedUser(email: target, active: false), expectedVersion: nil,
+                audit: AuditContext(actor: "scim", actorIsSuperAdmin: false, sourceIP: nil, at: Date())
+            )
+            harness.assembly.policyVersion.bump()
+            #expect(await client.waitForClose(timeout: .seconds(5)), "\(what) outlived its target's deactivation")
+            await client.close()
+            #expect(try await Self.actAsEntries(harness) - before == 1, "\(what): audited more than once")
+        }
+    }
+
+    /// Before, the entry was written off the request path: with the store's writes stuck, the
+    /// request went through and its audit entry was lost.
+    @Test("an act-as whose audit entry cannot be written within store.request_deadline is refused (503 session_unverifiable); a plain token request is not",
+          .timeLimit(.minutes(2)))
+    func refusedWithoutAudit() async throws {
+        let harness = try await SSOHarness.start(routes: Self.streamRoutes, store: "  request_deadline: 1500ms")
+        defer { Task { await harness.stop() } }
+        let secret = try await Self.globalToken(harness)
+        let client = try harness.browser()
+        defer { Task { await client.shutdown() } }
+        let auth = ("Authorization", "Bearer \(secret)")
+        func actAs() async throws -> TestBrowser.Page {
+            try await client.request(harness.url("/api/echo"), headers: [auth, ("X-Portcullis-Act-As", "sam@example.com")], accept: "application/json")
+        }
+        #expect(try await actAs().status == .ok)
+        #expect(try await Self.actAsEntries(harness) == 1)
+
+        // Every write waits (another writer holds SQLite's WAL write lock); reads go on.
+        let lock = try HungStoreTests.SharedMemoryLock(path: harness.sqlite.path + "-shm", writesOnly: true)
+        defer { lock.release() }
+        HungStoreTests.expectUnverifiable(try await HungStoreTests.timed(actAs), "act-as", atTheDeadline: true)
+        #expect(!harness.logs.entries(message: "act-as refused: its audit entry could not be written").isEmpty)
+        let plain = try await client.request(harness.url("/api/echo"), headers: [auth], accept: "application/json")
+        #expect(plain.status == .ok, "a request without act-as needs no write: \(plain.status)")
+
+        lock.release()
+        #expect(try await HungStoreTests.recovers(actAs) != nil, "act-as did not recover once the store took writes again")
     }
 }
 }

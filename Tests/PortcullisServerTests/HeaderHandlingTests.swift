@@ -12,6 +12,8 @@ struct HeaderHandlingTests {
     @Test("identity headers in every case and _/- spelling", arguments: [
         "X-Portcullis-User", "x-portcullis-user", "X_PORTCULLIS_USER", "x_Portcullis-uSer", "X-Portcullis-",
         "X-Forwarded-User", "x_forwarded_email", "X-FORWARDED-GROUPS", "Remote-User", "remote_user", "REMOTE-USER",
+        "X-Auth-Request-Access-Token", "x_pomerium_claim_email", "X-WEBAUTH-ROLE", "x-forwarded-client-cert", "CLIENT_CERT",
+        "ssl_client_cert", "X-MS-CLIENT-PRINCIPAL-ID", "x_remote_extra_scopes", "Remote_Groups",
     ])
     func identity(_ name: String) {
         #expect(HeaderRules.disposition(ofRequestHeader: name) == .identity)
@@ -22,6 +24,14 @@ struct HeaderHandlingTests {
         ("X-Real-IP", .forwarding), ("Connection", .hopByHop), ("keep-alive", .hopByHop), ("Transfer-Encoding", .hopByHop),
         ("TE", .hopByHop), ("Upgrade", .hopByHop), ("Proxy-Authorization", .hopByHop), ("Accept", .forward),
         ("X-Request-Id", .forward), ("Cookie", .forward), ("Remote-Address", .forward), ("", .forward),
+        // Families stripped whole: every X-Forwarded-* and X-Envoy-*.
+        ("X-Forwarded-Anything", .forwarding), ("x_forwarded_uri", .forwarding), ("X-Envoy-Retry-On", .override),
+        ("X-Original-Host", .override), ("x-middleware-subrequest", .override), ("Client-IP", .forwarding),
+        // Credentials and headers a client sends for itself still travel: the gateway injects no
+        // credential of its own upstream, so Kubernetes' Impersonate-* are judged by the client's.
+        ("X-Auth-Token", .forward), ("X-Access-Token", .forward), ("Impersonate-User", .forward), ("CF-Access-Client-Id", .forward),
+        ("Sec-Fetch-Site", .forward), ("X-Requested-With", .forward), ("Content-Type", .forward), ("Cache-Control", .forward),
+        ("X-Forwarded", .forward), ("X-Envoy", .forward), ("Client-Certificate-Hint", .forward),
     ])
     func others(_ name: String, _ expected: HeaderRules.Disposition) {
         #expect(HeaderRules.disposition(ofRequestHeader: name) == expected)

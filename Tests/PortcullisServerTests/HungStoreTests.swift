@@ -240,14 +240,16 @@ struct HungStoreTests {
         let descriptor: Int32
         private let released = Atomic<Bool>(false)
 
-        init(path: String) throws {
+        /// - Parameter writesOnly: lock only the WAL write lock (offset 120, 1 byte): readers go
+        ///   on, every write waits (a writer elsewhere that holds on).
+        init(path: String, writesOnly: Bool = false) throws {
             descriptor = open(path, O_RDWR)
             guard descriptor >= 0 else { throw TestFailure("cannot open \(path): errno \(errno)") }
             var lock = flock()
             lock.l_type = Int16(F_WRLCK)
             lock.l_whence = Int16(SEEK_SET)
             lock.l_start = 120
-            lock.l_len = 8
+            lock.l_len = writesOnly ? 1 : 8
             // F_OFD_SETLK (Linux): not every libc header exports the name.
             guard fcntl(descriptor, 37, &lock) == 0 else {
                 close(descriptor)

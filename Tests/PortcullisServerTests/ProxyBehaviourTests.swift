@@ -224,7 +224,7 @@ struct ProxyBehaviourTests {
     func connectionClose() async throws {
         let gateway = try await TestGateway.start()
         defer { Task { await gateway.stop() } }
-        for request in ["GET /echo HTTP/1.0\r\n\r\n", "GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"] {
+        for request in ["GET /echo HTTP/1.0\r\nHost: localhost\r\n\r\n", "GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"] {
             let client = try await RawTLSClient.connect(port: gateway.port, trustRoots: try gateway.certificates.trustRoots())
             try await client.send(request)
             #expect(await client.waitForClose(timeout: .seconds(5)))

@@ -59,6 +59,11 @@ struct HostileStream: Sendable, CustomTestStringConvertible {
               frames: [.headers(head("GET", extra: [("host", "evil.test")]), endStream: true)], upstream: [], status: "400"),
         .init(name: "host equal to :authority", frames: [.headers(head("GET", extra: [("host", "LOCALHOST")]), endStream: true)],
               upstream: ["GET / none"], status: "200"),
+        .init(name: "neither :authority nor host",
+              frames: [.headers([(":method", "GET"), (":path", "/"), (":scheme", "https")], endStream: true)], upstream: [], status: "400"),
+        .init(name: "host without :authority",
+              frames: [.headers([(":method", "GET"), (":path", "/"), (":scheme", "https"), ("host", "localhost")], endStream: true)],
+              upstream: ["GET / none"], status: "200"),
         // Headers HTTP/2 forbids from clients: the stream is refused before it is decided.
         .init(name: "transfer-encoding from the client",
               frames: [.headers(head("POST", extra: [("transfer-encoding", "chunked")]), endStream: false), .data("0\r\n\r\n", endStream: true)],

@@ -2,7 +2,7 @@ import Foundation
 import PortcullisCore
 import Testing
 
-/// Issue 21: the v5 migration gives every group mapping the source of membership it is for.
+/// Issue 21: the v6 migration gives every group mapping the source of membership it is for.
 /// The same data at v4 and the same checks after, on SQLite and PostgreSQL.
 enum MappingSourceMigration {
     /// A store at v4: mappings of groups whose members came through sign-in claims only

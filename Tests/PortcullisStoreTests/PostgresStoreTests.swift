@@ -176,9 +176,9 @@ struct PostgresStoreTests {
         await running.stop()
     }
 
-    /// v5 gives every group mapping a source (issue 21): a database left at v4 by the previous
+    /// v6 gives every group mapping a source (issue 21): a database left at v4 by the previous
     /// version, with data, is migrated by the next start.
-    @Test("the v5 migration keeps group mappings for the source they worked through")
+    @Test("the v6 migration keeps group mappings for the source they worked through")
     func migrationFromV4() async throws {
         let cluster = try await Self.cluster()
         defer { cluster.remove() }
@@ -186,7 +186,7 @@ struct PostgresStoreTests {
         let logger = Logger(label: "test.migration")
         let connection = try await PostgresConnection.connect(configuration: try Self.connectionConfiguration(url), id: 1, logger: logger)
         try await connection.query("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", logger: logger)
-        for migration in StoreSchema.migrations.prefix(while: { $0.name != "v5-group-mapping-sources" }) {
+        for migration in StoreSchema.migrations.prefix(while: { $0.name != "v6-group-mapping-sources" }) {
             for statement in migration.statements(for: .postgres) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }

@@ -103,9 +103,9 @@ struct SQLiteStoreTests {
         #expect(try await store.session(hash)?.stepUpRequiredAt != nil)
     }
 
-    /// v5 gives every group mapping a source (issue 21): mappings from before are kept for the
+    /// v6 gives every group mapping a source (issue 21): mappings from before are kept for the
     /// source their group's members came through, or for both, marked, when that cannot tell.
-    @Test("the v5 migration keeps group mappings for the source they worked through")
+    @Test("the v6 migration keeps group mappings for the source they worked through")
     func migrationFromV4() async throws {
         let path = Self.temporaryPath()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -156,6 +156,7 @@ package final class AdminAPI: Sendable {
             if !isRead {
                 try checkCSRF(request, actor: actor)
             }
+            try checkSignIn(actor, changes: !isRead)
             try actor.check(access)
             guard isRead, readDeadline else { return try await handler(request, context, actor) }
             return try await deadline.run { try await handler(request, context, actor) }
@@ -186,6 +187,27 @@ package final class AdminAPI: Sendable {
             identity: identity, caller: caller, role: role, permissions: role.permissions(defaults: identity.defaults),
             address: context.clientAddress
         )
+    }
+
+    /// `admin.require_mfa` and `admin.max_auth_age`: every call by a person (a session or a
+    /// bearer JWT) needs a sign-in that proved a second factor, and a call that changes
+    /// something needs one at most `max_auth_age` old. The refusal (401) names the login that
+    /// satisfies it (back to the console; the console itself returns to the page it was on).
+    /// API tokens are not people's sign-ins: they are minted through these checks and revoked by
+    /// an admin.
+    func checkSignIn(_ actor: Actor, changes: Bool) throws(AdminAPIError) {
+        guard actor.caller.method != .apiToken else { return }
+        let admin = dependencies.runtime.configuration.admin
+        let page = "/_portcullis/console"
+        if admin.requireMFA, !actor.caller.hasMFA {
+            throw .signInRequired(.mfaRequired, login: "/_portcullis/login?" + FormBody.encode([("rd", page), ("mfa", "1")]))
+        }
+        if changes, let age = admin.maxAuthAge {
+            let fresh = actor.caller.authenticatedAt.map { dependencies.now().timeIntervalSince($0) <= age.secondsValue } ?? false
+            if !fresh {
+                throw .signInRequired(.reauthenticationRequired, login: "/_portcullis/login?" + FormBody.encode([("rd", page), ("reauth", "1")]))
+            }
+        }
     }
 
     /// Cookie sessions are ambient credentials: a state-changing call must carry the session's
@@ -226,6 +248,7 @@ package final class AdminAPI: Sendable {
     static func json(_ error: AdminAPIError) -> Response {
         var body = ["error": error.error, "reason": error.reason, "message": error.message]
         if let role = error.role { body["role"] = role }
+        if let login = error.login { body["login"] = login }
         var response = json(body, status: error.status)
         response.headers[.portcullisReason] = error.reason
         return response

@@ -9,6 +9,8 @@ struct AdminAPIError: Error, Sendable {
     let message: String
     /// The role a role-change refusal is about.
     var role: String?
+    /// Where to sign in to satisfy the refusal (`mfa_required`, `reauthentication_required`).
+    var login: String?
 
     var error: String {
         switch status.code {
@@ -33,6 +35,12 @@ struct AdminAPIError: Error, Sendable {
         )
     }
 
+    /// The caller's sign-in is not strong or recent enough for the admin API (401 with the
+    /// login that is).
+    static func signInRequired(_ reason: ReasonCode, login: String) -> AdminAPIError {
+        AdminAPIError(status: .unauthorized, reason: reason.rawValue, message: reason.explanation, login: login)
+    }
+
     static func permissionRequired(_ permission: Permission) -> AdminAPIError {
         AdminAPIError(status: .forbidden, reason: ReasonCode.permissionRequired.rawValue,
                       message: "this needs the \(permission.rawValue) permission")
@@ -44,7 +52,7 @@ struct AdminAPIError: Error, Sendable {
 
     static func unknownRole(_ name: String) -> AdminAPIError {
         let shown = String(name.prefix(64))
-        return AdminAPIError(status: .badRequest, reason: "unknown_role", message: "\"\(shown)\" is not a role", role: shown)
+        return AdminAPIError(status: .badRequest, reason: "unknown_role", message: "\"\(shown)\" is not a role", role: shown, login: nil)
     }
 
     static func notFound(_ what: String) -> AdminAPIError {

@@ -273,7 +273,7 @@ package enum AdminAPIModels {
         var source: String
         var primary: String?
         var secondary: [String]
-        /// Kept for both sources by the v5 migration, which could not tell which one it was
+        /// Kept for both sources by the v6 migration, which could not tell which one it was
         /// made for: an admin should choose.
         var review: Bool
     }

@@ -58,7 +58,11 @@ async function call(method, path, body) {
   let data = null;
   try { data = await response.json(); } catch (error) { data = null; }
   if (response.status === 401) {
-    location.assign('/_portcullis/login?rd=' + encodeURIComponent(location.pathname + location.hash));
+    // Sign in again, back to this page: with MFA, or afresh at the IdP, when that is what the
+    // admin API asked for (admin.require_mfa, admin.max_auth_age).
+    const reason = data && data.reason;
+    const extra = reason === 'mfa_required' ? '&mfa=1' : reason === 'reauthentication_required' ? '&reauth=1' : '';
+    location.assign('/_portcullis/login?rd=' + encodeURIComponent(location.pathname + location.hash) + extra);
     throw new ApiError(401, data);
   }
   if (!response.ok) throw new ApiError(response.status, data);

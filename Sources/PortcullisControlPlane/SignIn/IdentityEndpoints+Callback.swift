@@ -159,7 +159,7 @@ extension IdentityEndpoints {
             let session = try await sessions.create(
                 user: user, client: context.clientAddress, userAgent: request.headers[.userAgent], method: .oidc,
                 idpSessionID: login.claims["sid"]?.stringValue, amr: login.claims["amr"]?.stringList ?? [],
-                acr: login.claims["acr"]?.stringValue, mfa: login.mfa, now: now
+                acr: login.claims["acr"]?.stringValue, mfa: login.mfa, authenticatedAt: Self.authenticationTime(login.claims), now: now
             )
             if let previous {
                 await replace(previous, with: session.record.idHash, of: user, steppedUp: state.reauthenticate, context: context, now: now)

@@ -121,6 +121,12 @@ package final class IdentityEndpoints: Sendable {
         return authTime >= start - max(skew, 5)
     }
 
+    /// When the user signed in at the IdP (`auth_time`), if it said; for `max_auth_age`.
+    static func authenticationTime(_ claims: [String: JSONValue]) -> Date? {
+        guard case .number(let authTime)? = claims["auth_time"], authTime.isFinite, authTime > 0 else { return nil }
+        return Date(timeIntervalSince1970: authTime)
+    }
+
     // MARK: logout
 
     func logoutPage() -> Response {

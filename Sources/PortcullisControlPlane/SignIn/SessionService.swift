@@ -37,7 +37,7 @@ package final class SessionService: Sendable {
     /// A new session for a login: a fresh 256-bit id every time (no fixation).
     package func create(
         user: UserRecord, client: IPAddress, userAgent: String?, method: AuthenticationMethod,
-        idpSessionID: String?, amr: [String], acr: String?, mfa: Bool, now: Date
+        idpSessionID: String?, amr: [String], acr: String?, mfa: Bool, authenticatedAt: Date? = nil, now: Date
     ) async throws -> (token: String, record: SessionRecord) {
         let (token, hash) = SessionToken.make()
         let location = geoIP.locate(client)
@@ -47,7 +47,8 @@ package final class SessionService: Sendable {
             absoluteExpiresAt: now.addingTimeInterval(settings.absoluteTimeout.secondsValue),
             createdIP: client, lastIP: client, createdLocation: location, lastLocation: location,
             userAgent: agent, device: UserAgentParser.parse(agent), authMethod: method,
-            idpSessionID: idpSessionID.map { String($0.prefix(255)) }, amr: Array(amr.prefix(16)), acr: acr, mfa: mfa
+            idpSessionID: idpSessionID.map { String($0.prefix(255)) }, amr: Array(amr.prefix(16)), acr: acr, mfa: mfa,
+            authenticatedAt: authenticatedAt.map { min($0, now) }
         )
         try await store.insertSession(record)
         logger.info("session created", metadata: [

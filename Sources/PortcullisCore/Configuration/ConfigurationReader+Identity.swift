@@ -31,7 +31,7 @@ extension ConfigurationReader {
         guard let map = value.mapping(keys: [
             "issuer", "client_id", "client_secret_file", "client_secret_env", "ca_file", "scopes", "claims",
             "clock_skew", "mfa_amr_values", "mfa_acr_values", "userinfo", "trust_email", "refresh_interval",
-            "refresh_token_key_file", "refresh_token_key_env",
+            "refresh_token_key_file", "refresh_token_key_env", "backchannel_allowed_networks",
         ]) else { return nil }
         let issuer = map.required("issuer", "the IdP's issuer URL").flatMap(readIssuer)
         let clientID = map.required("client_id", "the client ID registered at the IdP").flatMap { $0.nonEmptyString() }
@@ -67,14 +67,16 @@ extension ConfigurationReader {
         if map["refresh_token_key_file"] != nil || map["refresh_token_key_env"] != nil {
             refreshTokenKey = readSecret(map, fileKey: "refresh_token_key_file", envKey: "refresh_token_key_env", what: "the refresh token key")
         }
+        let backchannelNetworks = map["backchannel_allowed_networks"].map(readAllowedNetworks)
         guard let issuer, let clientID, let secret, let scopes, let claims, let skew, let amr, let acr, let userInfo, let trustEmail,
               let refreshInterval else { return nil }
         if case .some(.none) = caFile { return nil }
+        if case .some(.none) = backchannelNetworks { return nil }
         if case .some(.none) = refreshTokenKey { return nil }
         return OIDCConfiguration(
             issuer: issuer, clientID: clientID, clientSecret: secret, caFile: caFile ?? nil, scopes: scopes,
             claims: claims, clockSkew: skew, mfaMethods: amr, mfaACRValues: acr, userInfo: userInfo, trustEmail: trustEmail,
-            refreshInterval: refreshInterval, refreshTokenKey: refreshTokenKey ?? nil
+            refreshInterval: refreshInterval, refreshTokenKey: refreshTokenKey ?? nil, backchannelAllowedNetworks: backchannelNetworks ?? nil
         )
     }
 
@@ -129,11 +131,23 @@ extension ConfigurationReader {
     }
 
     func readSCIM(_ value: ConfigValue) -> SCIMConfiguration? {
-        guard let map = value.mapping(keys: ["token_file", "token_env"]) else { return nil }
+        guard let map = value.mapping(keys: ["token_file", "token_env", "allowed_networks"]) else { return nil }
+        let networks = map["allowed_networks"].map(readAllowedNetworks)
         guard let token = readSecret(map, fileKey: "token_file", envKey: "token_env", what: "the SCIM bearer token") else {
             return nil
         }
-        return SCIMConfiguration(token: token)
+        if case .some(.none) = networks { return nil }
+        return SCIMConfiguration(token: token, allowedNetworks: networks ?? nil)
+    }
+
+    /// A non-empty list of CIDR ranges where an identity provider's calls come from.
+    func readAllowedNetworks(_ value: ConfigValue) -> [IPRange]? {
+        guard let ranges = value.list(readRange) else { return nil }
+        guard !ranges.isEmpty else {
+            value.expected("at least one CIDR range (leave the key out to allow any address)")
+            return nil
+        }
+        return ranges
     }
 
     /// Exactly one of `fileKey` and `envKey`.

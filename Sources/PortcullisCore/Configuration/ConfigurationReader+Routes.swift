@@ -30,7 +30,7 @@ extension ConfigurationReader {
     }
 
     static let routeKeys = [
-        "name", "host", "path", "methods", "upstream", "require", "allow_bearer", "mfa", "greenlist", "countries",
+        "name", "host", "path", "methods", "upstream", "require", "allow_bearer", "mfa", "max_auth_age", "greenlist", "countries",
         "connect_timeout", "response_timeout", "upstream_ca_file", "case_sensitive",
     ]
 
@@ -72,6 +72,7 @@ extension ConfigurationReader {
                 return nil
             }
         } ?? false
+        let maxAuthAge = map["max_auth_age"].map { $0.duration(within: .seconds(60) ... .seconds(30 * 86_400)) }
         let greenlist = map["greenlist"].map { value -> String? in
             guard let text = value.string("a greenlist name") else { return nil }
             guard network?.greenlists[text] != nil else {
@@ -99,6 +100,11 @@ extension ConfigurationReader {
             map["mfa"]?.problem("mfa: required needs a route that requires sign-in, not public")
             return nil
         }
+        if requirement == .public, maxAuthAge != nil {
+            map["max_auth_age"]?.problem("max_auth_age needs a route that requires sign-in, not public")
+            return nil
+        }
+        if case .some(.none) = maxAuthAge { return nil }
         guard let name, let prefix, let upstream, let requirement, let allowBearer, let caseSensitive, let mfa, let connect,
               let response
         else { return nil }
@@ -109,7 +115,7 @@ extension ConfigurationReader {
         if case .some(.none) = caFile { return nil }
         return Route(
             name: name, host: host ?? nil, prefix: prefix, methods: methods ?? nil, target: .upstream(upstream),
-            requirement: requirement, allowBearer: allowBearer, mfaRequired: mfa, greenlist: greenlist ?? nil,
+            requirement: requirement, allowBearer: allowBearer, mfaRequired: mfa, maxAuthAge: maxAuthAge ?? nil, greenlist: greenlist ?? nil,
             countries: countries ?? nil, timeouts: UpstreamTimeouts(connect: connect, response: response),
             upstreamCAFile: caFile ?? nil, caseSensitive: caseSensitive
         )

@@ -15,6 +15,7 @@ struct ConfigurationReader {
             ?? (.sqlite(path: resolvePath("../var/portcullis.sqlite")), StoreConfiguration.defaultRequestDeadline)
         let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
         let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
+        let admin = top["admin"].map(readAdmin) ?? AdminConfiguration()
         let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
 
         if let identity, routes.contains(where: { $0.requirement != .public }), identity.oidc == nil {
@@ -23,11 +24,11 @@ struct ConfigurationReader {
         if let identity, routes.contains(where: \.allowBearer), identity.bearer == nil {
             top.problem("routes allow bearer tokens but identity.bearer (audiences) is not configured")
         }
-        guard let server, let identity, let sessions, let storeSection, let geoIP, let network, let forwardAuth else { return nil }
+        guard let server, let identity, let sessions, let storeSection, let geoIP, let network, let forwardAuth, let admin else { return nil }
         let (store, storeRequestDeadline) = storeSection
         return GatewayConfiguration(
             file: file, server: server, identity: identity, sessions: sessions,
-            store: store, storeRequestDeadline: storeRequestDeadline, geoIP: geoIP, network: network, forwardAuth: forwardAuth, routes: routes
+            store: store, storeRequestDeadline: storeRequestDeadline, geoIP: geoIP, network: network, forwardAuth: forwardAuth, admin: admin, routes: routes
         )
     }
 

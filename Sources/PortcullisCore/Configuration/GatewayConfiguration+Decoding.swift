@@ -1,6 +1,6 @@
 extension GatewayConfiguration {
     /// The top-level keys.
-    static let topLevelKeys = ["server", "identity", "sessions", "store", "geoip", "network", "forward_auth", "routes"]
+    static let topLevelKeys = ["server", "identity", "sessions", "store", "geoip", "network", "forward_auth", "admin", "routes"]
 
     /// Reads and validates a configuration tree, collecting every problem with its key path.
     ///

@@ -15,6 +15,7 @@ public struct GatewayConfiguration: Sendable {
     public var geoIP: GeoIPConfiguration
     public var network: NetworkConfiguration
     public var forwardAuth: ForwardAuthConfiguration
+    public var admin: AdminConfiguration
     public var routes: [Route]
 
     public init(
@@ -27,6 +28,7 @@ public struct GatewayConfiguration: Sendable {
         geoIP: GeoIPConfiguration,
         network: NetworkConfiguration,
         forwardAuth: ForwardAuthConfiguration = ForwardAuthConfiguration(),
+        admin: AdminConfiguration = AdminConfiguration(),
         routes: [Route]
     ) {
         self.file = file
@@ -38,6 +40,7 @@ public struct GatewayConfiguration: Sendable {
         self.geoIP = geoIP
         self.network = network
         self.forwardAuth = forwardAuth
+        self.admin = admin
         self.routes = routes
     }
 
@@ -55,7 +58,10 @@ public struct GatewayConfiguration: Sendable {
             routes: RouteTable(routes: routes),
             greenlists: greenlists,
             tenantGreenlist: network.tenantGreenlist ?? storedTenantGreenlist.flatMap { greenlists[$0] == nil ? nil : $0 },
-            geoIP: resolver
+            geoIP: resolver,
+            identityProviderNetworks: IdentityProviderNetworks(
+                scim: identity.scim?.allowedNetworks, backchannelLogout: identity.oidc?.backchannelAllowedNetworks
+            )
         )
     }
 }

@@ -49,6 +49,9 @@ public struct OIDCConfiguration: Sendable {
     public var refreshInterval: Duration
     /// The key refresh tokens are encrypted with at rest; without it none are kept.
     public var refreshTokenKey: SecretSource?
+    /// `backchannel_allowed_networks`: where the IdP's back-channel logout calls may come from,
+    /// instead of the tenant greenlist; `nil`: any address (the logout token is signed).
+    public var backchannelAllowedNetworks: [IPRange]?
 
     public init(
         issuer: String,
@@ -63,7 +66,8 @@ public struct OIDCConfiguration: Sendable {
         userInfo: UserInfoMode = .auto,
         trustEmail: Bool = false,
         refreshInterval: Duration = .seconds(3_600),
-        refreshTokenKey: SecretSource? = nil
+        refreshTokenKey: SecretSource? = nil,
+        backchannelAllowedNetworks: [IPRange]? = nil
     ) {
         self.issuer = issuer
         self.clientID = clientID
@@ -78,6 +82,7 @@ public struct OIDCConfiguration: Sendable {
         self.trustEmail = trustEmail
         self.refreshInterval = refreshInterval
         self.refreshTokenKey = refreshTokenKey
+        self.backchannelAllowedNetworks = backchannelAllowedNetworks
     }
 }
 
@@ -108,8 +113,12 @@ public struct BearerConfiguration: Sendable {
 /// `identity.scim:` — the SCIM 2.0 endpoint and its bearer token.
 public struct SCIMConfiguration: Sendable {
     public var token: SecretSource
+    /// `allowed_networks`: where the IdP's SCIM calls may come from, instead of the tenant
+    /// greenlist; `nil`: any address (the calls carry the bearer token).
+    public var allowedNetworks: [IPRange]?
 
-    public init(token: SecretSource) {
+    public init(token: SecretSource, allowedNetworks: [IPRange]? = nil) {
         self.token = token
+        self.allowedNetworks = allowedNetworks
     }
 }

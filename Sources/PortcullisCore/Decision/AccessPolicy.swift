@@ -12,23 +12,48 @@ public struct AccessPolicy: Sendable {
     /// Every request must come from this list, when set.
     public let tenantGreenlist: String?
     public let geoIP: any GeoIPResolver
+    /// Where the identity provider's SCIM and back-channel logout calls may come from, instead
+    /// of the tenant greenlist.
+    public let identityProviderNetworks: IdentityProviderNetworks
 
     public init(
         routes: RouteTable,
         greenlists: [String: Greenlist] = [:],
         tenantGreenlist: String? = nil,
-        geoIP: any GeoIPResolver = NoGeoIPResolver()
+        geoIP: any GeoIPResolver = NoGeoIPResolver(),
+        identityProviderNetworks: IdentityProviderNetworks = IdentityProviderNetworks()
     ) {
         self.routes = routes
         self.greenlists = greenlists
         self.tenantGreenlist = tenantGreenlist
         self.geoIP = geoIP
+        self.identityProviderNetworks = identityProviderNetworks
+    }
+
+    /// Whether the tenant-wide greenlist, when set, holds `client`. The data path asks before it
+    /// looks up any credential: an address outside it is refused whoever it claims to be, so it
+    /// must not cost a store read.
+    /// The identity provider's SCIM and back-channel logout endpoints are not behind it: it is
+    /// checked once the target is known.
+    public func tenantAdmits(_ client: IPAddress) -> Bool {
+        guard let name = tenantGreenlist else { return true }
+        return greenlists[name]?.match(client) != nil
     }
 
     public func evaluate(_ request: AccessRequest, now: Date) -> AccessDecision {
         // The tenant-wide greenlist comes first: outsiders learn nothing, not even the routes.
+        // The identity provider's own calls answer to their endpoint's allowlist instead.
         var admittedBy: Greenlist.Entry?
-        if let name = tenantGreenlist {
+        let parsedTarget = try? RequestTarget(parsing: request.target)
+        if let path = parsedTarget?.path, let endpoint = IdentityProviderNetworks.Endpoint(path) {
+            if let allowlist = identityProviderNetworks.allowlist(for: endpoint),
+               !allowlist.contains(where: { $0.contains(request.client) }) {
+                return AccessDecision(
+                    outcome: .forbidden, reason: .ipNotGreenlisted, route: .controlPlane, target: parsedTarget,
+                    refusingGreenlist: endpoint.allowlistKey
+                )
+            }
+        } else if let name = tenantGreenlist {
             guard let entry = greenlists[name]?.match(request.client) else {
                 return AccessDecision(outcome: .forbidden, reason: .ipNotGreenlisted, refusingGreenlist: name)
             }
@@ -42,10 +67,7 @@ public struct AccessPolicy: Sendable {
             }
             host = parsed
         }
-        let target: RequestTarget
-        do {
-            target = try RequestTarget(parsing: request.target)
-        } catch {
+        guard let target = parsedTarget else {
             return AccessDecision(outcome: .badRequest, reason: .badPath, host: host, greenlistEntry: admittedBy)
         }
 
@@ -57,6 +79,10 @@ public struct AccessPolicy: Sendable {
             return AccessDecision(
                 outcome: .methodNotAllowed, reason: .methodNotAllowed,
                 route: matched, host: host, target: target, greenlistEntry: admittedBy
+            )
+        case .lookAlike(let imitated):
+            return AccessDecision(
+                outcome: .badRequest, reason: .lookAlikePath, route: imitated, host: host, target: target, greenlistEntry: admittedBy
             )
         case .route(let matched):
             route = matched
@@ -122,6 +148,9 @@ public struct AccessPolicy: Sendable {
         }
         if route.mfaRequired, !user.hasMFA {
             return decide(.unauthenticated, .mfaRequired, location: location, user: user)
+        }
+        if let maxAge = route.maxAuthAge, !user.authenticated(within: maxAge, at: now) {
+            return decide(.unauthenticated, .reauthenticationRequired, location: location, user: user)
         }
 
         switch route.requirement {

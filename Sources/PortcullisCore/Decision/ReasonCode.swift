@@ -8,6 +8,9 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
 
     // Bad requests.
     case badPath = "bad_path"
+    /// A path segment that is not a route's but would be taken for it by a server that folds
+    /// Unicode case or width, drops combining marks, or trims trailing dots and spaces (IIS).
+    case lookAlikePath = "look_alike_path"
     case badHost = "bad_host"
     case badForwardedFor = "bad_forwarded_for"
 
@@ -39,6 +42,9 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
     case actAsUserUnknown = "act_as_user_unknown"
     /// The session was flagged as suspicious and must sign in again at the identity provider.
     case stepUpRequired = "step_up_required"
+    /// The route (`max_auth_age`) or the admin API (`admin.max_auth_age`) needs a sign-in at the
+    /// identity provider more recent than the session's.
+    case reauthenticationRequired = "reauthentication_required"
 
     // Authorisation.
     case permissionRequired = "permission_required"
@@ -52,6 +58,7 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .permissionGranted: "the user holds the permission the route requires"
         case .roleGranted: "the user holds the role the route requires"
         case .badPath: "the request path is malformed or ambiguous"
+        case .lookAlikePath: "the request path imitates a configured path (look-alike characters, or a trailing dot or space)"
         case .badHost: "the Host header is malformed"
         case .badForwardedFor: "a trusted proxy sent a malformed X-Forwarded-For header"
         case .noRoute: "no route is configured for this address"
@@ -72,6 +79,7 @@ public enum ReasonCode: String, Hashable, Sendable, CaseIterable, Codable {
         case .actAsNotAllowed: "only a global API token may act as another user (X-Portcullis-Act-As)"
         case .actAsUserUnknown: "X-Portcullis-Act-As names no active user"
         case .stepUpRequired: "unusual activity was seen on your session; sign in again to continue"
+        case .reauthenticationRequired: "this needs a recent sign-in; sign in again to continue"
         case .permissionRequired: "you do not have the permission this page requires"
         case .roleRequired: "you do not have the role this page requires"
         }

@@ -36,6 +36,10 @@ public struct AuthenticatedUser: Hashable, Sendable {
     public let credentialID: String?
     /// Set when a `global` API token acts as this user (`X-Portcullis-Act-As`): who really asks.
     public let delegation: Delegation?
+    /// When the user last proved who they are at the identity provider (the ID token's or the
+    /// bearer JWT's `auth_time`); `nil` when nobody said (an API token, an IdP that does not send
+    /// it), which no `max_auth_age` accepts.
+    public let authenticatedAt: Date?
 
     public init(
         userID: String,
@@ -48,7 +52,8 @@ public struct AuthenticatedUser: Hashable, Sendable {
         expiresAt: Date? = nil,
         revokedAt: Date? = nil,
         credentialID: String? = nil,
-        delegation: Delegation? = nil
+        delegation: Delegation? = nil,
+        authenticatedAt: Date? = nil
     ) {
         self.userID = userID
         self.email = email
@@ -61,6 +66,13 @@ public struct AuthenticatedUser: Hashable, Sendable {
         self.revokedAt = revokedAt
         self.credentialID = credentialID
         self.delegation = delegation
+        self.authenticatedAt = authenticatedAt
+    }
+
+    /// Whether the user signed in at the identity provider at most `age` before `now`.
+    public func authenticated(within age: Duration, at now: Date) -> Bool {
+        guard let authenticatedAt else { return false }
+        return now.timeIntervalSince(authenticatedAt) <= age.secondsValue
     }
 
     /// Neither revoked nor expired at `now`.

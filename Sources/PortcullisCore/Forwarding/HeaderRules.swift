@@ -6,13 +6,15 @@ public enum HeaderRules {
         case forward
         /// Connection-level: `Connection`, `Keep-Alive`, `TE`, `Transfer-Encoding`, …
         case hopByHop
-        /// Identity headers only Portcullis may set: `X-Portcullis-*`, `X-Forwarded-User`, …
+        /// Identity headers only Portcullis may set (`X-Portcullis-*`), and those other
+        /// gateways set that an upstream may still trust: `X-Forwarded-User`, `Remote-User`, …
         case identity
-        /// Client-address and scheme headers Portcullis sets itself: `X-Forwarded-For`, …
+        /// Client-address, host and scheme headers Portcullis sets itself: `X-Forwarded-*`, …
         case forwarding
-        /// Headers some frameworks read as the real path or method (`X-Original-URL`,
-        /// `X-HTTP-Method-Override`, …): they would let a request be served as another than
-        /// the one the policy decided, so they never reach the upstream.
+        /// Headers some frameworks read as the real path, method or host (`X-Original-URL`,
+        /// `X-HTTP-Method-Override`, …), or as a sign to skip their own checks: they would let a
+        /// request be served as another than the one the policy decided, so they never reach
+        /// the upstream.
         case override
     }
 
@@ -21,24 +23,51 @@ public enum HeaderRules {
         "transfer-encoding", "upgrade",
     ]
 
+    /// Identity headers that some upstream trusts because a proxy in front of it sets them: ours,
+    /// and those of the proxies an application may have sat behind before (an upstream that
+    /// still reads one must never see a client's copy). Compared with what oauth2-proxy
+    /// (`X-Forwarded-*`, `X-Auth-Request-*`), Pomerium (`X-Pomerium-*`) and Envoy
+    /// (`X-Forwarded-Client-Cert`) strip or set, plus Authelia's `Remote-*`, Grafana's
+    /// `X-WEBAUTH-*`, Kubernetes' `X-Remote-*`, Google IAP, Cloudflare Access, AWS ALB, Azure App
+    /// Service, authentik, Vouch, and client-certificate headers (RFC 9440, nginx, IIS, Traefik).
     static let identityNames: [String] = [
         "x-forwarded-user", "x-forwarded-email", "x-forwarded-groups", "x-forwarded-preferred-username",
-        "x-forwarded-access-token", "remote-user", "x-remote-user", "x-remote-email", "x-remote-groups",
-        "x-auth-request-user", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-preferred-username",
-        "x-webauth-user", "x-user", "x-email",
+        "x-forwarded-access-token", "x-forwarded-authorization", "x-forwarded-client-cert", "remote-user", "remote-groups",
+        "remote-email", "remote-name", "x-remote-user", "x-remote-email", "x-remote-group", "x-remote-groups", "x-auth-user",
+        "x-auth-username", "x-auth-email", "x-auth-groups", "x-user", "x-email", "x-goog-iap-jwt-assertion",
+        "cf-access-jwt-assertion", "cf-access-authenticated-user-email", "x-endpoint-api-userinfo", "x-apigateway-api-userinfo",
+        "client-cert", "client-cert-chain", "ssl-client-cert", "x-client-cert", "x-arr-clientcert",
     ]
 
-    static let identityPrefix = "x-portcullis-"
+    /// Families of identity headers, by prefix.
+    static let identityPrefixes: [String] = [
+        "x-portcullis-", "x-pomerium-", "x-auth-request-", "x-webauth-", "x-remote-extra-", "x-goog-authenticated-user-",
+        "x-amzn-oidc-", "x-ms-client-principal", "x-ms-token-", "x-authentik-", "x-vouch-", "x-ssl-client-",
+        "x-forwarded-tls-client-cert",
+    ]
 
+    /// Headers that ask the upstream (or a proxy behind the gateway) to serve another path or
+    /// method than the one the policy decided on, or to skip its own checks: Microsoft's and
+    /// Symfony's `X-Original-URL`/`X-Rewrite-URL`, nginx's `X-Original-URI`, the method overrides
+    /// of Rails, Laravel, Express and ASP.NET, `X-Script-Name`, Next.js's internal
+    /// `X-Middleware-Subrequest` (CVE-2025-29927), and Envoy's own `X-Envoy-*`, which Envoy
+    /// itself removes from outside requests.
     static let overrideNames: [String] = [
-        "x-original-url", "x-original-uri", "x-rewrite-url", "x-original-method", "x-http-method-override", "x-http-method",
-        "x-method-override",
+        "x-original-url", "x-original-uri", "x-original-host", "x-rewrite-url", "x-original-method", "x-http-method-override",
+        "x-http-method", "x-method-override", "x-script-name", "x-middleware-subrequest",
     ]
 
+    static let overridePrefixes: [String] = ["x-envoy-"]
+
+    /// Client-address, host and scheme headers, which the gateway sets itself: every
+    /// `X-Forwarded-*` (`-For`, `-Proto`, `-Host`, `-Port`, `-Prefix`, `-Uri`, `-Method`, `-Ssl`,
+    /// `-Scheme`, …), `Forwarded`, and the client-address headers of CDNs and frameworks.
     static let forwardingNames: [String] = [
-        "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix",
-        "forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "cf-connecting-ip", "x-original-forwarded-for",
+        "forwarded", "x-real-ip", "true-client-ip", "x-client-ip", "client-ip", "x-cluster-client-ip", "x-originating-ip",
+        "cf-connecting-ip", "fastly-client-ip", "x-original-forwarded-for", "front-end-https",
     ]
+
+    static let forwardingPrefix = "x-forwarded-"
 
     public static func disposition(ofRequestHeader name: String) -> Disposition {
         var name = name
@@ -46,14 +75,14 @@ public enum HeaderRules {
             guard let first = bytes.first else { return .forward }
             switch first | 0x20 {
             case UInt8(ascii: "x"):
-                if hasNormalizedPrefix(bytes, identityPrefix) { return .identity }
-                if matchesAny(bytes, identityNames) { return .identity }
-                if matchesAny(bytes, forwardingNames) { return .forwarding }
-                if matchesAny(bytes, overrideNames) { return .override }
+                if matchesAnyPrefix(bytes, identityPrefixes) || matchesAny(bytes, identityNames) { return .identity }
+                if hasNormalizedPrefix(bytes, forwardingPrefix) || matchesAny(bytes, forwardingNames) { return .forwarding }
+                if matchesAny(bytes, overrideNames) || matchesAnyPrefix(bytes, overridePrefixes) { return .override }
                 return .forward
-            case UInt8(ascii: "r"):
+            case UInt8(ascii: "r"), UInt8(ascii: "s"):
                 return matchesAny(bytes, identityNames) ? .identity : .forward
-            case UInt8(ascii: "f"), UInt8(ascii: "t"), UInt8(ascii: "c"):
+            case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "t"):
+                if matchesAny(bytes, identityNames) { return .identity }
                 if matchesAny(bytes, forwardingNames) { return .forwarding }
                 return matchesAny(bytes, hopByHop) ? .hopByHop : .forward
             case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "u"):
@@ -78,6 +107,11 @@ public enum HeaderRules {
 
     private static func matchesAny(_ bytes: UnsafeBufferPointer<UInt8>, _ names: [String]) -> Bool {
         for candidate in names where equalsNormalized(bytes, candidate) { return true }
+        return false
+    }
+
+    private static func matchesAnyPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefixes: [String]) -> Bool {
+        for prefix in prefixes where hasNormalizedPrefix(bytes, prefix) { return true }
         return false
     }
 

@@ -17,6 +17,8 @@ package enum ControlPlaneHandOff {
         package static let callerMethod = "X-Portcullis-Caller-Method"
         package static let callerCredential = "X-Portcullis-Caller-Credential"
         package static let callerMFA = "X-Portcullis-Caller-MFA"
+        /// When the caller signed in at the IdP (`auth_time`), whole seconds since 1970.
+        package static let callerAuthTime = "X-Portcullis-Caller-Auth-Time"
         /// The owner of a `global` token acting as the caller (`X-Portcullis-Act-As`).
         package static let callerDelegatedBy = "X-Portcullis-Caller-Delegated-By"
         /// Why a presented credential was refused (`session_revoked`, …).
@@ -37,6 +39,7 @@ package enum ControlPlaneHandOff {
                 headers.append((Header.callerMethod, user.method.rawValue))
                 if let credential = user.credentialID { headers.append((Header.callerCredential, credential)) }
                 headers.append((Header.callerMFA, user.hasMFA ? "1" : "0"))
+                if let at = user.authenticatedAt { headers.append((Header.callerAuthTime, String(Int64(at.timeIntervalSince1970.rounded(.down))))) }
                 if let delegation = user.delegation { headers.append((Header.callerDelegatedBy, delegation.ownerEmail)) }
             } else {
                 headers.append((Header.callerRejected, user.invalidityReason(at: now).rawValue))
@@ -69,7 +72,8 @@ package enum ControlPlaneHandOff {
         if let userID = field(Header.callerUser), let method = field(Header.callerMethod).flatMap(AuthenticationMethod.init(rawValue:)) {
             received.caller = ControlPlaneCaller(
                 userID: userID, method: method, credentialID: field(Header.callerCredential), hasMFA: field(Header.callerMFA) == "1",
-                delegatedBy: field(Header.callerDelegatedBy)
+                delegatedBy: field(Header.callerDelegatedBy),
+                authenticatedAt: field(Header.callerAuthTime).flatMap(Int64.init).map { Date(timeIntervalSince1970: Double($0)) }
             )
         }
         received.rejection = field(Header.callerRejected).flatMap(ReasonCode.init(rawValue:))

@@ -35,6 +35,48 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// Whether some segment holds non-ASCII or ends in `.` or a space: only then can the path
+    /// imitate a route's prefix (``imitates(_:)``). One pass over the bytes.
+    var mayImitate: Bool {
+        segments.contains { segment in
+            let bytes = segment.utf8
+            return bytes.last == UInt8(ascii: ".") || bytes.last == UInt8(ascii: " ") || bytes.contains { $0 >= 0x80 }
+        }
+    }
+
+    /// True when the leading segments equal `prefix` once both are folded as lenient servers
+    /// fold them (``lenientForm(_:)``): `/ADMİN`, `/admın`, `/ａｄｍｉｎ`, `/admin.` or `/admin%20`
+    /// for `/admin`. Such a path is not the route's here, but the upstream may serve it as such.
+    public func imitates(_ prefix: [String]) -> Bool {
+        guard !prefix.isEmpty, prefix.count <= segments.count else { return false }
+        for index in prefix.indices where Self.lenientForm(segments[index]) != Self.lenientForm(prefix[index]) {
+            return false
+        }
+        return true
+    }
+
+    /// A segment as a lenient server may read it: fullwidth ASCII as ASCII, each scalar
+    /// upper- then lower-cased (Unicode case folding's effect for look-alikes: U+212A KELVIN
+    /// SIGN and `K` are `k`, U+017F LONG S is `s`, U+0131 DOTLESS I is `i`), combining marks
+    /// dropped (U+0130 `İ` lower-cases to `i` and a dot), trailing dots and spaces trimmed (IIS).
+    static func lenientForm(_ segment: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in segment.unicodeScalars {
+            let value = scalar.value
+            let plain = (0xFF01...0xFF5E).contains(value) ? Unicode.Scalar(value - 0xFEE0) ?? scalar : scalar
+            for upper in plain.properties.uppercaseMapping.unicodeScalars {
+                for lower in upper.properties.lowercaseMapping.unicodeScalars where lower.properties.generalCategory != .nonspacingMark {
+                    scalars.append(lower)
+                }
+            }
+        }
+        var form = String(scalars)
+        while let last = form.unicodeScalars.last, last == "." || last == " " {
+            form.unicodeScalars.removeLast()
+        }
+        return form
+    }
+
     static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
         let a = lhs.utf8, b = rhs.utf8
         guard a.count == b.count else { return false }

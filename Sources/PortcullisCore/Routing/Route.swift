@@ -19,6 +19,9 @@ public final class Route: Hashable, Sendable {
     public let requirement: RouteRequirement
     public let allowBearer: Bool
     public let mfaRequired: Bool
+    /// `max_auth_age`: how long ago the user may have signed in at the identity provider; an
+    /// older sign-in is sent to sign in again (`prompt=login`, `max_age`). `nil`: any age.
+    public let maxAuthAge: Duration?
     /// A stricter greenlist, by name.
     public let greenlist: String?
     public let countries: CountryRule?
@@ -39,6 +42,7 @@ public final class Route: Hashable, Sendable {
         requirement: RouteRequirement,
         allowBearer: Bool = false,
         mfaRequired: Bool = false,
+        maxAuthAge: Duration? = nil,
         greenlist: String? = nil,
         countries: CountryRule? = nil,
         timeouts: UpstreamTimeouts = .defaults,
@@ -53,6 +57,7 @@ public final class Route: Hashable, Sendable {
         self.requirement = requirement
         self.allowBearer = allowBearer
         self.mfaRequired = mfaRequired
+        self.maxAuthAge = maxAuthAge
         self.greenlist = greenlist
         self.countries = countries
         self.timeouts = timeouts
@@ -85,6 +90,7 @@ public final class Route: Hashable, Sendable {
         lhs === rhs || (lhs.name == rhs.name && lhs.host == rhs.host && lhs.prefix == rhs.prefix
             && lhs.methods == rhs.methods && lhs.target == rhs.target && lhs.requirement == rhs.requirement
             && lhs.allowBearer == rhs.allowBearer && lhs.mfaRequired == rhs.mfaRequired
+            && lhs.maxAuthAge == rhs.maxAuthAge
             && lhs.greenlist == rhs.greenlist && lhs.countries == rhs.countries && lhs.timeouts == rhs.timeouts
             && lhs.upstreamCAFile == rhs.upstreamCAFile && lhs.caseSensitive == rhs.caseSensitive)
     }

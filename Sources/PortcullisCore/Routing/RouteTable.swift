@@ -7,6 +7,10 @@ public struct RouteTable: Hashable, Sendable {
         /// The best route does not allow this method. No fall-through to a shorter prefix:
         /// that would let a method slip past a stricter route.
         case methodNotAllowed(Route)
+        /// The path is not the route's, but a server that folds Unicode case or width, drops
+        /// combining marks or trims trailing dots and spaces would serve it as the route's
+        /// (``NormalizedPath/imitates(_:)``): refused, never matched to a shorter prefix.
+        case lookAlike(Route)
     }
 
     /// Ordered by prefix length (longest first), then host-specific before any-host.
@@ -28,9 +32,13 @@ public struct RouteTable: Hashable, Sendable {
     }
 
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
+        let mayImitate = path.mayImitate
         for route in routes {
             if let wanted = route.host, wanted != host { continue }
-            guard path.hasPrefix(route.prefix, caseSensitive: route.caseSensitive) else { continue }
+            guard path.hasPrefix(route.prefix, caseSensitive: route.caseSensitive) else {
+                if mayImitate, path.imitates(route.prefix) { return .lookAlike(route) }
+                continue
+            }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
             }

@@ -70,13 +70,16 @@ public struct SessionRecord: Hashable, Sendable {
     /// Set while a `step_up` flag awaits a fresh sign-in: the session is refused
     /// (`step_up_required`) until then, or until the flag is dismissed.
     public var stepUpRequiredAt: Date?
+    /// When the user signed in at the identity provider for this session (the ID token's
+    /// `auth_time`, never later than the session's start); `nil` when the IdP did not say.
+    public var authenticatedAt: Date?
 
     public init(
         idHash: SessionIDHash, userID: String, createdAt: Date, lastSeenAt: Date, absoluteExpiresAt: Date,
         createdIP: IPAddress, lastIP: IPAddress, createdLocation: GeoLocation, lastLocation: GeoLocation,
         userAgent: String, device: DeviceInfo, authMethod: AuthenticationMethod, idpSessionID: String?,
         amr: [String], acr: String?, mfa: Bool, revokedAt: Date? = nil, revokedBy: String? = nil, revokedReason: String? = nil,
-        stepUpRequiredAt: Date? = nil
+        stepUpRequiredAt: Date? = nil, authenticatedAt: Date? = nil
     ) {
         self.idHash = idHash
         self.userID = userID
@@ -98,6 +101,7 @@ public struct SessionRecord: Hashable, Sendable {
         self.revokedBy = revokedBy
         self.revokedReason = revokedReason
         self.stepUpRequiredAt = stepUpRequiredAt
+        self.authenticatedAt = authenticatedAt
     }
 
     /// When the session stops being valid: the earlier of idle and absolute expiry.

@@ -110,7 +110,7 @@ public struct GroupRecord: Hashable, Sendable {
     /// only for SCIM's members of the group, one for `oidc` only for those whose groups claim
     /// names it. Empty when the group carries no mapping.
     public var mappings: [GroupSource: RoleAssignment]
-    /// Mappings the v5 migration kept for both sources because it could not tell which one
+    /// Mappings the v6 migration kept for both sources because it could not tell which one
     /// they were made for: an admin should choose (any change to the group's mappings clears
     /// the mark).
     public var mappingsToReview: Set<GroupSource>

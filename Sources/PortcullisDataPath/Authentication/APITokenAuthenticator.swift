@@ -35,6 +35,8 @@ package final class APITokenAuthenticator: Sendable {
     private let version: PolicyVersion
     /// How long a token or act-as lookup may take (`store.request_deadline`).
     private let deadline: StoreDeadline
+    /// Bounds the lookups of tokens this instance has not seen (shared with the sessions').
+    private let lookups: CredentialLookupGate
     private let logger: Logger
     private let known = Mutex<[Data: Known]>([:])
     private let targets = Mutex<[TargetKey: Target]>([:])
@@ -44,8 +46,10 @@ package final class APITokenAuthenticator: Sendable {
     package static let actAsHeader = "X-Portcullis-Act-As"
 
     package init(
-        store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, deadline: StoreDeadline = .requestPath, logger: Logger
+        store: any CredentialStore, maxStaleness: Duration, version: PolicyVersion, deadline: StoreDeadline = .requestPath,
+        lookups: CredentialLookupGate = CredentialLookupGate(), logger: Logger
     ) {
+        self.lookups = lookups
         self.store = store
         self.maxStaleness = maxStaleness
         self.version = version
@@ -103,6 +107,19 @@ package final class APITokenAuthenticator: Sendable {
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return (entry.identity, entry.fetchedAt)
         }
+        // A token this instance has not seen: a known miss is answered at once, and the lookup
+        // needs a ticket (``CredentialLookupGate``).
+        var ticket: CredentialLookupGate.Ticket?
+        let unknown = known.withLock { $0[key] == nil }
+        if unknown {
+            if lookups.isKnownMiss(key) { return nil }
+            guard let admitted = lookups.admit(request.client) else {
+                logger.notice("API token lookup refused: too many lookups of unknown credentials", metadata: ["client": "\(request.client)"])
+                throw TokenLookupFailure()
+            }
+            ticket = admitted
+        }
+        defer { if let ticket { lookups.release(ticket) } }
         let fetchedAt = ContinuousClock.now
         let identity: APITokenIdentity?
         do {
@@ -113,6 +130,7 @@ package final class APITokenAuthenticator: Sendable {
         }
         guard let identity else {
             logger.info("unknown API token refused", metadata: ["client": "\(request.client)"])
+            if unknown { lookups.rememberMiss(key) }
             return nil
         }
         known.withLock { entries in
@@ -126,8 +144,10 @@ package final class APITokenAuthenticator: Sendable {
     struct TokenLookupFailure: Error {}
 
     /// A `global` token naming a user in `X-Portcullis-Act-As`: the request runs with that
-    /// user's effective role, carries the delegation, and is audited. Any other credential
-    /// sending the header is refused (`act_as_not_allowed`).
+    /// user's effective role, carries the delegation, and is audited once (not again at the
+    /// re-checks of a long response or tunnel); without its audit entry it is refused
+    /// (`session_unverifiable`). Any other credential sending the header is refused
+    /// (`act_as_not_allowed`).
     private func actingAs(
         _ email: String, key: Data, secret: String, request: AuthenticationRequest, on eventLoop: any EventLoop,
         headers: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)]
@@ -162,7 +182,15 @@ package final class APITokenAuthenticator: Sendable {
                 return Authentication(identity: .rejected(.actAsUserUnknown), consumedAuthorization: true)
             }
             recordUseIfDue(owner.token.id, key: key, now: request.now)
-            recordActAs(owner, target: target, client: request.client, now: request.now)
+            if request.purpose == .request {
+                // No audit entry, no act-as: the request waits for the entry (for at most
+                // store.request_deadline) and is refused without it.
+                do {
+                    try await recordActAs(owner, target: target, client: request.client, now: request.now)
+                } catch {
+                    return Authentication(identity: .rejected(.sessionUnverifiable), consumedAuthorization: true)
+                }
+            }
             let role = target.effectiveRole
             let user = AuthenticatedUser(
                 userID: target.user.id, email: target.user.email, displayName: target.user.name, role: role,
@@ -191,19 +219,27 @@ package final class APITokenAuthenticator: Sendable {
         return identity
     }
 
-    /// Every act-as is audited and counted on the token, off the request path.
-    private func recordActAs(_ owner: APITokenIdentity, target: UserIdentity, client: IPAddress, now: Date) {
+    /// Every exchange that acts as someone is audited and counted on the token before it goes
+    /// on, within the store's deadline. Throws when the entry could not be written in time
+    /// (the exchange is then refused). An entry whose write outlives the deadline may still
+    /// land: an act-as may be audited and refused, never let through unaudited.
+    private func recordActAs(_ owner: APITokenIdentity, target: UserIdentity, client: IPAddress, now: Date) async throws {
         let store = self.store
-        let logger = self.logger
         let audit = AuditContext(
             actor: owner.owner.user.email, actorIsSuperAdmin: owner.owner.effectiveRole.primary == .superAdmin, sourceIP: client.description, at: now
         )
-        Task {
-            do {
-                try await store.recordActAs(tokenID: owner.token.id, targetEmail: target.user.email, ownerEmail: owner.owner.user.email, audit: audit)
-            } catch {
-                logger.error("could not audit an act-as", metadata: ["token": "\(owner.token.id)", "error": "\(error)"])
+        let tokenID = owner.token.id
+        let targetEmail = target.user.email
+        let ownerEmail = owner.owner.user.email
+        do {
+            try await deadline.run {
+                try await store.recordActAs(tokenID: tokenID, targetEmail: targetEmail, ownerEmail: ownerEmail, audit: audit)
             }
+        } catch {
+            logger.error("act-as refused: its audit entry could not be written", metadata: [
+                "token": "\(tokenID)", "client": "\(client)", "error": "\(error)",
+            ])
+            throw error
         }
     }
 

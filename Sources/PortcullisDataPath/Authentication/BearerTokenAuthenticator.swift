@@ -128,7 +128,8 @@ package final class BearerTokenAuthenticator: Sendable {
             userID: user.id, email: user.email, displayName: user.name, role: role,
             permissions: role.permissions(defaults: record.identity.defaults), method: .bearer,
             hasMFA: TokenClaims.provesMFA(record.claims, mfaMethods: mfaMethods, mfaACRValues: mfaACRValues),
-            expiresAt: record.expiresAt, revokedAt: revokedAt
+            expiresAt: record.expiresAt, revokedAt: revokedAt,
+            authenticatedAt: record.claims["auth_time"]?.numberValue.flatMap { $0.isFinite && $0 > 0 ? Date(timeIntervalSince1970: $0) : nil }
         )
         return Authentication(
             identity: .user(authenticated), consumedAuthorization: true, upstreamHeaders: { headers(authenticated, $0) },

@@ -23,6 +23,8 @@ package struct CachedSession: Sendable {
         var hasMFA: Bool
         var absoluteExpiresAt: Date
         var revokedAt: Date?
+        /// The sign-in at the IdP (`auth_time`), for `max_auth_age`.
+        var authenticatedAt: Date?
         /// The session id hash in hex, as the upstream identity's credential id.
         var credentialID: String
     }
@@ -50,7 +52,7 @@ package struct CachedSession: Sendable {
             answer = .user(User(
                 email: user.email, displayName: user.name, role: role, permissions: role.permissions(defaults: identity.defaults),
                 hasMFA: identity.session.mfa, absoluteExpiresAt: identity.session.absoluteExpiresAt, revokedAt: revokedAt,
-                credentialID: hash.hex
+                authenticatedAt: identity.session.authenticatedAt, credentialID: hash.hex
             ))
         }
     }

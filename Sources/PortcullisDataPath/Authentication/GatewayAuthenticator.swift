@@ -24,6 +24,9 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     private let signingKeys: AssertionKeyRing?
     /// How long a session lookup may take (`store.request_deadline`).
     private let deadline: StoreDeadline
+    /// Bounds the lookups of sessions this instance has not seen; shared with the API token
+    /// authenticator.
+    package let lookups: CredentialLookupGate
     /// Told, off the request path and after the new address is written, when a live session's
     /// client address changes (the session risk signals); `nil` when nothing listens.
     private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
@@ -43,6 +46,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         upstreamHeaders: @escaping @Sendable (AuthenticatedUser, Route) -> [(String, String)] = { user, _ in IdentityHeaders.basic(for: user) },
         signingKeys: AssertionKeyRing? = nil,
         deadline: StoreDeadline = .requestPath,
+        lookups: CredentialLookupGate = CredentialLookupGate(),
         onAddressChange: (@Sendable (SessionAddressChange) async -> Void)? = nil
     ) {
         self.store = store
@@ -55,6 +59,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         self.upstreamHeaders = upstreamHeaders
         self.signingKeys = signingKeys
         self.deadline = deadline
+        self.lookups = lookups
         self.onAddressChange = onAddressChange
     }
 
@@ -123,13 +128,34 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         guard let hash = SessionToken.hash(of: cookie) else {
             return .resolved(Authentication(identity: .rejected(.sessionExpired)))
         }
-        if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: ContinuousClock.now) {
+        let now = ContinuousClock.now
+        if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: now) {
             return .resolved(authentication(for: entry, hash: hash, request: request))
+        }
+        // A session this instance has not seen: a known miss is answered at once, and the
+        // lookup needs a ticket (``CredentialLookupGate``). A known one is read again freely.
+        let ticket: CredentialLookupGate.Ticket?
+        let missKey: Data?
+        if cache.entry(hash) == nil {
+            let key = Data(hash.bytes)
+            if lookups.isKnownMiss(key, now: now) {
+                return .resolved(Authentication(identity: .rejected(.sessionExpired)))
+            }
+            guard let admitted = lookups.admit(request.client) else {
+                return .resolved(Authentication(identity: .rejected(.sessionUnverifiable)))
+            }
+            ticket = admitted
+            missKey = key
+        } else {
+            ticket = nil
+            missKey = nil
         }
         let store = self.store
         let cache = self.cache
         let logger = self.logger
+        let lookups = self.lookups
         return .pending(eventLoop.makeFutureWithTask { [self] in
+            defer { if let ticket { lookups.release(ticket) } }
             let version = cache.version.current
             let identity: SessionIdentity?
             do {
@@ -142,6 +168,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             }
             guard let identity else {
                 cache.evict(hash)
+                if let missKey { lookups.rememberMiss(missKey) }
                 return Authentication(identity: .rejected(.sessionExpired))
             }
             let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
@@ -170,7 +197,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             hasMFA: user.hasMFA,
             expiresAt: min(user.absoluteExpiresAt, entry.lastSeenAt.addingTimeInterval(settings.idleTimeout.secondsValue)),
             revokedAt: user.revokedAt,
-            credentialID: user.credentialID
+            credentialID: user.credentialID,
+            authenticatedAt: user.authenticatedAt
         )
         var reusableUntil: ContinuousClock.Instant?
         if user.revokedAt == nil, authenticated.expiresAt.map({ $0 > request.now }) ?? true,

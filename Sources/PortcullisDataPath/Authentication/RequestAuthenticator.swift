@@ -5,14 +5,26 @@ import PortcullisCore
 
 /// What the data path hands an authenticator: the credentials of one request.
 package struct AuthenticationRequest: Sendable {
+    /// Why the credential is asked about.
+    package enum Purpose: Sendable {
+        /// A request (an exchange) is being decided: what a use of the credential records (an
+        /// act-as's audit entry) is recorded.
+        case request
+        /// A long response or a WebSocket tunnel asks again whether the credential that opened
+        /// it still holds: the use was recorded when it was decided, and is not again.
+        case recheck
+    }
+
     package var headers: HTTPHeaders
     package var client: IPAddress
     package var now: Date
+    package var purpose: Purpose
 
-    package init(headers: HTTPHeaders, client: IPAddress, now: Date) {
+    package init(headers: HTTPHeaders, client: IPAddress, now: Date, purpose: Purpose = .request) {
         self.headers = headers
         self.client = client
         self.now = now
+        self.purpose = purpose
     }
 }
 

@@ -23,6 +23,9 @@ final class ForwardPlan {
     let isWebSocketUpgrade: Bool
     /// Headers added to the response the client receives (a cookie to clear).
     let responseHeaders: [(String, String)]
+    /// The gateway's cookie names: a `Set-Cookie` of the upstream's for one of them is dropped
+    /// (empty for the control plane, which sets them).
+    let ownCookieNames: [String]
     /// The user whose identity went upstream, if any: a long response or a tunnel is checked
     /// again while it lasts and ends when that credential stops being valid.
     let identityUserID: String?
@@ -30,13 +33,14 @@ final class ForwardPlan {
 
     init(
         upstreamHead: HTTPRequestHead, target: UpstreamTarget, responseTimeout: TimeAmount, isWebSocketUpgrade: Bool,
-        responseHeaders: [(String, String)], identityUserID: String?, log: ExchangeLog
+        responseHeaders: [(String, String)], ownCookieNames: [String] = [], identityUserID: String?, log: ExchangeLog
     ) {
         self.upstreamHead = upstreamHead
         self.target = target
         self.responseTimeout = responseTimeout
         self.isWebSocketUpgrade = isWebSocketUpgrade
         self.responseHeaders = responseHeaders
+        self.ownCookieNames = ownCookieNames
         self.identityUserID = identityUserID
         self.log = log
     }

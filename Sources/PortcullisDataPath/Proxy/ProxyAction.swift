@@ -38,6 +38,9 @@ enum ProxyAction {
     /// Check the exchange's credential again; report with `credentialChecked`.
     case revalidate(ExchangeID, HTTPRequestHead, userID: String)
     case log(ExchangeRecord)
-    /// An upstream failed: `kind` is `unavailable`, `timeout` or `reset`.
+    /// An upstream failed: `kind` is `unavailable`, `timeout`, `reset` or `protocol`.
     case recordUpstreamError(route: String, kind: String)
+    /// The upstream's response tried to set one of the gateway's own cookies, which was dropped
+    /// (once per response): logged, and counted as an upstream error of kind `own_cookie`.
+    case droppedOwnCookie(route: String)
 }

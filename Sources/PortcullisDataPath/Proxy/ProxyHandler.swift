@@ -207,6 +207,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             log(record)
         case .recordUpstreamError(let route, let kind):
             runtime.metrics.recordUpstreamError(route: route, kind: kind)
+        case .droppedOwnCookie(let route):
+            runtime.logger.warning("the upstream tried to set the gateway's own cookie; the Set-Cookie was dropped", metadata: ["route": "\(route)"])
+            runtime.metrics.recordUpstreamError(route: route, kind: "own_cookie")
         }
     }
 
@@ -220,7 +223,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             drive { $0.decided(id, plan: plan, now: self.now, into: &$1) }
             return
         }
-        guard let authenticator = runtime.authenticator, RequestPlanner.carriesCredentials(head.headers) else {
+        // Outside the tenant greenlist nobody is looked up: the decision refuses the address.
+        guard let authenticator = runtime.authenticator, RequestPlanner.carriesCredentials(head.headers),
+              snapshot.policy.tenantAdmits(client) else {
             plan(id, head: head, framing: framing, client: client, authentication: .anonymous, snapshot: snapshot)
             return
         }
@@ -360,29 +365,44 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Asks the authenticator again whether the request's credential still names `userID` and
-    /// is neither revoked nor expired.
+    /// Decides the request again, on what holds now, as ``decide(_:head:framing:context:)``
+    /// did when it came: the client address (after `trusted_proxies`, not the proxy's), the
+    /// credential read afresh, and the whole route decision on the current policy (role,
+    /// MFA, greenlists, countries). True while it still allows the same user; a demotion, a new
+    /// greenlist or an ended credential ends the exchange or tunnel. A re-check records nothing
+    /// the decision already recorded (an act-as is audited once per exchange, not at every
+    /// re-check).
     private func credentialCheck(
         head: HTTPRequestHead, userID: String, authenticator: any RequestAuthenticator
     ) -> @Sendable (any EventLoop) -> EventLoopFuture<Bool> {
-        let headers = head.headers
         let peer = connection.peer
+        let runtime = runtime
         return { eventLoop in
-            let request = AuthenticationRequest(headers: headers, client: peer, now: Date())
-            let stillValid: @Sendable (Authentication) -> Bool = { authentication in
-                guard case .user(let user) = authentication.identity else { return false }
-                return user.userID == userID && user.isValid(at: Date())
+            let snapshot = runtime.snapshot
+            guard let client = RequestPlanner.clientAddress(of: head, peer: peer, snapshot: snapshot) else {
+                return eventLoop.makeSucceededFuture(false)
+            }
+            let request = AuthenticationRequest(headers: head.headers, client: client, now: Date(), purpose: .recheck)
+            let stillAllowed: @Sendable (Authentication) -> Bool = { authentication in
+                RequestPlanner.stillAllows(head, client: client, authentication: authentication, userID: userID, snapshot: snapshot, now: Date())
             }
             switch authenticator.authenticate(request, on: eventLoop) {
             case .resolved(let authentication):
-                return eventLoop.makeSucceededFuture(stillValid(authentication))
+                return eventLoop.makeSucceededFuture(stillAllowed(authentication))
             case .pending(let future):
-                return future.map(stillValid).hop(to: eventLoop)
+                return future.map(stillAllowed).hop(to: eventLoop)
             }
         }
     }
 
     private func log(_ record: ExchangeRecord) {
+        if record.log.reason == ReasonCode.ipNotGreenlisted.rawValue, record.log.route == Route.controlPlane.name {
+            // Only the identity provider's SCIM and back-channel logout calls are refused by
+            // address on the control plane's route: provisioning or logouts are being lost.
+            runtime.logger.error("an identity provider call was refused by its endpoint's allowlist", metadata: [
+                "client": "\(record.log.client)", "path": "\(record.log.path)",
+            ])
+        }
         let nanoseconds = record.duration.nanoseconds
         runtime.metrics.recordRequest(route: record.log.route, decision: record.log.outcome, reason: record.log.reason,
                                       durationNanoseconds: nanoseconds)

@@ -292,7 +292,7 @@ struct ProxyStateMachine {
                            now: now, into: &actions)
             return
         }
-        if let problem = Self.hostProblem(head, isHTTP1: configuration.isHTTP1) {
+        if let problem = Self.hostProblem(head) {
             refuseUnframed(head, id: id, reason: problem, message: "the request must name exactly one host", now: now, into: &actions)
             return
         }
@@ -305,12 +305,14 @@ struct ProxyStateMachine {
         actions.append(.decide(id, head, framing))
     }
 
-    /// RFC 9112 §3.2: an HTTP/1.1 request has exactly one `Host`; none or several is a 400.
-    static func hostProblem(_ head: HTTPRequestHead, isHTTP1: Bool) -> String? {
+    /// Exactly one `Host`, or a 400 (RFC 9112 §3.2). Routes match on the host, so HTTP/1.0,
+    /// which may leave it out, must name it here too, and so must an HTTP/2 request
+    /// (`:authority`, which ``HTTP2StreamCodec`` turns into `Host`, or `host`; RFC 9113 §8.3.1).
+    static func hostProblem(_ head: HTTPRequestHead) -> String? {
         var count = 0
         for (name, _) in head.headers where RequestFraming.isExactly(name, "host") { count += 1 }
         if count > 1 { return "duplicate_host" }
-        if count == 0, isHTTP1, head.version.minor >= 1 { return "missing_host" }
+        if count == 0 { return "missing_host" }
         return nil
     }
 
@@ -516,7 +518,10 @@ struct ProxyStateMachine {
                 actions.append(.writeClient(.head(HTTPResponseHead(version: exchange.head.version, status: .continue))))
                 actions.append(.flushClient)
             }
-            actions.append(.connect(id, forward, fresh: false))
+            // A WebSocket upgrade takes a new connection: servers built on SwiftNIO's upgrader
+            // (Vapor, Hummingbird) upgrade only the first request of a connection, and the
+            // tunnel would end the pooled connection's life anyway.
+            actions.append(.connect(id, forward, fresh: forward.isWebSocketUpgrade))
         }
     }
 
@@ -591,8 +596,11 @@ struct ProxyStateMachine {
             exchange.responseStarted = true
             exchange.status = head.status.code
             state = .upgrading
-            let response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: true, extraHeaders: plan.responseHeaders)
-            actions.append(.writeClient(.head(response)))
+            let response = UpstreamResponseBuilder.build(
+                head, hsts: configuration.hsts, isUpgrade: true, extraHeaders: plan.responseHeaders, ownCookieNames: plan.ownCookieNames
+            )
+            if response.droppedOwnCookie { actions.append(.droppedOwnCookie(route: exchange.log.route)) }
+            actions.append(.writeClient(.head(response.head)))
             actions.append(.flushClient)
             return
         }
@@ -606,7 +614,11 @@ struct ProxyStateMachine {
             // forwarded, so this connection ends with the response.
             closeAfterResponse = true
         }
-        var response = UpstreamResponseBuilder.build(head, hsts: configuration.hsts, isUpgrade: false, extraHeaders: plan.responseHeaders)
+        let built = UpstreamResponseBuilder.build(
+            head, hsts: configuration.hsts, isUpgrade: false, extraHeaders: plan.responseHeaders, ownCookieNames: plan.ownCookieNames
+        )
+        if built.droppedOwnCookie { actions.append(.droppedOwnCookie(route: exchange.log.route)) }
+        var response = built.head
         if closeAfterResponse, configuration.isHTTP1 { response.headers.replaceOrAdd(name: "Connection", value: "close") }
         actions.append(.writeClient(.head(response)))
     }

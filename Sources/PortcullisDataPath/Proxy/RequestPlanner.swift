@@ -128,7 +128,7 @@ enum RequestPlanner {
             client: input.clientText,
             peer: input.peerText,
             peerIsTrustedProxy: snapshot.clientAddresses.hasTrustedProxies && snapshot.clientAddresses.isTrusted(input.peer),
-            originalHost: host,
+            forwardedHost: decision.host.map { UpstreamRequestBuilder.forwardedHost(matched: $0, requested: host) },
             isWebSocketUpgrade: isUpgrade,
             identityHeaders: identityHeaders,
             ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
@@ -140,9 +140,27 @@ enum RequestPlanner {
             responseTimeout: TimeAmount(route.timeouts.response),
             isWebSocketUpgrade: isUpgrade,
             responseHeaders: isControlPlane ? [] : responseHeaders,
+            ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
             identityUserID: isControlPlane ? nil : decision.user?.userID,
             log: log
         ))
+    }
+
+    /// Whether the decision that let an exchange of `userID` through still allows it: the
+    /// credential still names that user and is valid, and the route decision on `snapshot`'s
+    /// policy for this client still allows them (re-checks of long responses and tunnels).
+    static func stillAllows(
+        _ head: HTTPRequestHead, client: IPAddress, authentication: Authentication, userID: String, snapshot: GatewaySnapshot, now: Date
+    ) -> Bool {
+        guard case .user(let user) = authentication.identity, user.userID == userID, user.isValid(at: now) else { return false }
+        let decision = snapshot.policy.evaluate(
+            AccessRequest(
+                method: head.method.rawValue, host: head.headers.first(name: "host"), target: head.uri, client: client,
+                identity: authentication.identity
+            ),
+            now: now
+        )
+        return decision.isAllowed && decision.user?.userID == userID
     }
 
     /// - Parameters:

@@ -23,8 +23,8 @@ enum UpstreamRequestBuilder {
         var peer: String
         /// The TCP peer was a trusted proxy, so its `X-Forwarded-For` chain is kept.
         var peerIsTrustedProxy: Bool
-        /// The host the client asked for, for `X-Forwarded-Host`.
-        var originalHost: String?
+        /// `X-Forwarded-Host`: the host the route matched (``forwardedHost(matched:requested:)``).
+        var forwardedHost: String?
         var isWebSocketUpgrade: Bool
         /// Headers Portcullis adds: `X-Portcullis-User`, …
         var identityHeaders: [(String, String)]
@@ -79,7 +79,7 @@ enum UpstreamRequestBuilder {
             headers.add(name: "X-Forwarded-For", value: forwardedFor.joined(separator: ", "))
         }
         headers.add(name: "X-Forwarded-Proto", value: "https")
-        if let host = input.originalHost { headers.add(name: "X-Forwarded-Host", value: host) }
+        if let host = input.forwardedHost { headers.add(name: "X-Forwarded-Host", value: host) }
         headers.add(name: "X-Real-IP", value: input.client)
         for (name, value) in input.identityHeaders {
             headers.add(name: name, value: value)
@@ -97,6 +97,28 @@ enum UpstreamRequestBuilder {
             if RequestFraming.expectsBody(input.head.method) { headers.add(name: "Content-Length", value: "0") }
         }
         return HTTPRequestHead(version: .http1_1, method: input.head.method, uri: input.target.encoded, headers: headers)
+    }
+
+    /// `X-Forwarded-Host`: the host the gateway matched the route on, as it matched it (lower
+    /// case, without a trailing dot), with the port the request named, if any. Never a client's
+    /// `X-Forwarded-Host` (dropped with the other forwarding headers), nor a `Host` spelled
+    /// otherwise than the host that was matched. The request's own `Host` when it is already
+    /// that (the usual case: nothing is built).
+    static func forwardedHost(matched: HostName, requested: String?) -> String {
+        guard let requested else { return matched.value }
+        let utf8 = requested.utf8
+        let hostBytes = matched.value.utf8
+        var port: Substring?
+        if let colon = utf8.lastIndex(of: UInt8(ascii: ":")), utf8.last != UInt8(ascii: "]"),
+           utf8[utf8.index(after: colon)...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+           !utf8[utf8.index(after: colon)...].isEmpty {
+            port = requested[colon...]
+            if utf8[..<colon].elementsEqual(hostBytes) { return requested }
+        } else if utf8.elementsEqual(hostBytes) {
+            return requested
+        }
+        guard let port else { return matched.value }
+        return matched.value + port
     }
 
     /// A name that is, or normalises to, `Content-Length` or `Transfer-Encoding`: letter case,

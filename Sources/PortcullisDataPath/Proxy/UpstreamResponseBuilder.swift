@@ -2,14 +2,26 @@ import NIOHTTP1
 import PortcullisCore
 
 /// The response head the client receives: the upstream's, without hop-by-hop headers or
-/// anything its `Connection` header lists, with `Strict-Transport-Security` set and any cookie
-/// the gateway must clear. `Content-Length` is never removed by a `Connection` header: it
+/// anything its `Connection` header lists, without any `Set-Cookie` for one of the gateway's own
+/// cookies (``SetCookieHeader``), with `Strict-Transport-Security` set and any cookie the
+/// gateway must clear. `Content-Length` is never removed by a `Connection` header: it
 /// describes the body the upstream's decoder delimited; without it the client's encoder
 /// frames the body itself (chunked on HTTP/1.1, DATA frames on HTTP/2).
 enum UpstreamResponseBuilder {
-    static func build(_ upstream: HTTPResponseHead, hsts: String?, isUpgrade: Bool, extraHeaders: [(String, String)] = []) -> HTTPResponseHead {
+    struct Built {
+        var head: HTTPResponseHead
+        /// A `Set-Cookie` for one of the gateway's cookies was dropped.
+        var droppedOwnCookie: Bool
+    }
+
+    /// - Parameter ownCookieNames: the gateway's cookie names, which the upstream may not set
+    ///   (empty for the control plane, which sets them).
+    static func build(
+        _ upstream: HTTPResponseHead, hsts: String?, isUpgrade: Bool, extraHeaders: [(String, String)] = [], ownCookieNames: [String] = []
+    ) -> Built {
         var connectionListed: [Substring] = []
         var needsRewrite = false
+        var droppedOwnCookie = false
         /// A `Connection` header that lists only `keep-alive` or `close` (what most upstreams
         /// send, nginx among them) is the only thing to remove: removed in place.
         var connectionOnly = true
@@ -42,6 +54,11 @@ enum UpstreamResponseBuilder {
                 if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") {
                     needsRewrite = true
                     connectionOnly = false
+                } else if !ownCookieNames.isEmpty, RequestFraming.isExactly(name, "set-cookie"),
+                          SetCookieHeader.setsAny(of: ownCookieNames, value) {
+                    needsRewrite = true
+                    connectionOnly = false
+                    droppedOwnCookie = true
                 }
             default:
                 continue
@@ -59,6 +76,9 @@ enum UpstreamResponseBuilder {
                 if !isLength, UpstreamRequestBuilder.isFramingLookalike(name) { continue }
                 if HeaderRules.isHopByHopResponseHeader(name) { continue }
                 if hsts != nil, HeaderRules.name(name, equals: "strict-transport-security") { continue }
+                if droppedOwnCookie, RequestFraming.isExactly(name, "set-cookie"), SetCookieHeader.setsAny(of: ownCookieNames, value) {
+                    continue
+                }
                 if !isLength, !connectionListed.isEmpty,
                    connectionListed.contains(where: { HeaderRules.name(name, equals: $0.lowercased()) }) {
                     continue
@@ -73,7 +93,7 @@ enum UpstreamResponseBuilder {
             head.headers.add(name: "Connection", value: "Upgrade")
             head.headers.add(name: "Upgrade", value: "websocket")
         }
-        return head
+        return Built(head: head, droppedOwnCookie: droppedOwnCookie)
     }
 
     /// Whether the upstream delimited this response so that the connection can carry another

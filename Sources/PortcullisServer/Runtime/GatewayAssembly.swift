@@ -153,16 +153,20 @@ package final class GatewayAssembly: Sendable {
         if risk.isEnabled {
             addressChanges = { change in await risk.assessAddressChange(change) }
         }
+        // One bound on lookups of unknown credentials, cookies and API tokens together.
+        let lookups = CredentialLookupGate()
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
             apiTokens: APITokenAuthenticator(
-                store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, deadline: deadline, logger: logger
+                store: store, maxStaleness: configuration.sessions.maxStaleness, version: version, deadline: deadline, lookups: lookups,
+                logger: logger
             ),
             logger: logger,
             upstreamHeaders: { user, route in upstreamIdentity.headers(for: user, route: route) },
             signingKeys: assertionKeys,
             deadline: deadline,
+            lookups: lookups,
             onAddressChange: addressChanges
         )
         let gateway = try Gateway(
@@ -268,7 +272,7 @@ package final class GatewayAssembly: Sendable {
         await provider?.shutdown()
     }
 
-    /// Mappings the v5 migration kept for both sources of membership because it could not tell
+    /// Mappings the v6 migration kept for both sources of membership because it could not tell
     /// which one they were made for: said at every start until an admin chooses.
     static func warnAboutMappingsToReview(_ store: any AdministrationStore, logger: Logger) async throws {
         for summary in try await store.groups() where !summary.group.mappingsToReview.isEmpty {

@@ -98,7 +98,7 @@ extension SQLStore: AdministrationStore {
                 } else {
                     try await connection.execute("DELETE FROM group_roles WHERE group_id = $1 AND source = $2", [group.group.id, source.rawValue])
                 }
-                // An admin has looked at the group's mappings: what the v5 migration could not
+                // An admin has looked at the group's mappings: what the v6 migration could not
                 // decide is decided now.
                 let reviewed = !group.group.mappingsToReview.isEmpty
                 if reviewed {

@@ -8,8 +8,8 @@ extension SQLStore: SessionStore {
                 """
                 INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, absolute_expires_at, created_ip,
                     last_ip, created_location, last_location, user_agent, browser, os, device_type, auth_method,
-                    idp_session_id, amr, acr, mfa)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                    idp_session_id, amr, acr, mfa, auth_time)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                 """,
                 [
                     Data(session.idHash.bytes), session.userID, StoreCoding.seconds(session.createdAt),
@@ -18,7 +18,7 @@ extension SQLStore: SessionStore {
                     StoreCoding.locationJSON(session.createdLocation), StoreCoding.locationJSON(session.lastLocation),
                     session.userAgent, session.device.browser, session.device.os, session.device.type.rawValue,
                     session.authMethod.rawValue, session.idpSessionID, session.amr.joined(separator: " "), session.acr,
-                    session.mfa,
+                    session.mfa, session.authenticatedAt.map(StoreCoding.seconds),
                 ]
             )
             try await connection.execute(

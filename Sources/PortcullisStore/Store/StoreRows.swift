@@ -137,7 +137,8 @@ enum StoreRows {
             revokedAt: StoreCoding.date(try row["revoked_at"]),
             revokedBy: try row["revoked_by"],
             revokedReason: try row["revoked_reason"],
-            stepUpRequiredAt: row.contains("step_up_required_at") ? StoreCoding.date(try row["step_up_required_at"]) : nil
+            stepUpRequiredAt: row.contains("step_up_required_at") ? StoreCoding.date(try row["step_up_required_at"]) : nil,
+            authenticatedAt: row.contains("auth_time") ? StoreCoding.date(try row["auth_time"]) : nil
         )
     }
 

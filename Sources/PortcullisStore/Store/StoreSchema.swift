@@ -31,7 +31,9 @@ enum StoreSchema {
         }
     }
 
-    static let migrations: [Migration] = [directoryAndSessions, administration, scimAndIdentity, sessionRisk, groupMappingSources]
+    static let migrations: [Migration] = [
+        directoryAndSessions, administration, scimAndIdentity, sessionRisk, sessionAuthTime, groupMappingSources,
+    ]
 
     static let directoryAndSessions = Migration("v1-directory-and-sessions", [
         .both("""
@@ -263,6 +265,13 @@ enum StoreSchema {
         .both("ALTER TABLE sessions ADD COLUMN step_up_required_at \(.real)"),
     ])
 
+    /// When the user signed in at the identity provider (`auth_time`), for `max_auth_age`.
+    /// Sessions from before have none, so a route or admin call with `max_auth_age` asks them to
+    /// sign in again: the safe side.
+    static let sessionAuthTime = Migration("v5-session-auth-time", [
+        .both("ALTER TABLE sessions ADD COLUMN auth_time \(.real)"),
+    ])
+
     /// Group mappings name the source of membership they are for (`scim`, or `oidc`: the
     /// groups claim of sign-ins), part of their key: a mapping no longer counts for "any group
     /// with that name". Each mapping from before is kept for the source it can have worked
@@ -273,9 +282,9 @@ enum StoreSchema {
     /// - members from both sources, or no members and a group SCIM does not manage (a mapping
     ///   made before anyone arrived) → both, each marked `review`: nobody loses a role they
     ///   hold now, and the console, `GET /groups` and the start-up log ask an admin to choose.
-    static let groupMappingSources = Migration("v5-group-mapping-sources", [
+    static let groupMappingSources = Migration("v6-group-mapping-sources", [
         .both("""
-            CREATE TABLE group_roles_v5 (
+            CREATE TABLE group_roles_v6 (
                 group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
                 source TEXT NOT NULL,
                 primary_role TEXT,
@@ -286,7 +295,7 @@ enum StoreSchema {
             )
             """),
         .both("""
-            INSERT INTO group_roles_v5 (group_id, source, primary_role, secondary, updated_at, review)
+            INSERT INTO group_roles_v6 (group_id, source, primary_role, secondary, updated_at, review)
             SELECT f.group_id, s.source, f.primary_role, f.secondary, f.updated_at,
                 (f.scim AND f.oidc) OR NOT (f.scim OR f.oidc OR f.provisioned)
             FROM (
@@ -300,8 +309,8 @@ enum StoreSchema {
                 OR (s.source = 'oidc' AND (f.oidc OR NOT (f.scim OR f.provisioned)))
             """),
         .both("DROP TABLE group_roles"),
-        .both("ALTER TABLE group_roles_v5 RENAME TO group_roles"),
-        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v5_pkey TO group_roles_pkey"),
-        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v5_group_id_fkey TO group_roles_group_id_fkey"),
+        .both("ALTER TABLE group_roles_v6 RENAME TO group_roles"),
+        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v6_pkey TO group_roles_pkey"),
+        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v6_group_id_fkey TO group_roles_group_id_fkey"),
     ])
 }

@@ -145,6 +145,7 @@ struct MachineHarness {
         case .revalidate(let id, _, let user): "revalidate \(id) \(user)"
         case .log(let record): "log \(record.status) \(record.log.outcome) \(record.log.reason)"
         case .recordUpstreamError(let route, let kind): "upstream error \(route) \(kind)"
+        case .droppedOwnCookie(let route): "dropped own cookie \(route)"
         }
     }
 

@@ -67,11 +67,13 @@ final class SSOHarness: Sendable {
     ///     `trust_email: true` or `refresh_token_key_file: refresh-key` (the harness writes that file).
     ///   - identity: extra keys under `identity`, such as `groups: { source: scim }`.
     ///   - store: extra keys under `store` (indented two spaces), such as `request_deadline`.
+    ///   - scimNetworks: `identity.scim.allowed_networks`, as YAML (`[20.0.0.0/8]`).
     ///   - behaviour: how the development IdP states claims.
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
-        postgresURL: String? = nil, scimToken: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
+        postgresURL: String? = nil, scimToken: String? = nil, scimNetworks: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
         publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "", store storeExtra: String = "",
+        admin: String = "",
         behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = [],
         geoIP: (any GeoIPResolver)? = nil, clock: (@Sendable () -> Date)? = nil
     ) async throws -> SSOHarness {
@@ -102,12 +104,13 @@ final class SSOHarness: Sendable {
         \(oidc)
           bearer:
             audiences: [portcullis-api]
-        \(scimToken != nil ? "  scim: { token_file: scim-token }" : "")
+        \(scimToken != nil ? "  scim: { token_file: scim-token\(scimNetworks.map { ", allowed_networks: \($0)" } ?? "") }" : "")
         \(identity)
         \(sessions)
         store:
         \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
         \(storeExtra)
+        \(admin)
         routes:
         \(routes.replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstream.port)"))
         """

@@ -13,8 +13,31 @@ import Synchronization
 /// - `/slow?ms=N`: answers after N milliseconds;
 /// - `/drip`: a chunked response that sends 256 bytes every 50 ms until the connection closes;
 /// - `/hang`: never answers; `/close`: closes the connection without answering;
+/// - `/set-cookies`: an empty 200 with every `Set-Cookie` of ``setCookies``;
 /// - `/ws`: a WebSocket echo.
 final class TestUpstream: Sendable {
+    /// What `/set-cookies` sends: cookies of the gateway's own names, however spelled (each
+    /// value says `planted`), between cookies of the app's own (each value says `kept`).
+    static let setCookies = [
+        "app_session=kept; Path=/; Secure; HttpOnly",
+        "__Host-portcullis=planted; Path=/; Secure; HttpOnly; SameSite=Lax",
+        "__host-portcullis=planted; Path=/; Secure",
+        "__HOST-PORTCULLIS-LOGIN=planted; Path=/; Secure",
+        "__Host-portcullis-login=planted; Path=/; Secure; HttpOnly",
+        "   __Host-portcullis =planted; Path=/; Secure",
+        "\t__Host-portcullis\t=planted; Path=/; Secure",
+        "=__Host-portcullis=planted; Path=/; Secure",
+        "= __Host-portcullis=planted; Path=/; Secure",
+        "theme=dark,__Host-portcullis=planted; Path=/",
+        "theme=dark, __Host-portcullis=planted; Path=/",
+        "__Host-portcullis=; Path=/; Secure; HttpOnly; Max-Age=0",
+        "__Host-app=kept; Path=/; Secure",
+        "portcullis=kept; Path=/",
+        "__Secure-portcullis=kept; Secure",
+        "__Host-portcullis-other=kept; Path=/; Secure",
+        "lang=en-kept; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/",
+    ]
+
     struct Echo: Decodable {
         let method: String
         let uri: String
@@ -149,6 +172,12 @@ private final class UpstreamRequestHandler: ChannelInboundHandler, RemovableChan
             headers.add(name: "Transfer-Encoding", value: "chunked")
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
             drip(context: context)
+        case "/set-cookies":
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: "0")
+            for cookie in TestUpstream.setCookies { headers.add(name: "Set-Cookie", value: cookie) }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         case "/status":
             var headers = HTTPHeaders()
             headers.add(name: "Content-Length", value: "0")
