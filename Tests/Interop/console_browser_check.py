@@ -210,7 +210,7 @@ try:
     console(grace, "#/teammates/grace%40example.com")
     grace.find_element(By.ID, "primary-member").click()
     grace.find_element(By.ID, "save-roles").click()
-    refusal = notice(grace, "last principal")
+    refusal = notice(grace, "last person")
     assert "last_role_holder" in refusal, refusal
     step("saw why a change is refused (super admin only; last holder of super_admin)")
 

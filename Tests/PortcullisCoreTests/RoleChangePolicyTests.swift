@@ -435,42 +435,34 @@ struct RoleChangeSafetyTests {
     func membership() {
         let ada = Self.identity("ada@example.com", groups: [Self.owners])
         let both = Self.identity("bo@example.com", direct: RoleAssignment(primary: .superAdmin), groups: [Self.owners])
-        let refused = RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both, ada], holders: Self.holders)
+        let refused = RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both, ada])
         #expect(refused?.code == .superAdminProtected && refused?.message.contains("ada@example.com") == true)
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both], holders: Self.holders) == nil,
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both]) == nil,
                 "a direct super admin stays one")
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: true, group: Self.owners, losing: [ada], holders: Self.holders) == nil)
-        var mods = Self.holders
-        mods.add(user: "other@example.com", holding: RoleAssignment(secondary: [.pinsModerator]))
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: true, group: Self.owners, losing: [ada]) == nil)
         #expect(RoleChangeSafety.removeMembers(
-            actorIsSuperAdmin: false, group: Self.mods, losing: [Self.identity("m@example.com", groups: [Self.mods])], holders: mods
+            actorIsSuperAdmin: false, group: Self.mods, losing: [Self.identity("m@example.com", groups: [Self.mods])]
         ) == nil)
         var flagsOff = ada
         flagsOff.flags = FeatureFlags(groupBasedPermissions: false)
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [flagsOff], holders: Self.holders) == nil)
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [flagsOff]) == nil)
         // A member through the groups claim too still loses the SCIM mapping: that membership
         // carries only the group's oidc mapping (here none).
         var dual = Self.owners
         dual.sources = [.scim, .oidc]
         let claimsToo = Self.identity("dual@example.com", groups: [dual])
         #expect(claimsToo.effectiveRole.primary == .superAdmin)
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [claimsToo], holders: Self.holders)?.code
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [claimsToo])?.code
                 == .superAdminProtected)
     }
 
-    /// Issue 21: the last person holding a role through a group cannot leave it over SCIM,
-    /// though the group stays mapped (it holds nothing once empty).
-    @Test("memberships: SCIM may not take a role from the last person holding it")
+    /// Membership is the provider's word: SCIM taking the last person holding a role through a
+    /// group out of it is not refused (deprovisioning must not wait), as for a sign-in.
+    @Test("memberships: SCIM may take the last person holding a role through the group out of it")
     func membershipLastPerson() {
         let member = Self.identity("m@example.com", groups: [Self.mods])
-        let refused = RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [member], holders: Self.holders)
-        #expect(refused?.code == .lastRoleHolder && refused?.role == .secondary(.pinsModerator) && refused?.status == 409)
-        #expect(refused?.message.contains("m@example.com") == true)
-        // An inactive member held nothing, so nothing is lost.
-        let gone = Self.identity("m@example.com", groups: [Self.mods], active: false)
-        var inactive = RoleHolders()
-        inactive.add(.group("Mods", .scim), holding: RoleAssignment(secondary: [.pinsModerator]), people: [])
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [gone], holders: inactive) == nil)
+        #expect(Self.holders.people(holding: .secondary(.pinsModerator)) == ["m@example.com"])
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [member]) == nil)
     }
 
     @Test("SCIM changing a user: never a super admin's deactivation, deletion or rename; never a last holder's deactivation")
@@ -495,8 +487,17 @@ struct RoleChangeSafetyTests {
         let gone = Self.identity("gone@example.com", direct: RoleAssignment(primary: .superAdmin), active: false)
         #expect(RoleChangeSafety.changeProvisionedUser(gone, deactivates: true, renames: true, holders: holders) == nil)
         #expect(RoleChangeSafety.changeProvisionedUser(Self.identity("nobody@example.com"), deactivates: true, renames: true, holders: holders) == nil)
-        // Holders are people: the last person holding a role through a group is its last holder.
-        let member = RoleChangeSafety.changeProvisionedUser(Self.identity("m@example.com"), deactivates: true, renames: false, holders: holders)
-        #expect(member?.code == .lastRoleHolder && member?.role == .secondary(.pinsModerator))
+        // Roles through groups never keep a leaver active: m@ is the last person holding
+        // pins_moderator, through Mods.
+        let member = Self.identity("m@example.com", groups: [Self.mods])
+        #expect(RoleChangeSafety.changeProvisionedUser(member, deactivates: true, renames: false, holders: holders) == nil)
+        // Holders are people (issue 21, item 10): the last person holding a role directly is its
+        // last holder though an empty group is mapped to it.
+        var empty = holders
+        empty.add(.group("Empty", .scim), holding: RoleAssignment(secondary: [.teamsModerator]), people: [])
+        empty.add(user: "teams@example.com", holding: RoleAssignment(secondary: [.teamsModerator]))
+        let teams = Self.identity("teams@example.com", direct: RoleAssignment(secondary: [.teamsModerator]))
+        let refused = RoleChangeSafety.changeProvisionedUser(teams, deactivates: true, renames: false, holders: empty)
+        #expect(refused?.code == .lastRoleHolder && refused?.role == .secondary(.teamsModerator))
     }
 }

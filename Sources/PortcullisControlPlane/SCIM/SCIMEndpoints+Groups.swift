@@ -10,10 +10,9 @@ extension SCIMEndpoints {
     }
 
     /// Taking members out of a group runs the rules of a direct role change: SCIM is never a
-    /// super admin, so it cannot take `super_admin` from anyone, and it cannot take a role from
-    /// the last person holding it.
+    /// super admin, so it cannot take `super_admin` from anyone.
     static let membershipRules: @Sendable (MembershipChangeState) -> RoleChangeRefusal? = { state in
-        RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: state.group, losing: state.losing, holders: state.holders)
+        RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: state.group, losing: state.losing)
     }
 
     func createGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {

@@ -41,10 +41,9 @@ public enum RoleChangeSafety {
     /// the group). `losing` are the users leaving the group's SCIM membership, with their groups
     /// as they are now: they lose the group's `scim` mapping even when the groups claim names the
     /// group too (that membership carries only the `oidc` mapping). SCIM is never a super admin.
-    public static func removeMembers(
-        actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity], holders: RoleHolders
-    ) -> RoleChangeRefusal? {
-        let principal = PrincipalReference.group(group.name, .scim)
+    /// Membership is the provider's word: taking a role held through the group from its last
+    /// person is not refused (deprovisioning a leaver must not wait), as for a sign-in.
+    public static func removeMembers(actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity]) -> RoleChangeRefusal? {
         if !actorIsSuperAdmin, group.mappings[.scim]?.primary == .superAdmin {
             for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
                 let before = user.effectiveRole
@@ -63,17 +62,15 @@ public enum RoleChangeSafety {
                 }
             }
         }
-        let leaving = Set(losing.filter(\.user.active).map(\.user.email))
-        if let role = holders.rolesLost(in: holders.removing(people: leaving, from: principal)).first {
-            return .lastHolder(role, principal: principal, people: holders.grants[role]?[principal] ?? [])
-        }
         return nil
     }
 
     /// SCIM changing a user itself: deactivating or deleting it (`deactivates`), or changing its
     /// email (`renames`). SCIM is never a super admin, so it may do neither to a super admin (an
     /// unlinked super admin renamed to an address the caller controls would be taken over at
-    /// the next sign-in), and a deactivation may not take a role's last holder.
+    /// the next sign-in), and a deactivation may not take from the last person holding it a role
+    /// the user holds directly (an empty group mapped to the role holds nothing). Roles held
+    /// through groups are the provider's word and never keep a leaver active.
     public static func changeProvisionedUser(
         _ user: UserIdentity, deactivates: Bool, renames: Bool, holders: RoleHolders
     ) -> RoleChangeRefusal? {
@@ -86,7 +83,8 @@ public enum RoleChangeSafety {
                     + "a super admin. A super admin can take the role away in the console first"
             )
         }
-        if deactivates, let role = holders.rolesLost(in: holders.without(person: email)).first {
+        let direct = user.user.directRoles.roleNames
+        if deactivates, let role = holders.rolesLost(in: holders.without(person: email)).first(where: direct.contains) {
             return .lastHolder(role, principal: .user(email), people: [email])
         }
         return nil
