@@ -251,8 +251,12 @@ struct AccessPolicyTests {
             let elsewhere = decide(target, from: "203.0.113.9", in: guarded)
             #expect(elsewhere.reason == .ipNotGreenlisted && elsewhere.route == .controlPlane, "\(target) from elsewhere")
             #expect(elsewhere.refusingGreenlist?.hasPrefix("identity.") == true)
-            // Without an allowlist, any address may call them.
-            #expect(decide(target, from: "20.190.130.1", in: policy).isAllowed, "\(target) without an allowlist")
+            // Without an allowlist, the tenant greenlist holds for them too (refused from outside
+            // it, named as the control plane's so that the refusal is logged as an error).
+            let unguarded = AccessPolicy(routes: policy.routes, greenlists: policy.greenlists, tenantGreenlist: "corp")
+            let outside = decide(target, from: "20.190.130.1", in: unguarded)
+            #expect(outside.reason == .ipNotGreenlisted && outside.route == .controlPlane && outside.refusingGreenlist == "corp", "\(target)")
+            #expect(decide(target, from: "198.51.100.7", in: unguarded).isAllowed, "\(target) from inside the tenant greenlist")
         }
         // Only those endpoints, spelled as the control plane routes them.
         for target in ["/_portcullis/login", "/_portcullis/api/v1/me", "/_PORTCULLIS/scim/v2/Users", "/_portcullis/backchannel-logout/x", "/app"] {

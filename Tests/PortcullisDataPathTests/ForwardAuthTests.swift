@@ -123,6 +123,32 @@ struct ForwardAuthTests {
         #expect(answer.contains("bad_forward_auth_request"))
     }
 
+    @Test("a path the app behind the proxy could read as another one is refused 400, never decided as its normal form", arguments: [
+        "/public/../x", "/admin/../public/x", "/admin/%2e%2e/public/x", "/admin/%2E./public/x", "/admin/..%2Fpublic/x",
+        "/admin/..%5Cpublic/x", "/admin/..\\public/x", "/public/./x", "/admin;x/../public/x", "/public%2F..%2Fx",
+    ])
+    func dotSegmentsRefused(_ path: String) throws {
+        let gateway = Self.gateway()
+        for request in [
+            "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: \(path)\r\n\r\n",
+            "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\n"
+                + "X-Forwarded-Uri: \(path)\r\n\r\n",
+        ] {
+            let answer = try Self.ask(gateway, request)
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(path): \(answer)")
+            #expect(answer.contains("bad_forward_auth_request"), "\(path)")
+        }
+    }
+
+    @Test("plain paths with ;params, empty segments, encoded characters and dots inside names are decided as before", arguments: [
+        ("/public/a;v=1", "200"), ("/public//x", "200"), ("/public/caf%C3%A9", "200"), ("/public/file.tar.gz", "200"),
+        ("/public/..x", "200"), ("/public/x?next=/../admin", "200"), ("/reports", "401"),
+    ])
+    func plainPathsDecided(_ path: String, _ status: String) throws {
+        let answer = try Self.ask(Self.gateway(), "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: \(path)\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 \(status)"), "\(path): \(answer)")
+    }
+
     @Test("forward_auth.original_url_header: X-Original-URL names the host and path, and must agree with Host")
     func originalURL() throws {
         let gateway = Self.gateway(ForwardAuthConfiguration(originalURLHeader: .originalURL))

@@ -45,17 +45,23 @@ public struct AccessPolicy: Sendable {
         // The identity provider's own calls answer to their endpoint's allowlist instead.
         var admittedBy: Greenlist.Entry?
         let parsedTarget = try? RequestTarget(parsing: request.target)
-        if let path = parsedTarget?.path, let endpoint = IdentityProviderNetworks.Endpoint(path) {
-            if let allowlist = identityProviderNetworks.allowlist(for: endpoint),
-               !allowlist.contains(where: { $0.contains(request.client) }) {
+        let endpoint = parsedTarget.flatMap { IdentityProviderNetworks.Endpoint($0.path) }
+        if let endpoint, let allowlist = identityProviderNetworks.allowlist(for: endpoint) {
+            if !allowlist.contains(where: { $0.contains(request.client) }) {
                 return AccessDecision(
                     outcome: .forbidden, reason: .ipNotGreenlisted, route: .controlPlane, target: parsedTarget,
                     refusingGreenlist: endpoint.allowlistKey
                 )
             }
         } else if let name = tenantGreenlist {
+            // An identity provider endpoint without its own allowlist answers to the tenant
+            // greenlist, as everything else; its refusal names the control plane's route so
+            // that it is logged as an error (provisioning or logouts are being lost).
             guard let entry = greenlists[name]?.match(request.client) else {
-                return AccessDecision(outcome: .forbidden, reason: .ipNotGreenlisted, refusingGreenlist: name)
+                return AccessDecision(
+                    outcome: .forbidden, reason: .ipNotGreenlisted, route: endpoint == nil ? nil : .controlPlane,
+                    target: endpoint == nil ? nil : parsedTarget, refusingGreenlist: name
+                )
             }
             admittedBy = entry
         }

@@ -3,8 +3,10 @@
 /// (`/_portcullis/backchannel-logout`). The tenant greenlist is for people: an IdP's servers are
 /// not in it, and refusing them would silently stop deprovisioning and logouts. These endpoints
 /// take their own allowlist instead (issue 21 item 14): `identity.scim.allowed_networks` and
-/// `identity.oidc.backchannel_allowed_networks`; without one, any address may call (SCIM calls
-/// carry the bearer token, logout tokens are signed by the IdP).
+/// `identity.oidc.backchannel_allowed_networks`. Without one, the endpoint answers to the tenant
+/// greenlist like everything else (and to any address when there is none), and a refusal there
+/// is logged as an error: configuring the allowlist never opens an endpoint wider by accident,
+/// and not configuring it keeps what the tenant greenlist promised.
 public struct IdentityProviderNetworks: Hashable, Sendable {
     public enum Endpoint: String, Hashable, Sendable {
         case scim
@@ -39,7 +41,7 @@ public struct IdentityProviderNetworks: Hashable, Sendable {
         self.backchannelLogout = backchannelLogout
     }
 
-    /// The allowlist of an endpoint; `nil` when any address may call it.
+    /// The allowlist of an endpoint; `nil` when it answers to the tenant greenlist.
     public func allowlist(for endpoint: Endpoint) -> [IPRange]? {
         switch endpoint {
         case .scim: scim

@@ -69,6 +69,11 @@ public enum HeaderRules {
 
     static let forwardingPrefix = "x-forwarded-"
 
+    /// The names of each list by their first letter: a header is compared only with the names
+    /// that start as it does (a `Cookie` with the four `c…` identity names, not all thirty).
+    static let identityNamesByInitial = Dictionary(grouping: identityNames) { $0.utf8.first ?? 0 }
+    static let forwardingNamesByInitial = Dictionary(grouping: forwardingNames) { $0.utf8.first ?? 0 }
+
     public static func disposition(ofRequestHeader name: String) -> Disposition {
         var name = name
         return name.withUTF8 { bytes in
@@ -80,10 +85,11 @@ public enum HeaderRules {
                 if matchesAny(bytes, overrideNames) || matchesAnyPrefix(bytes, overridePrefixes) { return .override }
                 return .forward
             case UInt8(ascii: "r"), UInt8(ascii: "s"):
-                return matchesAny(bytes, identityNames) ? .identity : .forward
+                if let names = identityNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .identity }
+                return .forward
             case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "t"):
-                if matchesAny(bytes, identityNames) { return .identity }
-                if matchesAny(bytes, forwardingNames) { return .forwarding }
+                if let names = identityNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .identity }
+                if let names = forwardingNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .forwarding }
                 return matchesAny(bytes, hopByHop) ? .hopByHop : .forward
             case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "u"):
                 return matchesAny(bytes, hopByHop) ? .hopByHop : .forward

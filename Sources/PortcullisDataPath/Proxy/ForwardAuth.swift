@@ -82,8 +82,39 @@ enum ForwardAuth {
     /// the endpoint (`forward_auth.original_url_header` for `/auth`, `X-Forwarded-*` for
     /// `/forward-auth`), or why it cannot be believed: a missing or repeated source header, a
     /// header of the other sources (or a `_` spelling of one), a missing `Host`, or an
-    /// `X-Original-URL` whose host is not the `Host`.
+    /// `X-Original-URL` whose host is not the `Host`, or a target whose path is not plain
+    /// (``isPlainPath(_:)``).
     static func originalRequest(
+        of head: HTTPRequestHead, endpoint: Endpoint, settings: ForwardAuthConfiguration
+    ) -> Result<OriginalRequest, Problem> {
+        originalRequestNamed(of: head, endpoint: endpoint, settings: settings).flatMap { original in
+            guard isPlainPath(original.target) else {
+                return .failure(Problem(description: "the original path has dot segments or encoded or back slashes, "
+                    + "which the app behind the proxy may read as another path than the one decided"))
+            }
+            return .success(original)
+        }
+    }
+
+    /// In forward-auth mode the proxy in front, not Portcullis, sends the request on, with its
+    /// raw path: the decision holds only if that path reads the same before and after
+    /// normalisation (``NormalizedPath``). So a path with a `.` or `..` segment (also as
+    /// `%2e`), a `\`, or an encoded slash or back slash (`%2F`, `%5C`) is refused rather than
+    /// decided: `/admin/../public/x` must not be allowed as `/public/x` while the app serves its
+    /// `/admin/…` page. `;params` and empty segments stay: servers read those as we do.
+    static func isPlainPath(_ target: String) -> Bool {
+        let path = target.utf8.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+        if path.contains(UInt8(ascii: "\\")) { return false }
+        let lowered = String(decoding: path, as: UTF8.self).lowercased()
+        if lowered.contains("%2f") || lowered.contains("%5c") { return false }
+        for segment in lowered.split(separator: "/", omittingEmptySubsequences: false) {
+            let bare = segment.prefix { $0 != ";" }.replacingOccurrences(of: "%2e", with: ".")
+            if bare == "." || bare == ".." { return false }
+        }
+        return true
+    }
+
+    private static func originalRequestNamed(
         of head: HTTPRequestHead, endpoint: Endpoint, settings: ForwardAuthConfiguration
     ) -> Result<OriginalRequest, Problem> {
         let headers = head.headers
