@@ -6,8 +6,10 @@ extension StoreConformance {
     static let administrationChecks: [(String, @Sendable (any GatewayStore) async throws -> Void)] = [
         ("role changes are decided and written in one step, with an audit entry", userRoleChange),
         ("a refused role change writes nothing", refusedRoleChange),
-        ("group mappings are set, counted and removed", groupMappings),
+        ("group mappings are set for one source, counted by group and removed", groupMappings),
         ("role holders list users and groups, not deactivated users", holders),
+        ("role holders count people: a mapped group without members of its source holds nothing", holdersArePeople),
+        ("a mapping counts only for memberships of its source, never a same-named group of the other", mappingsMatchSource),
         ("teammates are found by text and department", teammateSearch),
         ("bootstrap makes one super admin, and is refused once one exists unless forced", bootstrap),
         ("sign out everywhere revokes sessions, sets not-before and optionally tokens", signOutEverywhere),
@@ -49,36 +51,117 @@ extension StoreConformance {
 
     @Sendable static func groupMappings(_ store: any GatewayStore) async throws {
         _ = try await store.recordLogin(profile("sub-g1", "cy@example.com", groups: ["IT-Admins", "Content-Team"]), at: t0)
-        let mapped = try await store.changeGroupRoles(name: "IT-Admins", audit: audit) { state in
+        let mapped = try await store.changeGroupRoles(name: "IT-Admins", source: .oidc, audit: audit) { state in
             #expect(state.mappedGroupCount == 0)
             #expect(state.group?.name == "IT-Admins")
+            #expect(state.group?.mappings == [:])
             return .success(RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]))
         }
         #expect(try mapped?.get().after == RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]))
-        _ = try await store.changeGroupRoles(name: "Content-Team", audit: audit) { state in
+        _ = try await store.changeGroupRoles(name: "Content-Team", source: .oidc, audit: audit) { state in
             #expect(state.mappedGroupCount == 1)
             return .success(RoleAssignment(primary: .member, secondary: [.answersModerator]))
+        }
+        // A second source's mapping on a mapped group: its own row, the same group for the cap.
+        _ = try await store.changeGroupRoles(name: "IT-Admins", source: .scim, audit: audit) { state in
+            #expect(state.mappedGroupCount == 2)
+            #expect(state.group?.mappings == [.oidc: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])])
+            return .success(RoleAssignment(primary: .admin))
         }
         let groups = try await store.groups()
         #expect(groups.map(\.group.name) == ["Content-Team", "IT-Admins"])
         #expect(groups.map(\.memberCount) == [1, 1])
-        #expect(try await store.group(named: "IT-Admins")?.group.roles?.primary == .setupAdmin)
-        let removed = try await store.changeGroupRoles(name: "IT-Admins", audit: audit) { _ in .success(nil) }
+        #expect(groups.map { $0.membersBySource[.oidc] } == [1, 1])
+        #expect(groups.map { $0.membersBySource[.scim] } == [0, 0])
+        let itAdmins = try #require(try await store.group(named: "IT-Admins")?.group)
+        #expect(itAdmins.mappings == [
+            .oidc: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]), .scim: RoleAssignment(primary: .admin),
+        ])
+        #expect(itAdmins.mappingsToReview.isEmpty)
+        let unchanged = try await store.changeGroupRoles(name: "Content-Team", source: .oidc, audit: audit) { state in
+            #expect(state.mappedGroupCount == 2, "two groups carry mappings, one of them for both sources")
+            return .success(RoleAssignment(primary: .member, secondary: [.answersModerator]))
+        }
+        #expect(unchanged != nil)
+        let removed = try await store.changeGroupRoles(name: "IT-Admins", source: .oidc, audit: audit) { _ in .success(nil) }
         #expect(try removed?.get().before?.primary == .setupAdmin)
-        #expect(try await store.group(named: "IT-Admins")?.group.roles == nil)
-        #expect(try await store.changeGroupRoles(name: "Nope", audit: audit) { _ in .success(nil) } == nil)
-        #expect(try await store.auditEntries(AuditQuery(action: .groupRolesChanged)).count == 3)
+        #expect(try await store.group(named: "IT-Admins")?.group.mappings == [.scim: RoleAssignment(primary: .admin)])
+        _ = try await store.changeGroupRoles(name: "IT-Admins", source: .scim, audit: audit) { _ in .success(nil) }
+        #expect(try await store.group(named: "IT-Admins")?.group.isMapped == false)
+        #expect(try await store.changeGroupRoles(name: "Nope", source: .scim, audit: audit) { _ in .success(nil) } == nil)
+        let entries = try await store.auditEntries(AuditQuery(action: .groupRolesChanged))
+        #expect(entries.count == 5, "an unchanged mapping is not audited")
+        let first = try #require(entries.last)
+        #expect(first.target == "IT-Admins")
+        #expect(first.after?.objectValue?["source"] == .string("oidc"))
+        #expect(first.after?.objectValue?["primary"] == .string("setup_admin"))
     }
 
     @Sendable static func holders(_ store: any GatewayStore) async throws {
         let root = try await store.ensureUser(email: "root@example.com", at: t0)
         #expect(try await store.bootstrapSuperAdmin(userID: root.id, force: false, audit: audit))
         _ = try await store.recordLogin(profile("sub-h1", "dee@example.com", groups: ["Ops"]), at: t0)
-        _ = try await store.changeGroupRoles(name: "Ops", audit: audit) { _ in .success(RoleAssignment(primary: .admin)) }
+        _ = try await store.changeGroupRoles(name: "Ops", source: .oidc, audit: audit) { _ in .success(RoleAssignment(primary: .admin)) }
         let holders = try await store.roleHolders()
         #expect(holders.holders(of: .primary(.superAdmin)) == [.user("root@example.com")])
-        #expect(holders.holders(of: .primary(.admin)) == [.group("Ops")])
+        #expect(holders.holders(of: .primary(.admin)) == [.group("Ops", .oidc)])
+        #expect(holders.people(holding: .primary(.admin)) == ["dee@example.com"])
         #expect(holders.holders(of: .primary(.member)).isEmpty)
+    }
+
+    /// Issue 21: the last-holder rail counts people, so a role mapped only to an empty group
+    /// (or to a group whose members came through the other source, or are deactivated) has no
+    /// holder, and a super admin can still be bootstrapped past an empty super_admin group.
+    @Sendable static func holdersArePeople(_ store: any GatewayStore) async throws {
+        _ = try await store.changeGroupRoles(name: "Empty", source: .scim, audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin)) }
+        _ = try await store.recordLogin(profile("sub-hp1", "claims@example.com", groups: ["Pilots"]), at: t0)
+        _ = try await store.changeGroupRoles(name: "Pilots", source: .scim, audit: audit) { _ in
+            .success(RoleAssignment(secondary: [.pinsModerator]))
+        }
+        let gone = try await store.provisionUser(ProvisionedUser(email: "gone@example.com"), audit: audit)
+        _ = try await store.provisionGroup(draft("Inactive", members: [gone.id]), audit: audit)
+        _ = try #require(try await store.updateProvisionedUser(
+            id: gone.id, ProvisionedUser(email: "gone@example.com", active: false), expectedVersion: nil, audit: audit
+        ))
+        _ = try await store.changeGroupRoles(name: "Inactive", source: .scim, audit: audit) { _ in
+            .success(RoleAssignment(secondary: [.answersModerator]))
+        }
+        let holders = try await store.roleHolders()
+        #expect(holders.holders(of: .primary(.superAdmin)).isEmpty)
+        #expect(holders.people(holding: .secondary(.pinsModerator)).isEmpty, "a claims member of a SCIM-mapped group holds nothing")
+        #expect(holders.people(holding: .secondary(.answersModerator)).isEmpty, "a deactivated member holds nothing")
+        let root = try await store.ensureUser(email: "root@example.com", at: t0)
+        #expect(try await store.bootstrapSuperAdmin(userID: root.id, force: false, audit: audit), "an empty super_admin group is no super admin")
+        // Inside a role change, the state counts the same people.
+        _ = try await store.changeUserRoles(userID: root.id, audit: audit) { state in
+            #expect(state.holders.people(holding: .primary(.superAdmin)) == ["root@example.com"])
+            return .failure(RoleChangeRefusal(code: .lastRoleHolder, message: "only looking"))
+        }
+    }
+
+    /// Issue 21: a mapping is for SCIM's members of a group or for those whose groups claim
+    /// names it, never "any group with that name".
+    @Sendable static func mappingsMatchSource(_ store: any GatewayStore) async throws {
+        let claims = try await store.recordLogin(profile("sub-ms1", "claims@example.com", groups: ["Admins"]), at: t0)
+        let pushed = try await store.provisionUser(ProvisionedUser(email: "pushed@example.com"), audit: audit)
+        _ = try await store.provisionGroup(draft("Admins", members: [pushed.id]), audit: audit)
+        _ = try await store.changeGroupRoles(name: "Admins", source: .scim, audit: audit) { _ in .success(RoleAssignment(primary: .admin)) }
+        #expect(try await store.userIdentity(userID: pushed.id)?.effectiveRole.primary == .admin)
+        let viaClaim = try #require(try await store.userIdentity(userID: claims.id))
+        #expect(viaClaim.groups.map(\.name) == ["Admins"])
+        #expect(viaClaim.groups.first?.sources == [.oidc])
+        #expect(viaClaim.groups.first?.mappings == [.scim: RoleAssignment(primary: .admin)])
+        #expect(viaClaim.effectiveRole.primary == .member, "the groups claim naming a SCIM-mapped group grants nothing")
+        #expect(try await store.teammates(matching: TeammateQuery(text: "claims")).first?.effectiveRole.primary == .member)
+        // And the other way round: a mapping for the claim gives nothing to SCIM's members.
+        _ = try await store.changeGroupRoles(name: "Admins", source: .scim, audit: audit) { _ in .success(nil) }
+        _ = try await store.changeGroupRoles(name: "Admins", source: .oidc, audit: audit) { _ in
+            .success(RoleAssignment(secondary: [.pinsModerator]))
+        }
+        #expect(try await store.userIdentity(userID: claims.id)?.effectiveRole.secondary == [.pinsModerator])
+        #expect(try await store.userIdentity(userID: pushed.id)?.effectiveRole.secondary == [])
+        let holders = try await store.roleHolders()
+        #expect(holders.people(holding: .secondary(.pinsModerator)) == ["claims@example.com"])
     }
 
     @Sendable static func teammateSearch(_ store: any GatewayStore) async throws {

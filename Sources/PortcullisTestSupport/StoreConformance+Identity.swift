@@ -78,10 +78,12 @@ extension StoreConformance {
         let direct = try await store.recordLogin(profile("sub-f1", "direct@example.com"), at: t0)
         let viaGroup = try await store.recordLogin(profile("sub-f2", "group@example.com", groups: ["Owners"]), at: t0)
         _ = try await store.changeUserRoles(userID: direct.id, audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin)) }
-        _ = try await store.changeGroupRoles(name: "Owners", audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin, secondary: [.pinsModerator])) }
+        _ = try await store.changeGroupRoles(name: "Owners", source: .oidc, audit: audit) { _ in
+            .success(RoleAssignment(primary: .superAdmin, secondary: [.pinsModerator]))
+        }
         let refused = try await store.changeFeatureFlags(expectedVersion: nil, audit: audit) { state in
             #expect(Set(state.users.map(\.user.email)) == ["direct@example.com", "group@example.com"])
-            #expect(state.holders.holders(of: .primary(.superAdmin)) == [.user("direct@example.com"), .group("Owners")])
+            #expect(state.holders.holders(of: .primary(.superAdmin)) == [.user("direct@example.com"), .group("Owners", .oidc)])
             return RoleChangeSafety.changeFeatureFlags(
                 actorIsSuperAdmin: false, from: state.current.value, to: FeatureFlags(groupBasedPermissions: false),
                 users: state.users, holders: state.holders

@@ -120,7 +120,7 @@ extension StoreConformance {
         await #expect(throws: StoreConflict.self) {
             _ = try await store.provisionGroup(draft("Admins"), audit: audit)
         }
-        _ = try await store.changeGroupRoles(name: "Admins", audit: audit) { _ in .success(RoleAssignment(primary: .admin)) }
+        _ = try await store.changeGroupRoles(name: "Admins", source: .scim, audit: audit) { _ in .success(RoleAssignment(primary: .admin)) }
         #expect(try await store.userIdentity(userID: b.id)?.effectiveRole.primary == .member)
         let moved = try #require(try await store.updateProvisionedGroup(
             id: group.group.id, draft("Admins", members: [b.id], externalID: "g-1"), expectedVersion: 1, audit: audit, decide: accept
@@ -138,7 +138,7 @@ extension StoreConformance {
         )).get()
         #expect(renamed.group.name == "Administrators")
         #expect(renamed.members.count == 2)
-        #expect(renamed.group.roles?.primary == .admin, "renaming keeps the mapping")
+        #expect(renamed.group.mappings[.scim]?.primary == .admin, "renaming keeps the mapping")
         let page = try await store.provisionedGroups(offset: 0, limit: 10)
         #expect(page.total == 1)
         #expect(page.groups.first?.members.count == 2)
@@ -149,16 +149,16 @@ extension StoreConformance {
     @Sendable static func adoptionAndDeletion(_ store: any GatewayStore) async throws {
         let a = try await store.provisionUser(ProvisionedUser(email: "a@example.com"), audit: audit)
         // A mapping names a group before SCIM provisions it.
-        let mapped = try #require(try await store.changeGroupRoles(name: "Moderators", audit: audit) { state in
+        let mapped = try #require(try await store.changeGroupRoles(name: "Moderators", source: .scim, audit: audit) { state in
             #expect(state.group == nil)
             return .success(RoleAssignment(secondary: [.pinsModerator]))
         })
         #expect(try mapped.get().after == RoleAssignment(secondary: [.pinsModerator]))
         #expect(try await store.group(named: "Moderators")?.memberCount == 0)
         #expect(try await store.provisionedGroups(offset: 0, limit: 10).total == 0, "SCIM lists only the groups it manages")
-        #expect(try await store.changeGroupRoles(name: "Nobody", audit: audit) { _ in .success(nil) } == nil)
+        #expect(try await store.changeGroupRoles(name: "Nobody", source: .scim, audit: audit) { _ in .success(nil) } == nil)
         let adopted = try await store.provisionGroup(draft("Moderators", members: [a.id], externalID: "okta-7"), audit: audit)
-        #expect(adopted.group.roles == RoleAssignment(secondary: [.pinsModerator]))
+        #expect(adopted.group.mappings == [.scim: RoleAssignment(secondary: [.pinsModerator])])
         #expect(try await store.userIdentity(userID: a.id)?.effectiveRole.secondary == [.pinsModerator])
         // SCIM deletes it: members leave, the mapped group stays (outside SCIM's view).
         await #expect(throws: StoreVersionConflict.self) {
@@ -167,7 +167,7 @@ extension StoreConformance {
         let deleted = try #require(try await store.deleteProvisionedGroup(id: adopted.group.id, expectedVersion: nil, audit: audit, decide: accept))
         _ = try deleted.get()
         #expect(try await store.provisionedGroup(id: adopted.group.id) == nil)
-        #expect(try await store.group(named: "Moderators")?.group.roles == RoleAssignment(secondary: [.pinsModerator]))
+        #expect(try await store.group(named: "Moderators")?.group.mappings == [.scim: RoleAssignment(secondary: [.pinsModerator])])
         #expect(try await store.userIdentity(userID: a.id)?.effectiveRole.secondary == [])
         #expect(try await store.deleteProvisionedGroup(id: adopted.group.id, expectedVersion: nil, audit: audit, decide: accept) == nil)
         // An unmapped group nothing else names goes away.
@@ -181,7 +181,7 @@ extension StoreConformance {
         let root = try await store.provisionUser(ProvisionedUser(email: "root@example.com"), audit: audit)
         let dual = try await store.recordLogin(profile("sub-dual", "dual@example.com", groups: ["Owners"]), at: t0)
         let owners = try await store.provisionGroup(draft("Owners", members: [root.id, dual.id]), audit: audit)
-        _ = try await store.changeGroupRoles(name: "Owners", audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin)) }
+        _ = try await store.changeGroupRoles(name: "Owners", source: .scim, audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin)) }
         let seen = StateBox()
         let refused = try #require(try await store.updateProvisionedGroup(
             id: owners.group.id, draft("Owners"), expectedVersion: nil, audit: audit
@@ -194,9 +194,10 @@ extension StoreConformance {
             return
         }
         #expect(refusal.code == .superAdminProtected)
-        // dual@ stays a member through the sign-in claims: only root@ would lose the group.
-        #expect(seen.get()?.losing.map(\.user.email) == ["root@example.com"])
-        #expect(seen.get()?.group.roles?.primary == .superAdmin)
+        // dual@ stays a member through the sign-in claims, but that membership does not carry
+        // the SCIM mapping: both would lose it.
+        #expect(Set(seen.get()?.losing.map(\.user.email) ?? []) == ["dual@example.com", "root@example.com"])
+        #expect(seen.get()?.group.mappings[.scim]?.primary == .superAdmin)
         #expect(try await store.provisionedGroup(id: owners.group.id)?.members.count == 2, "a refusal changes nothing")
         #expect(try await store.userIdentity(userID: root.id)?.effectiveRole.primary == .superAdmin)
         let deleteRefused = try #require(try await store.deleteProvisionedGroup(id: owners.group.id, expectedVersion: nil, audit: audit) { state in
@@ -204,6 +205,21 @@ extension StoreConformance {
         })
         if case .success = deleteRefused { Issue.record("deleting the super admins' group through SCIM was accepted") }
         #expect(try await store.provisionedGroup(id: owners.group.id) != nil)
+        // Membership is the provider's word: SCIM may take the last person holding a role
+        // through a group out of it; the group stays mapped and, empty, holds nothing (issue 21).
+        let pilot = try await store.provisionUser(ProvisionedUser(email: "pilot@example.com"), audit: audit)
+        let pilots = try await store.provisionGroup(draft("Pilots", members: [pilot.id]), audit: audit)
+        _ = try await store.changeGroupRoles(name: "Pilots", source: .scim, audit: audit) { _ in .success(RoleAssignment(secondary: [.pinsModerator])) }
+        #expect(try await store.roleHolders().people(holding: .secondary(.pinsModerator)) == ["pilot@example.com"])
+        let lastPerson = try #require(try await store.updateProvisionedGroup(
+            id: pilots.group.id, draft("Pilots"), expectedVersion: nil, audit: audit
+        ) { state in
+            RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: state.group, losing: state.losing)
+        })
+        _ = try lastPerson.get()
+        #expect(try await store.userIdentity(userID: pilot.id)?.effectiveRole.secondary == [])
+        #expect(try await store.group(named: "Pilots")?.group.mappings == [.scim: RoleAssignment(secondary: [.pinsModerator])])
+        #expect(try await store.roleHolders().people(holding: .secondary(.pinsModerator)).isEmpty)
     }
 
     @Sendable static func groupSources(_ store: any GatewayStore) async throws {

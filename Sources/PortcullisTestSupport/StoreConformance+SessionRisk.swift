@@ -8,6 +8,7 @@ extension StoreConformance {
         ("flags are raised once per kind and subject, audited, and listed with their live sessions", riskFlags),
         ("a deny flag revokes the session with reason suspicious_session", riskDeny),
         ("a step-up flag marks the session until it is dismissed", riskStepUpDismissed),
+        ("a dismissal is decided on the flag and its owner inside the transaction; a refusal writes nothing", riskDismissalDecided),
         ("a stepped-up session's flags move to the session that replaces it", riskStepUpContinued),
         ("flags go with their sessions when those are purged", riskFlagsPurged),
         ("a session carries at most so many flags", riskFlagsBounded),
@@ -93,11 +94,11 @@ extension StoreConformance {
         #expect(entries.contains { $0.target == "risk2@example.com" && $0.actor == SessionRiskRecord.actor })
         // Dismissing: audited once; the session leaves the flagged list.
         let dismissal = AuditContext(actor: "root@example.com", actorIsSuperAdmin: true, sourceIP: "198.51.100.1", at: t0.addingTimeInterval(30))
-        let dismissed = try #require(try await store.dismissSessionFlag(id: "f-1", audit: dismissal))
+        let dismissed = try #require(try await store.dismissSessionFlagUnconditionally(id: "f-1", audit: dismissal))
         #expect(dismissed.dismissedBy == "root@example.com")
         #expect(dismissed.dismissedAt == dismissal.at)
-        #expect(try await store.dismissSessionFlag(id: "f-1", audit: dismissal)?.dismissedBy == "root@example.com")
-        #expect(try await store.dismissSessionFlag(id: "no-such-flag", audit: dismissal) == nil)
+        #expect(try await store.dismissSessionFlagUnconditionally(id: "f-1", audit: dismissal)?.dismissedBy == "root@example.com")
+        #expect(try await store.dismissSessionFlagUnconditionally(id: "no-such-flag", audit: dismissal) == nil)
         #expect(try await store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).count == 1)
         #expect(try await store.flaggedSessions(now: t0.addingTimeInterval(60), limit: 10).map(\.session.idHash) == [hash(102)])
         // A revoked or expired session is not listed.
@@ -135,11 +136,44 @@ extension StoreConformance {
         #expect(recorded.awaitsStepUp)
         #expect(!recorded.revoked)
         #expect(try await store.sessionIdentity(hash(105))?.session.stepUpRequiredAt == t0)
-        _ = try await store.dismissSessionFlag(id: "f-5", audit: audit)
+        _ = try await store.dismissSessionFlagUnconditionally(id: "f-5", audit: audit)
         #expect(try await store.session(hash(105))?.stepUpRequiredAt == t0, "one step-up flag is still open")
-        _ = try await store.dismissSessionFlag(id: "f-6", audit: audit)
+        _ = try await store.dismissSessionFlagUnconditionally(id: "f-6", audit: audit)
         #expect(try await store.session(hash(105))?.stepUpRequiredAt == nil)
         #expect(try await store.session(hash(105))?.revokedAt == nil)
+    }
+
+    /// Issue 21: the admin API refuses an admin's dismissal of a flag on a super admin's
+    /// session; the store gives the decision the owner as they are and writes nothing when told no.
+    @Sendable static func riskDismissalDecided(_ store: any GatewayStore) async throws {
+        let owner = try await store.recordLogin(profile("sub-r11", "owner@example.com", groups: ["Owners"]), at: t0)
+        _ = try await store.changeGroupRoles(name: "Owners", source: .oidc, audit: audit) { _ in .success(RoleAssignment(primary: .superAdmin)) }
+        try await store.insertSession(session(111, user: owner.id))
+        _ = try await store.recordSessionRisk(SessionRiskRecord(
+            userID: owner.id, sessionIDHash: hash(111), observation: nil,
+            flags: [riskFlag("f-11", session: hash(111), user: owner.id, action: .stepUp)], audit: riskAudit
+        ))
+        let admin = AuditContext(actor: "admin@example.com", actorIsSuperAdmin: false, sourceIP: "198.51.100.2", at: t0.addingTimeInterval(5))
+        let refused = try #require(try await store.dismissSessionFlag(id: "f-11", audit: admin) { state in
+            #expect(state.flag.id == "f-11")
+            #expect(state.owner?.user.email == "owner@example.com")
+            #expect(state.owner?.effectiveRole.primary == .superAdmin, "the owner's role through a group counts")
+            return SessionFlagDismissal.decide(actorIsSuperAdmin: false, state)
+        })
+        guard case .failure(let refusal) = refused else {
+            Issue.record("an admin dismissed a flag on a super admin's session")
+            return
+        }
+        #expect(refusal.code == .superAdminProtected && refusal.status == 403)
+        #expect(try await store.sessionFlags(userID: owner.id).first?.dismissedAt == nil)
+        #expect(try await store.session(hash(111))?.stepUpRequiredAt != nil, "the session still waits for its step-up")
+        #expect(try await store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).isEmpty, "a refusal is not audited as done")
+        let allowed = try #require(try await store.dismissSessionFlag(id: "f-11", audit: audit) { state in
+            SessionFlagDismissal.decide(actorIsSuperAdmin: true, state)
+        })
+        #expect(try allowed.get().dismissedBy == "root@example.com")
+        #expect(try await store.session(hash(111))?.stepUpRequiredAt == nil)
+        #expect(try await store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).count == 1)
     }
 
     @Sendable static func riskStepUpContinued(_ store: any GatewayStore) async throws {

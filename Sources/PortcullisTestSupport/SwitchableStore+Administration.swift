@@ -25,10 +25,11 @@ extension SwitchableStore {
     }
 
     public func changeGroupRoles(
-        name: String, audit: AuditContext, decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
+        name: String, source: GroupSource, audit: AuditContext,
+        decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
         try enter("changeGroupRoles")
-        return try await base.changeGroupRoles(name: name, audit: audit, decide: decide)
+        return try await base.changeGroupRoles(name: name, source: source, audit: audit, decide: decide)
     }
 
     public func roleHolders() async throws -> RoleHolders {

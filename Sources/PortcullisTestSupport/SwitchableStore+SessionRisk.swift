@@ -22,9 +22,11 @@ extension SwitchableStore {
         return try await base.flaggedSessions(now: now, limit: limit)
     }
 
-    public func dismissSessionFlag(id: String, audit: AuditContext) async throws -> SessionFlag? {
+    public func dismissSessionFlag(
+        id: String, audit: AuditContext, decide: @escaping @Sendable (SessionFlagDismissal.State) -> RoleChangeRefusal?
+    ) async throws -> Result<SessionFlag, RoleChangeRefusal>? {
         try enter("dismissSessionFlag")
-        return try await base.dismissSessionFlag(id: id, audit: audit)
+        return try await base.dismissSessionFlag(id: id, audit: audit, decide: decide)
     }
 
     public func continueSteppedUpSession(from old: SessionIDHash, to new: SessionIDHash, audit: AuditContext) async throws -> Int {

@@ -144,7 +144,7 @@ enum StoreBenchmarks {
             let audit = AuditContext(actor: "bench@example.com", actorIsSuperAdmin: true, sourceIP: nil, at: now)
             if !filled {
                 for index in 0..<20 {
-                    _ = try await store.changeGroupRoles(name: "group-\(index)", audit: audit) { _ in
+                    _ = try await store.changeGroupRoles(name: "group-\(index)", source: .oidc, audit: audit) { _ in
                         .success(RoleAssignment(primary: index == 0 ? .admin : .member, secondary: [.answersModerator]))
                     }
                 }

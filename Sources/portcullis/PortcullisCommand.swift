@@ -15,6 +15,7 @@ struct PortcullisCommand: AsyncParsableCommand {
             CertsCommand.self,
             AdminCommand.self,
             SessionsCommand.self,
+            GroupsCommand.self,
             AuditCommand.self,
         ]
     )

@@ -210,7 +210,7 @@ try:
     console(grace, "#/teammates/grace%40example.com")
     grace.find_element(By.ID, "primary-member").click()
     grace.find_element(By.ID, "save-roles").click()
-    refusal = notice(grace, "last principal")
+    refusal = notice(grace, "last person")
     assert "last_role_holder" in refusal, refusal
     step("saw why a change is refused (super admin only; last holder of super_admin)")
 
@@ -327,6 +327,10 @@ try:
     grace.find_element(By.ID, "group-search").send_keys("Sal")
     wait(grace, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#groups-table tbody tr")) == 1)
     grace.find_element(By.XPATH, "//tr[th[text()='Sales']]//button").click()
+    # Sales's members come through the sign-in claims: the mapping is for them, not for a SCIM
+    # group of the same name.
+    source = grace.find_element(By.ID, "map-source").get_attribute("value")
+    assert source == "oidc", source
     grace.find_element(By.ID, "map-answers_moderator").click()
     grace.find_element(By.XPATH, "//button[text()='Save mapping']").click()
     notice(grace, "Mapping saved for Sales")

@@ -1,6 +1,11 @@
 import PortcullisCore
 import Testing
 
+/// A group the user is in through `source` (sign-in claims unless told), mapped for that source.
+private func group(_ name: String, _ assignment: RoleAssignment, source: GroupSource = .oidc) -> GroupRecord {
+    GroupRecord(id: "id-" + name, name: name, mappings: [source: assignment], sources: [source])
+}
+
 @Suite("Effective role (SPEC §1.2)")
 struct EffectiveRoleTests {
     /// SPEC §1.2 and seed 002, verbatim: direct `admin`; group IT-Admins `setup_admin` +
@@ -11,8 +16,8 @@ struct EffectiveRoleTests {
         let role = EffectiveRole.resolve(
             direct: RoleAssignment(primary: .admin),
             groups: [
-                GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
-                GroupRoleMapping(group: "Content-Team", assignment: RoleAssignment(primary: .member, secondary: [.answersModerator])),
+                group("IT-Admins", RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
+                group("Content-Team", RoleAssignment(primary: .member, secondary: [.answersModerator])),
             ]
         )
         #expect(role.primary == .admin)
@@ -31,7 +36,7 @@ struct EffectiveRoleTests {
     func secondSeedExample() {
         let role = EffectiveRole.resolve(
             direct: RoleAssignment(primary: .admin),
-            groups: [GroupRoleMapping(group: "G", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.agentCreator]))]
+            groups: [group("G", RoleAssignment(primary: .setupAdmin, secondary: [.agentCreator]))]
         )
         #expect(role.primary == .admin)
         #expect(role.secondary == [.agentCreator])
@@ -50,7 +55,7 @@ struct EffectiveRoleTests {
     func groupRaisesPrimary() {
         let role = EffectiveRole.resolve(
             direct: RoleAssignment(primary: .member, secondary: [.pinsModerator]),
-            groups: [GroupRoleMapping(group: "Admins", assignment: RoleAssignment(primary: .superAdmin))]
+            groups: [group("Admins", RoleAssignment(primary: .superAdmin))]
         )
         #expect(role.primary == .superAdmin)
         #expect(role.primarySource?.name == "Admins")
@@ -61,7 +66,7 @@ struct EffectiveRoleTests {
     func flagOff() {
         let role = EffectiveRole.resolve(
             direct: RoleAssignment(primary: .setupAdmin),
-            groups: [GroupRoleMapping(group: "Admins", assignment: RoleAssignment(primary: .admin, secondary: [.agentCreator]))],
+            groups: [group("Admins", RoleAssignment(primary: .admin, secondary: [.agentCreator]))],
             flags: FeatureFlags(groupBasedPermissions: false)
         )
         #expect(role.primary == .setupAdmin)
@@ -72,7 +77,7 @@ struct EffectiveRoleTests {
 
     @Test("groups without a mapping contribute nothing")
     func emptyMappings() {
-        let role = EffectiveRole.resolve(direct: .none, groups: [GroupRoleMapping(group: "Nobody", assignment: .none)])
+        let role = EffectiveRole.resolve(direct: .none, groups: [group("Nobody", .none)])
         #expect(role.sources.isEmpty)
     }
 
@@ -89,12 +94,62 @@ struct EffectiveRoleTests {
     @Test("permissions follow the effective role and the switches")
     func permissions() {
         let member = EffectiveRole.resolve(direct: .none, groups: [
-            GroupRoleMapping(group: "Insights", assignment: RoleAssignment(secondary: [.insightsModerator])),
+            group("Insights", RoleAssignment(secondary: [.insightsModerator])),
         ])
         var defaults = DefaultMemberPermissions.allOn
         #expect(member.permissions(defaults: defaults).contains(.insightsView))
         #expect(member.permissions(defaults: defaults).contains(.answersCreate))
         defaults.answersCreate = false
         #expect(!member.permissions(defaults: defaults).contains(.answersCreate))
+    }
+
+    // MARK: issue 21: a mapping is for one source of membership
+
+    @Test("a mapping counts only for a membership of the same group through the same source", arguments: [
+        (GroupSource.scim, GroupSource.scim, true), (.oidc, .oidc, true), (.scim, .oidc, false), (.oidc, .scim, false),
+    ])
+    func mappingMatchesSource(mapped: GroupSource, member: GroupSource, counts: Bool) {
+        let role = EffectiveRole.resolve(
+            direct: .none,
+            memberships: [GroupMembership(group: "Admins", source: member)],
+            mappings: [GroupRoleMapping(group: "Admins", source: mapped, assignment: RoleAssignment(primary: .superAdmin))]
+        )
+        #expect(role.primary == (counts ? .superAdmin : .member))
+        #expect(role.sources.map(\.groupSource) == (counts ? [mapped] : []))
+    }
+
+    @Test("an IdP claim naming a SCIM-mapped group grants nothing, however the names are spelled alike")
+    func claimCannotBorrowSCIMMapping() {
+        let scimAdmins = GroupRoleMapping(group: "Admins", source: .scim, assignment: RoleAssignment(primary: .superAdmin))
+        let claimOnly = EffectiveRole.resolve(
+            direct: .none, memberships: [GroupMembership(group: "Admins", source: .oidc)], mappings: [scimAdmins]
+        )
+        #expect(claimOnly.primary == .member)
+        #expect(claimOnly.sources.isEmpty)
+        // A membership of another group with the mapping's name under another source, or a
+        // name that differs only in case, matches nothing either.
+        let lookalike = EffectiveRole.resolve(
+            direct: .none, memberships: [GroupMembership(group: "admins", source: .scim)], mappings: [scimAdmins]
+        )
+        #expect(lookalike.primary == .member)
+    }
+
+    @Test("a member through both sources gets each source's mapping, listed once per source")
+    func bothSources() {
+        let both = GroupRecord(
+            id: "g", name: "Ops",
+            mappings: [.scim: RoleAssignment(primary: .admin), .oidc: RoleAssignment(secondary: [.pinsModerator])],
+            sources: [.scim, .oidc]
+        )
+        let role = EffectiveRole.resolve(direct: .none, groups: [both])
+        #expect(role.primary == .admin)
+        #expect(role.secondary == [.pinsModerator])
+        #expect(role.sources.map(\.groupSource) == [.oidc, .scim])
+        #expect(role.groups(granting: .primary(.admin)) == ["Ops"])
+        var claimsOnly = both
+        claimsOnly.sources = [.oidc]
+        let fewer = EffectiveRole.resolve(direct: .none, groups: [claimsOnly])
+        #expect(fewer.primary == .member)
+        #expect(fewer.secondary == [.pinsModerator])
     }
 }

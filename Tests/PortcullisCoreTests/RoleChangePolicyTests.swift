@@ -10,22 +10,35 @@ private func actor(_ primary: PrimaryRole, _ email: String = "actor@example.com"
 private func user(
     _ email: String,
     _ direct: RoleAssignment = .none,
-    groups: [GroupRoleMapping] = [],
+    groups: [GroupRecord] = [],
     flags: FeatureFlags = .defaults
 ) -> RoleChangePolicy.UserState {
     RoleChangePolicy.UserState(email: email, direct: direct, groups: groups, flags: flags)
 }
 
+/// A group the user is in through the groups claim, mapped for it.
+private func group(_ name: String, _ assignment: RoleAssignment) -> GroupRecord {
+    GroupRecord(id: "id-" + name, name: name, mappings: [.oidc: assignment], sources: [.oidc])
+}
+
+/// The people a principal gives its roles to in these tests: the user, or one member.
+private func people(of principal: PrincipalReference) -> Set<String> {
+    switch principal {
+    case .user(let email): [email]
+    case .group(let name, _): ["\(name.lowercased())-member@example.com"]
+    }
+}
+
 /// A state with two super admins, two admins and one holder of each secondary role unless told.
 private func holders(_ extra: [(PrincipalReference, RoleAssignment)] = []) -> RoleHolders {
     var holders = RoleHolders()
-    holders.add(.user("root1@example.com"), holding: RoleAssignment(primary: .superAdmin))
-    holders.add(.user("root2@example.com"), holding: RoleAssignment(primary: .superAdmin))
-    holders.add(.user("admin1@example.com"), holding: RoleAssignment(primary: .admin))
-    holders.add(.user("admin2@example.com"), holding: RoleAssignment(primary: .admin))
-    holders.add(.user("setup@example.com"), holding: RoleAssignment(primary: .setupAdmin))
-    holders.add(.user("mods@example.com"), holding: RoleAssignment(secondary: Set(SecondaryRole.allCases)))
-    for (principal, assignment) in extra { holders.add(principal, holding: assignment) }
+    holders.add(user: "root1@example.com", holding: RoleAssignment(primary: .superAdmin))
+    holders.add(user: "root2@example.com", holding: RoleAssignment(primary: .superAdmin))
+    holders.add(user: "admin1@example.com", holding: RoleAssignment(primary: .admin))
+    holders.add(user: "admin2@example.com", holding: RoleAssignment(primary: .admin))
+    holders.add(user: "setup@example.com", holding: RoleAssignment(primary: .setupAdmin))
+    holders.add(user: "mods@example.com", holding: RoleAssignment(secondary: Set(SecondaryRole.allCases)))
+    for (principal, assignment) in extra { holders.add(principal, holding: assignment, people: people(of: principal)) }
     return holders
 }
 
@@ -51,8 +64,8 @@ struct RoleChangePolicyTests {
     @Test("a super admin may map a group to super_admin and to the restricted secondary roles")
     func superAdminMapsGroups() {
         let result = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.superAdmin), group: "Security",
-            current: nil, desired: RoleAssignment(primary: .superAdmin, secondary: [.adminSearch, .sensitiveContentModerator]),
+            actor: actor(.superAdmin), group: "Security", source: .oidc,
+            mappings: [:], desired: RoleAssignment(primary: .superAdmin, secondary: [.adminSearch, .sensitiveContentModerator]),
             mappedGroupCount: 3, holders: holders()
         )
         #expect((try? result.get()) == RoleAssignment(primary: .superAdmin, secondary: [.adminSearch, .sensitiveContentModerator]))
@@ -122,7 +135,7 @@ struct RoleChangePolicyTests {
         #expect(refusal(toUser)?.code == .superAdminOnly)
         #expect(refusal(toUser)?.status == 403)
         let toGroup = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "Admins", current: RoleAssignment(primary: .admin),
+            actor: actor(.admin), group: "Admins", source: .oidc, mappings: [.oidc: RoleAssignment(primary: .admin)],
             desired: RoleAssignment(primary: .superAdmin), mappedGroupCount: 1, holders: holders()
         )
         #expect(refusal(toGroup)?.code == .superAdminOnly)
@@ -144,8 +157,8 @@ struct RoleChangePolicyTests {
     func adminCannotTouchSuperAdminGroup() {
         for desired in [RoleAssignment(primary: .admin), nil] {
             let result = RoleChangePolicy.changeGroupMapping(
-                actor: actor(.admin), group: "Security", current: RoleAssignment(primary: .superAdmin),
-                desired: desired, mappedGroupCount: 5, holders: holders([(.group("Security"), RoleAssignment(primary: .superAdmin))])
+                actor: actor(.admin), group: "Security", source: .oidc, mappings: [.oidc: RoleAssignment(primary: .superAdmin)],
+                desired: desired, mappedGroupCount: 5, holders: holders([(.group("Security", .oidc), RoleAssignment(primary: .superAdmin))])
             )
             #expect(refusal(result)?.code == .superAdminProtected)
         }
@@ -153,7 +166,7 @@ struct RoleChangePolicyTests {
 
     @Test("an admin cannot change a user who is a super admin through a group")
     func adminCannotTouchInheritedSuperAdmin() {
-        let target = user("inherits@example.com", groups: [GroupRoleMapping(group: "Security", assignment: RoleAssignment(primary: .superAdmin))])
+        let target = user("inherits@example.com", groups: [group("Security", RoleAssignment(primary: .superAdmin))])
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.admin), target: target,
             desired: RoleAssignment(primary: .superAdmin, secondary: [.pinsModerator]), holders: holders()
@@ -172,7 +185,7 @@ struct RoleChangePolicyTests {
         #expect(refusal(result)?.code == .permissionRequired)
         #expect(refusal(result)?.status == 403)
         let group = RoleChangePolicy.changeGroupMapping(
-            actor: actor(primary), group: "G", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            actor: actor(primary), group: "G", source: .oidc, mappings: [:], desired: RoleAssignment(secondary: [.pinsModerator]),
             mappedGroupCount: 0, holders: holders()
         )
         #expect(refusal(group)?.code == .permissionRequired)
@@ -183,7 +196,7 @@ struct RoleChangePolicyTests {
     @Test("removing the last super admin is refused with 409 naming the role")
     func lastSuperAdmin() {
         var onlyOne = RoleHolders()
-        onlyOne.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
+        onlyOne.add(user: "root@example.com", holding: RoleAssignment(primary: .superAdmin))
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.superAdmin, "root@example.com"), target: user("root@example.com", RoleAssignment(primary: .superAdmin)),
             desired: RoleAssignment(primary: .admin), holders: onlyOne
@@ -194,11 +207,11 @@ struct RoleChangePolicyTests {
         #expect(refusal(result)?.message.contains("super_admin") == true)
     }
 
-    @Test("a group counts as a holder: the last user may go when a group holds the role")
+    @Test("a group with members counts as a holder: the last user may go when a group gives someone the role")
     func groupHolderCounts() {
         var state = RoleHolders()
-        state.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
-        state.add(.group("Security"), holding: RoleAssignment(primary: .superAdmin))
+        state.add(user: "root@example.com", holding: RoleAssignment(primary: .superAdmin))
+        state.add(.group("Security", .oidc), holding: RoleAssignment(primary: .superAdmin), people: ["sec@example.com"])
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.superAdmin, "root@example.com"), target: user("root@example.com", RoleAssignment(primary: .superAdmin)),
             desired: RoleAssignment(primary: .admin), holders: state
@@ -206,12 +219,51 @@ struct RoleChangePolicyTests {
         #expect(refusal(result) == nil)
     }
 
+    /// Issue 21: the rail counts people. An empty group mapped to the role is no holder, so
+    /// the last person's role cannot go, directly or by removing the mapping they hold it by.
+    @Test("a mapped group without members is not a holder: the last person may not lose the role")
+    func emptyGroupIsNoHolder() {
+        var state = RoleHolders()
+        state.add(user: "root@example.com", holding: RoleAssignment(primary: .superAdmin))
+        state.add(.group("Security", .scim), holding: RoleAssignment(primary: .superAdmin), people: [])
+        #expect(state.holders(of: .primary(.superAdmin)) == [.user("root@example.com")])
+        let direct = RoleChangePolicy.changeUserRoles(
+            actor: actor(.superAdmin, "root@example.com"), target: user("root@example.com", RoleAssignment(primary: .superAdmin)),
+            desired: RoleAssignment(primary: .admin), holders: state
+        )
+        #expect(refusal(direct)?.code == .lastRoleHolder)
+        #expect(refusal(direct)?.role == .primary(.superAdmin))
+        #expect(refusal(direct)?.message.contains("last person") == true)
+        // Through a group: the only person holds the role by a mapping; another, empty, group
+        // mapped to it does not let that mapping go.
+        var viaGroup = RoleHolders()
+        viaGroup.add(.group("Pilots", .oidc), holding: RoleAssignment(secondary: [.pinsModerator]), people: ["ada@example.com"])
+        viaGroup.add(.group("Pilots", .scim), holding: RoleAssignment(secondary: [.pinsModerator]), people: [])
+        viaGroup.add(.group("Empty", .oidc), holding: RoleAssignment(secondary: [.pinsModerator]), people: [])
+        let mapping = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "Pilots", source: .oidc, mappings: [.oidc: RoleAssignment(secondary: [.pinsModerator])],
+            desired: nil, mappedGroupCount: 2, holders: viaGroup
+        )
+        #expect(refusal(mapping)?.code == .lastRoleHolder)
+        #expect(refusal(mapping)?.message.contains("ada@example.com") == true)
+        // Removing the empty group's mapping takes the role from nobody.
+        let empty = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "Empty", source: .oidc, mappings: [.oidc: RoleAssignment(secondary: [.pinsModerator])],
+            desired: nil, mappedGroupCount: 2, holders: viaGroup
+        )
+        #expect(refusal(empty) == nil)
+        // A role nobody holds (only an empty group is mapped to it) can lose that mapping too.
+        var nobody = RoleHolders()
+        nobody.add(.group("Empty", .oidc), holding: RoleAssignment(secondary: [.insightsModerator]), people: [])
+        #expect(nobody.rolesLost(in: nobody.without(.group("Empty", .oidc))).isEmpty)
+    }
+
     @Test("removing the last group that holds a role is refused")
     func lastGroupHolder() {
         var state = RoleHolders()
-        state.add(.group("Insights"), holding: RoleAssignment(secondary: [.insightsModerator]))
+        state.add(.group("Insights", .oidc), holding: RoleAssignment(secondary: [.insightsModerator]), people: ["i@example.com"])
         let result = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "Insights", current: RoleAssignment(secondary: [.insightsModerator]),
+            actor: actor(.admin), group: "Insights", source: .oidc, mappings: [.oidc: RoleAssignment(secondary: [.insightsModerator])],
             desired: nil, mappedGroupCount: 1, holders: state
         )
         #expect(refusal(result)?.code == .lastRoleHolder)
@@ -221,9 +273,9 @@ struct RoleChangePolicyTests {
     @Test("the last holder of a secondary role cannot lose it")
     func lastSecondaryHolder() {
         var state = holders()
-        state.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        state.add(user: "pins@example.com", holding: RoleAssignment(secondary: [.pinsModerator]))
         var only = RoleHolders()
-        only.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        only.add(user: "pins@example.com", holding: RoleAssignment(secondary: [.pinsModerator]))
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.admin), target: user("pins@example.com", RoleAssignment(secondary: [.pinsModerator])),
             desired: RoleAssignment(primary: .member), holders: only
@@ -243,8 +295,8 @@ struct RoleChangePolicyTests {
         let target = user(
             "seed@example.com", RoleAssignment(primary: .admin),
             groups: [
-                GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
-                GroupRoleMapping(group: "Content-Team", assignment: RoleAssignment(primary: .member, secondary: [.answersModerator])),
+                group("IT-Admins", RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
+                group("Content-Team", RoleAssignment(primary: .member, secondary: [.answersModerator])),
             ]
         )
         let result = RoleChangePolicy.changeUserRoles(
@@ -260,7 +312,7 @@ struct RoleChangePolicyTests {
 
     @Test("a primary role below the one a group gives is refused")
     func inheritedPrimaryIsReadOnly() {
-        let target = user("x@example.com", groups: [GroupRoleMapping(group: "Admins", assignment: RoleAssignment(primary: .admin))])
+        let target = user("x@example.com", groups: [group("Admins", RoleAssignment(primary: .admin))])
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.superAdmin), target: target, desired: RoleAssignment(primary: .member), holders: holders()
         )
@@ -272,7 +324,7 @@ struct RoleChangePolicyTests {
     func directPartOnly() {
         let target = user(
             "seed@example.com", RoleAssignment(primary: .admin),
-            groups: [GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]))]
+            groups: [group("IT-Admins", RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator]))]
         )
         let result = RoleChangePolicy.changeUserRoles(
             actor: actor(.superAdmin), target: target,
@@ -284,7 +336,7 @@ struct RoleChangePolicyTests {
     @Test("with the flag off, group roles are not inherited and so not read-only")
     func flagOffNoInheritance() {
         let target = user(
-            "x@example.com", groups: [GroupRoleMapping(group: "Mods", assignment: RoleAssignment(secondary: [.pinsModerator]))],
+            "x@example.com", groups: [group("Mods", RoleAssignment(secondary: [.pinsModerator]))],
             flags: FeatureFlags(groupBasedPermissions: false)
         )
         let result = RoleChangePolicy.changeUserRoles(
@@ -298,24 +350,30 @@ struct RoleChangePolicyTests {
     @Test("the 1,001st group mapping is refused; editing or removing at the cap is not")
     func groupCap() {
         let add = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "G1001", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            actor: actor(.admin), group: "G1001", source: .oidc, mappings: [:], desired: RoleAssignment(secondary: [.pinsModerator]),
             mappedGroupCount: 1_000, holders: holders()
         )
         #expect(refusal(add)?.code == .groupMappingLimit)
         #expect(refusal(add)?.status == 409)
         let thousandth = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "G1000", current: nil, desired: RoleAssignment(secondary: [.pinsModerator]),
+            actor: actor(.admin), group: "G1000", source: .oidc, mappings: [:], desired: RoleAssignment(secondary: [.pinsModerator]),
             mappedGroupCount: 999, holders: holders()
         )
         #expect(refusal(thousandth) == nil)
         let edit = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "G1", current: RoleAssignment(primary: .member),
+            actor: actor(.admin), group: "G1", source: .oidc, mappings: [.oidc: RoleAssignment(primary: .member)],
             desired: RoleAssignment(primary: .setupAdmin), mappedGroupCount: 1_000, holders: holders()
         )
         #expect(refusal(edit) == nil)
+        // The cap counts groups: a mapped group's mapping for its other source adds none.
+        let otherSource = RoleChangePolicy.changeGroupMapping(
+            actor: actor(.admin), group: "G1", source: .scim, mappings: [.oidc: RoleAssignment(primary: .member)],
+            desired: RoleAssignment(primary: .setupAdmin), mappedGroupCount: 1_000, holders: holders()
+        )
+        #expect(refusal(otherSource) == nil)
         let remove = RoleChangePolicy.changeGroupMapping(
-            actor: actor(.admin), group: "G1", current: RoleAssignment(primary: .setupAdmin),
-            desired: nil, mappedGroupCount: 1_000, holders: holders([(.group("G1"), RoleAssignment(primary: .setupAdmin))])
+            actor: actor(.admin), group: "G1", source: .oidc, mappings: [.oidc: RoleAssignment(primary: .setupAdmin)],
+            desired: nil, mappedGroupCount: 1_000, holders: holders([(.group("G1", .oidc), RoleAssignment(primary: .setupAdmin))])
         )
         #expect((try? remove.get()) == .some(nil))
     }
@@ -331,14 +389,15 @@ struct RoleChangeSafetyTests {
         )
     }
 
-    static let owners = GroupRecord(id: "g-owners", name: "Owners", roles: RoleAssignment(primary: .superAdmin))
-    static let mods = GroupRecord(id: "g-mods", name: "Mods", roles: RoleAssignment(secondary: [.pinsModerator]))
+    /// Groups as a user reads them: a member through SCIM, mapped for SCIM.
+    static let owners = GroupRecord(id: "g-owners", name: "Owners", mappings: [.scim: RoleAssignment(primary: .superAdmin)], sources: [.scim])
+    static let mods = GroupRecord(id: "g-mods", name: "Mods", mappings: [.scim: RoleAssignment(secondary: [.pinsModerator])], sources: [.scim])
 
     static var holders: RoleHolders {
         var holders = RoleHolders()
-        holders.add(.user("root@example.com"), holding: RoleAssignment(primary: .superAdmin))
-        holders.add(.group("Owners"), holding: RoleAssignment(primary: .superAdmin))
-        holders.add(.group("Mods"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        holders.add(user: "root@example.com", holding: RoleAssignment(primary: .superAdmin))
+        holders.add(.group("Owners", .scim), holding: RoleAssignment(primary: .superAdmin), people: ["ada@example.com"])
+        holders.add(.group("Mods", .scim), holding: RoleAssignment(secondary: [.pinsModerator]), people: ["m@example.com"])
         return holders
     }
 
@@ -357,7 +416,7 @@ struct RoleChangeSafetyTests {
         guard case .failure(let holder) = lastHolder else { Issue.record("pins_moderator lost its last holder"); return }
         #expect(holder.code == .lastRoleHolder && holder.role == .secondary(.pinsModerator) && holder.status == 409)
         var withDirect = Self.holders
-        withDirect.add(.user("root@example.com"), holding: RoleAssignment(secondary: [.pinsModerator]))
+        withDirect.add(user: "root@example.com", holding: RoleAssignment(secondary: [.pinsModerator]))
         let allowed = try RoleChangeSafety.changeFeatureFlags(actorIsSuperAdmin: true, from: .defaults, to: off, users: users, holders: withDirect).get()
         #expect(allowed.superAdminsDemoted == ["ada@example.com"], "deactivated users are not counted")
         // Turning the flag on takes nothing away.
@@ -366,6 +425,10 @@ struct RoleChangeSafetyTests {
         }
         #expect(RoleHolders().rolesLost(in: RoleHolders()).isEmpty)
         #expect(Self.holders.withoutGroups().holders(of: .primary(.superAdmin)) == [.user("root@example.com")])
+        // Only people count: a role whose groups have no members has no holder to lose.
+        var empty = RoleHolders()
+        empty.add(.group("Empty", .oidc), holding: RoleAssignment(secondary: [.insightsModerator]), people: [])
+        #expect(empty.rolesLost(in: empty.withoutGroups()).isEmpty)
     }
 
     @Test("memberships: SCIM may not take super_admin away; other roles and other sources are fine")
@@ -374,14 +437,32 @@ struct RoleChangeSafetyTests {
         let both = Self.identity("bo@example.com", direct: RoleAssignment(primary: .superAdmin), groups: [Self.owners])
         let refused = RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both, ada])
         #expect(refused?.code == .superAdminProtected && refused?.message.contains("ada@example.com") == true)
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both]) == nil, "a direct super admin stays one")
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [both]) == nil,
+                "a direct super admin stays one")
         #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: true, group: Self.owners, losing: [ada]) == nil)
-        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [Self.identity("m@example.com", groups: [Self.mods])]) == nil)
+        #expect(RoleChangeSafety.removeMembers(
+            actorIsSuperAdmin: false, group: Self.mods, losing: [Self.identity("m@example.com", groups: [Self.mods])]
+        ) == nil)
         var flagsOff = ada
         flagsOff.flags = FeatureFlags(groupBasedPermissions: false)
         #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [flagsOff]) == nil)
-        #expect(RoleChangeSafety.removePrincipal(.group("Mods"), holders: Self.holders)?.role == .secondary(.pinsModerator))
-        #expect(RoleChangeSafety.removePrincipal(.group("Owners"), holders: Self.holders) == nil)
+        // A member through the groups claim too still loses the SCIM mapping: that membership
+        // carries only the group's oidc mapping (here none).
+        var dual = Self.owners
+        dual.sources = [.scim, .oidc]
+        let claimsToo = Self.identity("dual@example.com", groups: [dual])
+        #expect(claimsToo.effectiveRole.primary == .superAdmin)
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.owners, losing: [claimsToo])?.code
+                == .superAdminProtected)
+    }
+
+    /// Membership is the provider's word: SCIM taking the last person holding a role through a
+    /// group out of it is not refused (deprovisioning must not wait), as for a sign-in.
+    @Test("memberships: SCIM may take the last person holding a role through the group out of it")
+    func membershipLastPerson() {
+        let member = Self.identity("m@example.com", groups: [Self.mods])
+        #expect(Self.holders.people(holding: .secondary(.pinsModerator)) == ["m@example.com"])
+        #expect(RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: Self.mods, losing: [member]) == nil)
     }
 
     @Test("SCIM changing a user: never a super admin's deactivation, deletion or rename; never a last holder's deactivation")
@@ -390,7 +471,7 @@ struct RoleChangeSafetyTests {
         let ada = Self.identity("ada@example.com", groups: [Self.owners])
         let pins = Self.identity("pins@example.com", direct: RoleAssignment(secondary: [.answersModerator]))
         var holders = Self.holders
-        holders.add(.user("pins@example.com"), holding: RoleAssignment(secondary: [.answersModerator]))
+        holders.add(user: "pins@example.com", holding: RoleAssignment(secondary: [.answersModerator]))
         for user in [root, ada] {
             #expect(RoleChangeSafety.changeProvisionedUser(user, deactivates: true, renames: false, holders: holders)?.code == .superAdminProtected)
             #expect(RoleChangeSafety.changeProvisionedUser(user, deactivates: false, renames: true, holders: holders)?.code == .superAdminProtected)
@@ -400,11 +481,23 @@ struct RoleChangeSafetyTests {
         #expect(last?.code == .lastRoleHolder && last?.role == .secondary(.answersModerator) && last?.status == 409)
         #expect(RoleChangeSafety.changeProvisionedUser(pins, deactivates: false, renames: true, holders: holders) == nil,
                 "renaming a holder takes no role away")
-        holders.add(.user("other@example.com"), holding: RoleAssignment(secondary: [.answersModerator]))
+        holders.add(user: "other@example.com", holding: RoleAssignment(secondary: [.answersModerator]))
         #expect(RoleChangeSafety.changeProvisionedUser(pins, deactivates: true, renames: false, holders: holders) == nil)
         // An inactive user holds nothing: SCIM may delete it.
         let gone = Self.identity("gone@example.com", direct: RoleAssignment(primary: .superAdmin), active: false)
         #expect(RoleChangeSafety.changeProvisionedUser(gone, deactivates: true, renames: true, holders: holders) == nil)
-        #expect(RoleChangeSafety.changeProvisionedUser(Self.identity("m@example.com"), deactivates: true, renames: true, holders: holders) == nil)
+        #expect(RoleChangeSafety.changeProvisionedUser(Self.identity("nobody@example.com"), deactivates: true, renames: true, holders: holders) == nil)
+        // Roles through groups never keep a leaver active: m@ is the last person holding
+        // pins_moderator, through Mods.
+        let member = Self.identity("m@example.com", groups: [Self.mods])
+        #expect(RoleChangeSafety.changeProvisionedUser(member, deactivates: true, renames: false, holders: holders) == nil)
+        // Holders are people (issue 21, item 10): the last person holding a role directly is its
+        // last holder though an empty group is mapped to it.
+        var empty = holders
+        empty.add(.group("Empty", .scim), holding: RoleAssignment(secondary: [.teamsModerator]), people: [])
+        empty.add(user: "teams@example.com", holding: RoleAssignment(secondary: [.teamsModerator]))
+        let teams = Self.identity("teams@example.com", direct: RoleAssignment(secondary: [.teamsModerator]))
+        let refused = RoleChangeSafety.changeProvisionedUser(teams, deactivates: true, renames: false, holders: empty)
+        #expect(refused?.code == .lastRoleHolder && refused?.role == .secondary(.teamsModerator))
     }
 }

@@ -17,8 +17,14 @@ struct RoleOptionTests {
     static let seedUser = RoleChangePolicy.UserState(
         email: "ada@example.com", direct: RoleAssignment(primary: .admin),
         groups: [
-            GroupRoleMapping(group: "IT-Admins", assignment: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])),
-            GroupRoleMapping(group: "Content-Team", assignment: RoleAssignment(primary: .member, secondary: [.answersModerator])),
+            GroupRecord(
+                id: "g-it", name: "IT-Admins", mappings: [.oidc: RoleAssignment(primary: .setupAdmin, secondary: [.apiTokenCreator])],
+                sources: [.oidc]
+            ),
+            GroupRecord(
+                id: "g-content", name: "Content-Team", mappings: [.oidc: RoleAssignment(primary: .member, secondary: [.answersModerator])],
+                sources: [.oidc]
+            ),
         ],
         flags: .defaults
     )

@@ -242,7 +242,7 @@ struct AdminAPISecurityTests {
         let grace = try await AdminClient.signIn(harness, as: "grace@example.com")
         defer { Task { await grace.shutdown() } }
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .forbidden)
-        #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"source":"oidc","secondary":["answers_moderator"]}"#).status == .ok)
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .ok)
         // Turning group roles off must not leave answers_moderator without a holder: root holds it too.
         #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin","secondary":["answers_moderator"]}"#).status == .ok)
@@ -255,12 +255,12 @@ struct AdminAPISecurityTests {
         #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin"}"#).status == .ok)
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .ok)
         // Research is the only holder of answers_moderator: its mapping cannot go first.
-        let last = try await root.call(.PUT, "/groups/Research/roles")
+        let last = try await root.call(.PUT, "/groups/Research/roles", json: #"{"source":"oidc"}"#)
         #expect(last.status == .conflict)
         #expect(last.reason == "last_role_holder")
         #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin","secondary":["answers_moderator"]}"#).status == .ok)
-        // Then removing the mapping (empty body) takes the role from Grace at once.
-        #expect(try await root.call(.PUT, "/groups/Research/roles").status == .ok)
+        // Then removing the mapping (a source and no roles) takes the role from Grace at once.
+        #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"source":"oidc"}"#).status == .ok)
         #expect(try await grace.browser.request(harness.url("/answers/moderate")).status == .forbidden)
 
         // Fill the store to 1,000 mapped groups; the next mapping is refused with 409.
@@ -268,12 +268,12 @@ struct AdminAPISecurityTests {
         try await queue.write { db in
             for index in 0..<1_000 {
                 try db.execute(sql: "INSERT INTO groups (id, name, created_at) VALUES (?, ?, 0)", arguments: ["bulk-\(index)", "Bulk-\(index)"])
-                try db.execute(sql: "INSERT INTO group_roles (group_id, primary_role, secondary, updated_at) VALUES (?, 'member', 'pins_moderator', 0)",
+                try db.execute(sql: "INSERT INTO group_roles (group_id, source, primary_role, secondary, updated_at) VALUES (?, 'scim', 'member', 'pins_moderator', 0)",
                                arguments: ["bulk-\(index)"])
             }
         }
         try queue.close()
-        let full = try await root.call(.PUT, "/groups/Research/roles", json: #"{"secondary":["pins_moderator"]}"#)
+        let full = try await root.call(.PUT, "/groups/Research/roles", json: #"{"source":"oidc","secondary":["pins_moderator"]}"#)
         #expect(full.status == .conflict)
         #expect(full.reason == "group_mapping_limit")
         let groups = try await root.call(.GET, "/groups")

@@ -54,9 +54,9 @@ struct AdminAPITests {
         #expect(me["primary_role"] as? String == "super_admin")
 
         // Map the IdP groups of the seed example, and make Ada a direct admin.
-        let itAdmins = try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"setup_admin","secondary":["api_token_creator"]}"#)
+        let itAdmins = try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"source":"oidc","primary":"setup_admin","secondary":["api_token_creator"]}"#)
         #expect(itAdmins.status == .ok, "\(itAdmins.body)")
-        let content = try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"primary":"member","secondary":["answers_moderator"]}"#)
+        let content = try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"source":"oidc","primary":"member","secondary":["answers_moderator"]}"#)
         #expect(content.status == .ok, "\(content.body)")
         let adaAdmin = try await root.call(.PUT, "/teammates/ada@example.com/roles",
                                            json: #"{"primary":"admin","secondary":["api_token_creator","answers_moderator"]}"#)

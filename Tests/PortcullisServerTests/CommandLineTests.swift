@@ -101,6 +101,64 @@ struct CommandLineTests {
         #expect(missing.error.contains("/nonexistent/portcullis.yaml"))
     }
 
+    /// Issue 21, item 9: the command line shows and sets the source of membership a group
+    /// mapping is for, and a mapping for SCIM gives nothing to a user whose groups claim names
+    /// the group.
+    @Test("groups map takes the source (scim or oidc), groups list shows it; the rails hold as in the console")
+    func groupMappings() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let harness = try await SSOHarness.start()
+        defer { Task { await harness.stop() } }
+        let config = harness.configurationPath
+        #expect(try await Self.portcullis(["admin", "bootstrap", "--super-admin", "root@example.com", "--config", config]).status == 0)
+        // Grace is in Research through her groups claim.
+        let (grace, _) = try await harness.signedIn("grace@example.com")
+        defer { Task { await grace.shutdown() } }
+        let graceID = try #require(try await harness.store.user(email: "grace@example.com")?.id)
+        let store = harness.store
+        let graceRoles = { @Sendable () async throws -> Set<SecondaryRole>? in
+            try await store.userIdentity(userID: graceID)?.effectiveRole.secondary
+        }
+
+        let unsourced = try await Self.portcullis(["groups", "map", "Research", "--secondary", "answers_moderator", "--config", config])
+        #expect(unsourced.status != 0)
+        #expect(unsourced.error.contains("--source"), "\(unsourced.error)")
+        let any = try await Self.portcullis(["groups", "map", "Research", "--source", "any", "--secondary", "answers_moderator", "--config", config])
+        #expect(any.status != 0)
+
+        // For SCIM's members: Grace's claim gets her nothing.
+        let scim = try await Self.portcullis(["groups", "map", "Research", "--source", "scim", "--secondary", "answers_moderator", "--config", config])
+        #expect(scim.status == 0, "\(scim.error)")
+        #expect(scim.output.contains("Research  members 1 (SCIM 0, sign-in claims 1)  SCIM: answers_moderator"), "\(scim.output)")
+        #expect(try await graceRoles() == [])
+        // For the claim: she gets the role.
+        let oidc = try await Self.portcullis(["groups", "map", "Research", "--source", "oidc", "--secondary", "answers_moderator", "--config", config])
+        #expect(oidc.status == 0, "\(oidc.error)")
+        #expect(try await graceRoles() == [.answersModerator])
+
+        let listed = try await Self.portcullis(["groups", "list", "--json", "--config", config])
+        #expect(listed.status == 0, "\(listed.error)")
+        let line = try #require(listed.output.split(separator: "\n").first { $0.contains("\"name\":\"Research\"") })
+        let research = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let mappings = try #require(research["mappings"] as? [[String: Any]])
+        #expect(mappings.map { $0["source"] as? String } == ["scim", "oidc"], "\(line)")
+        #expect(mappings.allSatisfy { $0["secondary"] as? [String] == ["answers_moderator"] && $0["review"] as? Bool == false })
+        #expect(research["members_by_source"] as? [String: Int] == ["scim": 0, "oidc": 1], "\(line)")
+
+        // Grace is the only person holding answers_moderator: the claim mapping cannot go
+        // (the SCIM mapping of the empty group holds nothing); the SCIM one can.
+        let last = try await Self.portcullis(["groups", "map", "Research", "--source", "oidc", "--config", config])
+        #expect(last.status == 1)
+        #expect(last.error.contains("last_role_holder"), "\(last.error)")
+        #expect(try await graceRoles() == [.answersModerator])
+        #expect(try await Self.portcullis(["groups", "map", "Research", "--source", "scim", "--config", config]).status == 0)
+        let text = try await Self.portcullis(["groups", "list", "--config", config])
+        #expect(text.output.contains("Research  members 1 (SCIM 0, sign-in claims 1)  sign-in claims: answers_moderator\n"), "\(text.output)")
+        let entries = try await harness.store.auditEntries(AuditQuery(action: .groupRolesChanged))
+        #expect(entries.count == 3)
+        #expect(entries.allSatisfy { $0.actor.hasPrefix("cli:") })
+    }
+
     /// A folder with a small, valid configuration (every file it names exists), its store not
     /// made yet; `extra` is appended to the YAML.
     static func configurationFolder(extra: String = "") throws -> (folder: String, config: String, store: String) {
@@ -138,7 +196,8 @@ struct CommandLineTests {
         try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
         let (folder, config, store) = try Self.configurationFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        for command in [["audit", "verify"], ["audit", "export"], ["sessions", "list", "grace@example.com"], ["sessions", "revoke", "grace@example.com"]] {
+        for command in [["audit", "verify"], ["audit", "export"], ["sessions", "list", "grace@example.com"], ["sessions", "revoke", "grace@example.com"],
+                        ["groups", "list"], ["groups", "map", "Research", "--source", "oidc"]] {
             let run = try await Self.portcullis(command + ["--config", config])
             let name = command.prefix(2).joined(separator: " ")
             #expect(run.status == 2, "\(name): \(run.output) \(run.error)")

@@ -132,7 +132,7 @@ struct IdentityLinkingTests {
         // Okta's case: the user and the group arrive by SCIM before any sign-in.
         let graceID = try #require(try await scim.call(.POST, "/Users", json: #"{"userName":"grace@example.com","active":true}"#)["id"] as? String)
         #expect(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Moderators","members":[{"value":"\#(graceID)"}]}"#).status == .created)
-        #expect(try await root.call(.PUT, "/groups/Moderators/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Moderators/roles", json: #"{"source":"scim","secondary":["answers_moderator"]}"#).status == .ok)
         let (grace, _) = try await harness.signedIn("grace@example.com")
         defer { Task { await grace.shutdown() } }
         #expect(try await grace.request(harness.url("/answers/moderate")).status == .ok, "the sign-in kept the SCIM membership")

@@ -31,7 +31,7 @@ struct IdentityRefreshTests {
         let adaUser = try #require(try await harness.store.user(email: "ada@example.com"))
         let stored = try #require(try await harness.store.refreshToken(userID: adaUser.id))
         #expect(!String(decoding: stored.sealed, as: UTF8.self).contains("portcullis"), "the refresh token is kept sealed")
-        #expect(try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"admin"}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"source":"oidc","primary":"admin"}"#).status == .ok)
         #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "admin")
 
         // Ada leaves IT-Admins at the provider; "sync now" applies it at once.
@@ -98,7 +98,7 @@ struct IdentityRefreshTests {
         try await AdminAPITests.bootstrap(harness)
         let root = try await AdminClient.signIn(harness, as: "root@example.com")
         defer { Task { await root.shutdown() } }
-        #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Research/roles", json: #"{"source":"oidc","secondary":["answers_moderator"]}"#).status == .ok)
         let (grace, _) = try await harness.signedIn("grace@example.com")
         let (sam, _) = try await harness.signedIn("sam@example.com")
         defer { Task { await grace.shutdown(); await sam.shutdown() } }

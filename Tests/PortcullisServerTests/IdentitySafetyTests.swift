@@ -19,7 +19,7 @@ struct IdentitySafetyTests {
         let ada = try await AdminClient.signIn(harness, as: "ada@example.com")
         let grace = try await AdminClient.signIn(harness, as: "grace@example.com")
         #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
-        #expect(try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"super_admin"}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/IT-Admins/roles", json: #"{"source":"oidc","primary":"super_admin"}"#).status == .ok)
         return (root, grace, ada)
     }
 
@@ -85,7 +85,7 @@ struct IdentitySafetyTests {
         let (root, grace, ada) = try await Self.organisation(harness)
         defer { Task { for client in [root, grace, ada] { await client.shutdown() } } }
         // Only the Content-Team group holds answers_moderator.
-        #expect(try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"secondary":["answers_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"source":"oidc","secondary":["answers_moderator"]}"#).status == .ok)
         // The flag: turning group roles off would leave answers_moderator (and the group-only
         // super_admin holder aside) without a holder.
         let version = try await Self.version(root, "/settings/feature-flags")
@@ -93,21 +93,56 @@ struct IdentitySafetyTests {
         #expect(flag.status == .conflict && flag.reason == "last_role_holder", "\(flag.body)")
         #expect(flag["role"] as? String == "answers_moderator")
         // A mapping: removing the only holder's mapping.
-        let mapping = try await root.call(.PUT, "/groups/Content-Team/roles", json: "{}")
+        let mapping = try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"source":"oidc"}"#)
         #expect(mapping.status == .conflict && mapping.reason == "last_role_holder", "\(mapping.body)")
-        // SCIM: a group SCIM manages that is the only holder keeps its mapping when deleted.
+        // SCIM: deleting the group that gives the last person a role is the provider's word on
+        // membership, never refused: the group goes, keeps its mapping, and (empty) holds nothing.
         let browser = try harness.browser()
         defer { Task { await browser.shutdown() } }
         let scim = SCIMTests.Client(harness: harness, browser: browser)
         let adaID = try await scim.id(ofUser: "ada@example.com")
         let pilots = try #require(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Pilots","members":[{"value":"\#(adaID)"}]}"#)["id"] as? String)
-        #expect(try await root.call(.PUT, "/groups/Pilots/roles", json: #"{"secondary":["pins_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Pilots/roles", json: #"{"source":"scim","secondary":["pins_moderator"]}"#).status == .ok)
+        #expect(try await harness.store.roleHolders().people(holding: .secondary(.pinsModerator)) == ["ada@example.com"])
         #expect(try await scim.call(.DELETE, "/Groups/\(pilots)").status == .noContent)
-        #expect(try await harness.store.roleHolders().holders(of: .secondary(.pinsModerator)) == [.group("Pilots")])
+        #expect(try await harness.store.roleHolders().people(holding: .secondary(.pinsModerator)).isEmpty)
+        #expect(try await harness.store.group(named: "Pilots")?.group.mappings[.scim] == RoleAssignment(secondary: [.pinsModerator]))
         // An admin cannot make a mapping take super_admin away either.
-        let demote = try await grace.call(.PUT, "/groups/IT-Admins/roles", json: #"{"primary":"admin"}"#)
+        let demote = try await grace.call(.PUT, "/groups/IT-Admins/roles", json: #"{"source":"oidc","primary":"admin"}"#)
         #expect(demote.status == .forbidden && demote.reason == "super_admin_protected")
         #expect(try await ada.call(.GET, "/me")["primary_role"] as? String == "super_admin")
+    }
+
+    /// Issue 21, item 10: a mapped group with no members is not a role holder. Before, the
+    /// empty group counted as a principal holding the role, so the last person could lose it.
+    @Test("the last person holding a role cannot lose it, directly or through a group, though an empty group is mapped to it")
+    func emptyGroupIsNoHolder() async throws {
+        let harness = try await SSOHarness.start(routes: AdminAPITests.routes, scimToken: SCIMTests.token)
+        defer { Task { await harness.stop() } }
+        let (root, grace, ada) = try await Self.organisation(harness)
+        defer { Task { for client in [root, grace, ada] { await client.shutdown() } } }
+        // Empty-Pilots is mapped for SCIM and nobody is in it; Grace alone holds pins_moderator.
+        let empty = try await root.call(.PUT, "/groups/Empty-Pilots/roles", json: #"{"source":"scim","secondary":["pins_moderator"]}"#)
+        #expect(empty.status == .ok, "\(empty.body)")
+        #expect(empty["members"] as? Int == 0)
+        #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin","secondary":["pins_moderator"]}"#).status == .ok)
+        let direct = try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#)
+        #expect(direct.status == .conflict && direct.reason == "last_role_holder", "\(direct.body)")
+        #expect(direct["role"] as? String == "pins_moderator")
+        #expect(try await grace.call(.GET, "/me")["secondary_roles"] as? [String] == ["pins_moderator"], "nothing changed")
+        // Through a group: Ada alone holds answers_moderator, by Content-Team's mapping; an empty
+        // group mapped to answers_moderator does not let that mapping go.
+        #expect(try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"source":"oidc","secondary":["answers_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/groups/Empty-Mods/roles", json: #"{"source":"scim","secondary":["answers_moderator"]}"#).status == .ok)
+        let mapping = try await root.call(.PUT, "/groups/Content-Team/roles", json: #"{"source":"oidc"}"#)
+        #expect(mapping.status == .conflict && mapping.reason == "last_role_holder", "\(mapping.body)")
+        #expect((mapping["message"] as? String)?.contains("ada@example.com") == true)
+        #expect(try await ada.call(.GET, "/me")["secondary_roles"] as? [String] == ["answers_moderator"])
+        // The empty group's own mapping takes the role from nobody: it may go.
+        #expect(try await root.call(.PUT, "/groups/Empty-Mods/roles", json: #"{"source":"scim"}"#).status == .ok)
+        // Once someone else holds it, the last-but-one may lose it.
+        #expect(try await root.call(.PUT, "/teammates/root@example.com/roles", json: #"{"primary":"super_admin","secondary":["pins_moderator"]}"#).status == .ok)
+        #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
     }
 
     @Test("SCIM may not deactivate, delete or rename a super admin, nor deactivate a role's last holder")
@@ -134,7 +169,7 @@ struct IdentitySafetyTests {
         // Grace is the only admin: deactivating her would leave admin without a holder.
         let graceID = try await scim.id(ofUser: "grace@example.com")
         let last = try await scim.patch("/Users/\(graceID)", #"[{"op":"replace","path":"active","value":false}]"#)
-        #expect(last.status == .conflict && last.body.contains("last principal holding admin"), "\(last.body)")
+        #expect(last.status == .conflict && last.body.contains("last person holding admin"), "\(last.body)")
         #expect(try await scim.call(.DELETE, "/Users/\(graceID)").status == .conflict)
         // Nothing changed: all three still act with their roles.
         #expect(try await root.call(.GET, "/me")["primary_role"] as? String == "super_admin")

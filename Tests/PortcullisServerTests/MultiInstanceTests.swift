@@ -123,7 +123,7 @@ struct MultiInstanceTests {
         let graceID = try await scim.id(ofUser: "grace@example.com")
         let group = try #require(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Moderators","members":[{"value":"\#(graceID)"}]}"#)["id"] as? String)
         _ = try await one.store.changeGroupRoles(
-            name: "Moderators", audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
+            name: "Moderators", source: .scim, audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
         ) { _ in .success(RoleAssignment(secondary: [.answersModerator])) }
         var allowed = false
         for _ in 0..<200 where !allowed {

@@ -325,7 +325,7 @@ struct SCIMClientShapesTests {
         let group = try await scim.call(.POST, "/Groups", json: #"{"displayName":"Moderators","members":[{"value":"\#(samID)"}]}"#)
         let groupID = try #require(group["id"] as? String)
         _ = try await harness.store.changeGroupRoles(
-            name: "Moderators", audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
+            name: "Moderators", source: .scim, audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
         ) { _ in .success(RoleAssignment(secondary: [.answersModerator])) }
         harness.assembly.policyVersion.bump()
         #expect(try await grace.request(harness.url("/answers/moderate")).status == .forbidden)
@@ -357,7 +357,7 @@ struct SCIMClientShapesTests {
         let graceID = try await scim.id(ofUser: "grace@example.com")
         let owners = try #require(try await scim.call(.POST, "/Groups", json: #"{"displayName":"Owners","members":[{"value":"\#(graceID)"}]}"#)["id"] as? String)
         _ = try await harness.store.changeGroupRoles(
-            name: "Owners", audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
+            name: "Owners", source: .scim, audit: AuditContext(actor: "test", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
         ) { _ in .success(RoleAssignment(primary: .superAdmin)) }
         harness.assembly.policyVersion.bump()
         #expect(try await harness.store.userIdentity(userID: graceID)?.effectiveRole.primary == .superAdmin)
@@ -373,14 +373,15 @@ struct SCIMClientShapesTests {
             #expect((answer["detail"] as? String)?.contains("super admin") == true)
         }
         #expect(try await harness.store.userIdentity(userID: graceID)?.effectiveRole.primary == .superAdmin)
-        #expect(try await harness.store.roleHolders().holders(of: .primary(.superAdmin)) == [.group("Owners")])
+        #expect(try await harness.store.roleHolders().holders(of: .primary(.superAdmin)) == [.group("Owners", .scim)])
         // Once a super admin makes her one directly, SCIM may take the group away.
         _ = try await harness.store.changeUserRoles(
             userID: graceID, audit: AuditContext(actor: "root@example.com", actorIsSuperAdmin: true, sourceIP: nil, at: Date())
         ) { _ in .success(RoleAssignment(primary: .superAdmin)) }
         #expect(try await scim.call(.DELETE, "/Groups/\(owners)").status == .noContent)
-        // The mapped group stays, so the role keeps its holders and re-provisioning restores it.
-        #expect(try await harness.store.roleHolders().holders(of: .primary(.superAdmin)) == [.user("grace@example.com"), .group("Owners")])
+        // The mapped group stays, so re-provisioning restores it; empty, it holds nothing.
+        #expect(try await harness.store.roleHolders().holders(of: .primary(.superAdmin)) == [.user("grace@example.com")])
+        #expect(try await harness.store.group(named: "Owners")?.group.mappings[.scim]?.primary == .superAdmin)
     }
 
     @Test("a mapping may name a group SCIM has not created yet; it fills up when provisioned")
@@ -392,7 +393,7 @@ struct SCIMClientShapesTests {
         let browser = try harness.browser()
         defer { Task { await browser.shutdown(); await grace.shutdown(); await root.shutdown(); await harness.stop() } }
         let scim = Client(harness: harness, browser: browser)
-        let mapped = try await root.call(.PUT, "/groups/Answer%20Moderators/roles", json: #"{"secondary":["answers_moderator"]}"#)
+        let mapped = try await root.call(.PUT, "/groups/Answer%20Moderators/roles", json: #"{"source":"scim","secondary":["answers_moderator"]}"#)
         #expect(mapped.status == .ok, "\(mapped.body)")
         #expect(try await scim.call(.GET, "/Groups")["totalResults"] as? Int == 0)
         #expect(try await grace.request(harness.url("/answers/moderate")).status == .forbidden)

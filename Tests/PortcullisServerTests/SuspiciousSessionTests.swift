@@ -236,6 +236,60 @@ struct SuspiciousSessionTests {
         #expect(dismissed.status == .forbidden)
     }
 
+    /// Issue 21, item 13: dismissing a flag can end a super admin's step-up, so only a super
+    /// admin may dismiss flags on a super admin's session. Before, any admin could.
+    @Test("an admin cannot dismiss a flag on a super admin's session (403, nothing audited); a super admin can")
+    func superAdminFlagsNeedASuperAdmin() async throws {
+        let clock = Clock()
+        let harness = try await Self.start(actions: "impossible_travel: step_up", clock: clock)
+        defer { Task { await harness.stop() } }
+        try await ServerTests.AdminAPITests.bootstrap(harness)
+        clock.set(-1_200)
+        let root = try await AdminClient.signIn(harness, as: "root@example.com")
+        let grace = try await AdminClient.signIn(harness, as: "grace@example.com")
+        defer { Task { await root.shutdown(); await grace.shutdown() } }
+        #expect(try await root.call(.PUT, "/teammates/grace@example.com/roles", json: #"{"primary":"admin"}"#).status == .ok)
+        // Root signs in from Sydney, then from Berlin ten minutes later: that session waits for
+        // a step-up (it may be someone else holding root's password).
+        clock.set(-600)
+        let sydney = try Self.browser(harness, from: Self.sydney)
+        defer { Task { await sydney.shutdown() } }
+        #expect(try await sydney.signIn(at: harness.url("/echo"), email: "root@example.com").status == .ok)
+        clock.set(0)
+        let berlin = try Self.browser(harness, from: Self.berlin)
+        defer { Task { await berlin.shutdown() } }
+        let callback = try await berlin.postSignInForm(from: harness.url("/echo"), email: "root@example.com")
+        _ = try await berlin.request(TestBrowser.resolve(try #require(callback.location), against: callback.url))
+        #expect(try await berlin.request(harness.url("/echo")).status == .found, "the Berlin session waits for a step-up")
+        let flag = try #require(try await Self.flags(harness, "root@example.com").first { $0.kind == .impossibleTravel })
+        #expect(flag.awaitsStepUp)
+
+        // Grace, an admin, sees the flag and is told she may not dismiss it.
+        let listed = try await grace.call(.GET, "/sessions?flagged=true")
+        let session = try #require((listed["sessions"] as? [[String: Any]])?.first { $0["email"] as? String == "root@example.com" })
+        #expect((session["session"] as? [String: Any])?["dismiss_refused"] as? String == "super_admin_protected", "\(listed.body)")
+        let refused = try await grace.call(.POST, "/sessions/flags/\(flag.id)/dismiss")
+        #expect(refused.status == .forbidden, "\(refused.body)")
+        #expect(refused.reason == "super_admin_protected")
+        #expect((refused["message"] as? String)?.contains("root@example.com") == true)
+        #expect(try await Self.flags(harness, "root@example.com").first { $0.id == flag.id }?.dismissedAt == nil)
+        #expect(try await harness.store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).isEmpty, "a refusal is not audited as done")
+        #expect(try await berlin.request(harness.url("/echo")).status == .found, "the session still waits for its step-up")
+        let teammate = try await grace.call(.GET, "/teammates/root@example.com/sessions")
+        let shown = (teammate["sessions"] as? [[String: Any]] ?? []).first { ($0["flags"] as? [Any])?.isEmpty == false }
+        #expect(shown?["dismiss_refused"] as? String == "super_admin_protected", "\(teammate.body)")
+
+        // Root, a super admin, may.
+        let rootList = try await root.call(.GET, "/sessions?flagged=true")
+        let rootView = (rootList["sessions"] as? [[String: Any]])?.first { $0["email"] as? String == "root@example.com" }
+        #expect((rootView?["session"] as? [String: Any])?["dismiss_refused"] == nil, "\(rootList.body)")
+        let dismissed = try await root.call(.POST, "/sessions/flags/\(flag.id)/dismiss")
+        #expect(dismissed.status == .ok, "\(dismissed.body)")
+        #expect(dismissed["dismissed_by"] as? String == "root@example.com")
+        #expect(try await harness.store.auditEntries(AuditQuery(action: .sessionFlagDismissed)).count == 1)
+        #expect(try await berlin.request(harness.url("/echo")).status == .ok)
+    }
+
     @Test("step_up: the browser is sent to the IdP with prompt=login and max_age=0, and goes on only after a fresh sign-in")
     func stepUp() async throws {
         let clock = Clock()

@@ -141,7 +141,7 @@ struct PostgresStoreTests {
             userID: user.id, sessionIDHash: session(1), observation: nil, flags: [flag("f1", session(1), .stepUp)], audit: audit
         ))
         #expect(await changes.next()?.change == .sessionsChanged(sessions: [session(1)]))
-        _ = try await one.store.dismissSessionFlag(id: "f1", audit: audit)
+        _ = try await one.store.dismissSessionFlagUnconditionally(id: "f1", audit: audit)
         #expect(await changes.next()?.change == .sessionsChanged(sessions: [session(1)]))
         _ = try await one.store.recordSessionRisk(SessionRiskRecord(
             userID: user.id, sessionIDHash: session(2), observation: nil, flags: [flag("f2", session(2), .deny)], audit: audit
@@ -173,6 +173,31 @@ struct PostgresStoreTests {
         let result = try await running.store.verifyAuditLog()
         #expect(!result.isIntact)
         #expect(result.brokenAt == 2)
+        await running.stop()
+    }
+
+    /// v6 gives every group mapping a source (issue 21): a database left at v4 by the previous
+    /// version, with data, is migrated by the next start.
+    @Test("the v6 migration keeps group mappings for the source they worked through")
+    func migrationFromV4() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let logger = Logger(label: "test.migration")
+        let connection = try await PostgresConnection.connect(configuration: try Self.connectionConfiguration(url), id: 1, logger: logger)
+        try await connection.query("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", logger: logger)
+        for migration in StoreSchema.migrations.prefix(while: { $0.name != "v6-group-mapping-sources" }) {
+            for statement in migration.statements(for: .postgres) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), 0)", logger: logger)
+        }
+        for statement in MappingSourceMigration.v4Data {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+        try await connection.close()
+        let running = try await Running(url: url)
+        try await MappingSourceMigration.check(running.store)
         await running.stop()
     }
 

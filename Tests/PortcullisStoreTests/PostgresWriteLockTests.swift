@@ -58,7 +58,7 @@ struct PostgresWriteLockTests {
                 }
                 group.addTask {
                     do {
-                        let dismissed = try await other.dismissSessionFlag(id: "setup-\(index)", audit: audit)
+                        let dismissed = try await other.dismissSessionFlagUnconditionally(id: "setup-\(index)", audit: audit)
                         return dismissed?.dismissedAt == nil ? "dismissal \(index) did not dismiss" : nil
                     } catch {
                         return "dismissal \(index): \(error)"

@@ -102,4 +102,20 @@ struct SQLiteStoreTests {
         #expect(recorded.awaitsStepUp)
         #expect(try await store.session(hash)?.stepUpRequiredAt != nil)
     }
+
+    /// v6 gives every group mapping a source (issue 21): mappings from before are kept for the
+    /// source their group's members came through, or for both, marked, when that cannot tell.
+    @Test("the v6 migration keeps group mappings for the source they worked through")
+    func migrationFromV4() async throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(queue, upTo: "v4-session-risk")
+            try await queue.write { db in
+                for statement in MappingSourceMigration.v4Data { try db.execute(sql: statement) }
+            }
+        }
+        try await MappingSourceMigration.check(try SQLiteStore(path: path))
+    }
 }

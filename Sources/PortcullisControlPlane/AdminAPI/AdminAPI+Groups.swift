@@ -4,12 +4,12 @@ import Logging
 import PortcullisCore
 
 extension AdminAPI {
-    /// `GET /groups`: every IdP group with its members and role mapping (admins only).
+    /// `GET /groups`: every IdP group with its members and role mappings (admins only).
     @Sendable func listGroups(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         let groups = try await store.groups()
         return Self.json(AdminAPIModels.GroupList(
             groups: groups.map(AdminAPIModels.Group.init),
-            mappedGroups: groups.filter { $0.group.roles != nil }.count,
+            mappedGroups: groups.filter(\.group.isMapped).count,
             mappingLimit: GroupRoleMapping.limit
         ))
     }
@@ -21,15 +21,24 @@ extension AdminAPI {
         return Self.json(AdminAPIModels.Group(group))
     }
 
-    /// `PUT /groups/{name}/roles {primary, secondary[]}`; an empty body, `null` or no roles
-    /// removes the mapping. At most 1,000 groups may carry mappings.
+    /// `PUT /groups/{name}/roles {source, primary, secondary[]}`: the group's mapping for one
+    /// source of membership (`scim` or `oidc`, required); no roles removes it. At most 1,000
+    /// groups may carry mappings.
     @Sendable func changeGroupRoles(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         let name = try Self.parameter("name", context)
-        let desired = try await optionalBody(AdminAPIModels.Roles.self, from: request)?.assignment()
+        guard let change = try await optionalBody(AdminAPIModels.MappingChange.self, from: request) else {
+            throw AdminAPIError.badRequest(
+                "the body names the source the mapping is for ({\"source\": \"scim\"} or \"oidc\") and its roles; "
+                    + "a source with no roles removes that mapping",
+                reason: "source_required"
+            )
+        }
+        let source = try change.groupSource()
+        let desired = try change.assignment()
         let policyActor = actor.policyActor
-        let result = try await store.changeGroupRoles(name: name, audit: actor.audit(at: dependencies.now())) { state in
+        let result = try await store.changeGroupRoles(name: name, source: source, audit: actor.audit(at: dependencies.now())) { state in
             RoleChangePolicy.changeGroupMapping(
-                actor: policyActor, group: name, current: state.group?.roles, desired: desired,
+                actor: policyActor, group: name, source: source, mappings: state.group?.mappings ?? [:], desired: desired,
                 mappedGroupCount: state.mappedGroupCount, holders: state.holders
             )
         }
@@ -37,7 +46,9 @@ extension AdminAPI {
         case nil:
             throw AdminAPIError.notFound("group \(name)")
         case .failure(let refusal)?:
-            logger.notice("group mapping refused", metadata: ["actor": "\(actor.email)", "group": "\(name)", "reason": "\(refusal.code.rawValue)"])
+            logger.notice("group mapping refused", metadata: [
+                "actor": "\(actor.email)", "group": "\(name)", "source": "\(source.rawValue)", "reason": "\(refusal.code.rawValue)",
+            ])
             throw AdminAPIError.refused(refusal)
         case .success(let outcome)?:
             if outcome.before != outcome.after { await policyChanged() }

@@ -61,7 +61,7 @@ extension AdminAPI {
         let options = RoleChangePolicy.options(
             actor: actor.policyActor,
             target: RoleChangePolicy.UserState(
-                email: identity.user.email, direct: identity.user.directRoles, groups: identity.groups.map(\.mapping), flags: identity.flags
+                email: identity.user.email, direct: identity.user.directRoles, groups: identity.groups, flags: identity.flags
             )
         )
         return AdminAPIModels.TeammateDetail(
@@ -87,7 +87,7 @@ extension AdminAPI {
             return RoleChangePolicy.changeUserRoles(
                 actor: policyActor,
                 target: RoleChangePolicy.UserState(
-                    email: target.user.email, direct: target.user.directRoles, groups: target.groups.map(\.mapping), flags: target.flags
+                    email: target.user.email, direct: target.user.directRoles, groups: target.groups, flags: target.flags
                 ),
                 desired: desired,
                 holders: state.holders
@@ -143,12 +143,18 @@ extension AdminAPI {
             }
         let flags = Dictionary(grouping: try await store.sessionFlags(userID: identity.user.id), by: \.sessionIDHash)
         return AdminAPIModels.SessionList(email: identity.user.email, sessions: sessions.map { session in
-            sessionModel(session, flags: flags[session.idHash] ?? [], idle: idle, for: actor)
+            sessionModel(session, flags: flags[session.idHash] ?? [], idle: idle, for: actor, owner: identity)
         })
     }
 
-    func sessionModel(_ session: SessionRecord, flags: [SessionFlag], idle: Duration, for actor: Actor) -> AdminAPIModels.Session {
-        AdminAPIModels.Session(
+    /// `owner` (when known) decides whether the caller may dismiss the session's open flags
+    /// (``SessionFlagDismissal``): the console hides the button when not, and says why.
+    func sessionModel(
+        _ session: SessionRecord, flags: [SessionFlag], idle: Duration, for actor: Actor, owner: UserIdentity?
+    ) -> AdminAPIModels.Session {
+        let open = flags.first(where: \.isOpen)
+        let refusal = open.flatMap { SessionFlagDismissal.decide(actorIsSuperAdmin: actor.isSuperAdmin, .init(flag: $0, owner: owner)) }
+        return AdminAPIModels.Session(
             id: String(session.idHash.hex.prefix(12)), createdAt: session.createdAt, lastSeenAt: session.lastSeenAt,
             expiresAt: session.expiresAt(idleTimeout: idle), ip: session.lastIP.description,
             location: AdminAPIModels.Location(session.lastLocation, address: session.lastIP), createdIP: session.createdIP.description,
@@ -157,7 +163,8 @@ extension AdminAPI {
             userAgent: session.userAgent, authMethod: session.authMethod.rawValue, mfa: session.mfa,
             current: actor.caller.credentialID == session.idHash.hex,
             flags: flags.sorted { $0.raisedAt > $1.raisedAt }.map(AdminAPIModels.Flag.init),
-            stepUpRequired: session.stepUpRequiredAt != nil
+            stepUpRequired: session.stepUpRequiredAt != nil,
+            dismissRefused: refusal?.code.rawValue
         )
     }
 

@@ -74,7 +74,8 @@ package enum AdminAPIModels {
         var name: String
         var primary: String?
         var secondary: [String]
-        /// For a group: how the user is a member, `oidc` (sign-in claims) and/or `scim`.
+        /// For a group: the source of membership the mapping is for and through which the user
+        /// is a member, `oidc` (sign-in claims) or `scim`, as a one-element list.
         var membership: [String]?
 
         init(_ source: RoleSource) {
@@ -82,7 +83,7 @@ package enum AdminAPIModels {
             name = source.name
             primary = source.assignment.primary?.rawValue
             secondary = source.assignment.secondary.map(\.rawValue).sorted()
-            membership = source.kind == .group ? source.membership.sorted().map(\.rawValue) : nil
+            membership = source.groupSource.map { [$0.rawValue] }
         }
     }
 
@@ -201,6 +202,9 @@ package enum AdminAPIModels {
         var flags: [Flag] = []
         /// A `step_up` flag waits for a fresh sign-in: the session is refused until then.
         var stepUpRequired: Bool = false
+        /// Why the caller may not dismiss this session's open flags (`super_admin_protected`:
+        /// the session is a super admin's and the caller is not one); absent when they may.
+        var dismissRefused: String?
     }
 
     struct SessionList: Encodable, Sendable {
@@ -263,6 +267,17 @@ package enum AdminAPIModels {
         var revokedTokens: Int
     }
 
+    /// A group's mapping for one source of membership.
+    struct Mapping: Encodable, Sendable {
+        /// `scim` (the group's SCIM members) or `oidc` (those whose groups claim names it).
+        var source: String
+        var primary: String?
+        var secondary: [String]
+        /// Kept for both sources by the v6 migration, which could not tell which one it was
+        /// made for: an admin should choose.
+        var review: Bool
+    }
+
     struct Group: Encodable, Sendable {
         var name: String
         var displayName: String?
@@ -270,7 +285,10 @@ package enum AdminAPIModels {
         /// SCIM manages the group (created or adopted it).
         var provisioned: Bool
         var members: Int
-        var roles: Roles?
+        /// Memberships through each source (`scim`, `oidc`).
+        var membersBySource: [String: Int]
+        /// Its mappings, one per source, SCIM's first.
+        var mappings: [Mapping]
 
         init(_ summary: GroupSummary) {
             name = summary.group.name
@@ -278,7 +296,49 @@ package enum AdminAPIModels {
             description = summary.group.description
             provisioned = summary.group.provisioned
             members = summary.memberCount
-            roles = summary.group.roles.map(Roles.init)
+            membersBySource = Dictionary(uniqueKeysWithValues: GroupSource.allCases.map { ($0.rawValue, summary.membersBySource[$0] ?? 0) })
+            mappings = summary.group.mappings.sorted { $0.key > $1.key }.map { source, roles in
+                let shown = Roles(roles)
+                return Mapping(
+                    source: source.rawValue, primary: shown.primary, secondary: shown.secondary,
+                    review: summary.group.mappingsToReview.contains(source)
+                )
+            }
+        }
+    }
+
+    /// `PUT /groups/{name}/roles`: the mapping for one source; no roles removes it.
+    struct MappingChange: Decodable, Sendable {
+        var source: String?
+        var primary: String?
+        var secondary: [String]
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            source = try container.decodeIfPresent(String.self, forKey: .source)
+            primary = try container.decodeIfPresent(String.self, forKey: .primary)
+            secondary = try container.decodeIfPresent([String].self, forKey: .secondary) ?? []
+        }
+
+        enum CodingKeys: String, CodingKey { case source, primary, secondary }
+
+        /// The source the mapping is for: required, never "any group with that name".
+        func groupSource() throws(AdminAPIError) -> GroupSource {
+            guard let source else {
+                throw .badRequest(
+                    "say which groups the mapping is for: source \"scim\" (SCIM's members of the group) "
+                        + "or \"oidc\" (users whose groups claim names it)",
+                    reason: "source_required"
+                )
+            }
+            guard let known = GroupSource(rawValue: source) else {
+                throw .badRequest("source must be \"scim\" or \"oidc\", not \"\(source.prefix(20))\"", reason: "unknown_source")
+            }
+            return known
+        }
+
+        func assignment() throws(AdminAPIError) -> RoleAssignment {
+            try Roles(primary: primary, secondary: secondary).assignment()
         }
     }
 

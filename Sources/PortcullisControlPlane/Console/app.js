@@ -136,17 +136,20 @@ function signedInWith(session) {
 const RISK_ACTIONS = { flag: 'flagged', step_up: 'sign-in required', deny: 'session revoked' };
 
 /// A session's suspicious-session flags: kind and reason in words, what was done, whether it
-/// was dismissed; open flags get a Dismiss button for those who may act on sessions.
+/// was dismissed; open flags get a Dismiss button for those who may act on sessions, except on
+/// a super admin's session for a caller who is not one (the API says so: `dismiss_refused`).
 /// `redraw` runs after a dismissal.
 function flagList(session, redraw) {
   const flags = session.flags || [];
   if (!flags.length) return 'None';
+  const refused = () => session.dismiss_refused === 'super_admin_protected'
+    ? h('span', { class: 'hint why' }, ' Only a super admin may dismiss flags on a super admin\'s session.') : null;
   return h('ul', { class: 'flags' }, flags.map((f) => {
     const status = f.open
       ? (f.action === 'step_up' && !f.stepped_up_at ? 'sign-in required' : RISK_ACTIONS[f.action] || f.action)
       : 'dismissed by ' + (f.dismissed_by || 'someone') + ' ' + when(f.dismissed_at);
     const stepped = f.stepped_up_at ? ' · signed in again ' + when(f.stepped_up_at) : '';
-    const dismiss = f.open && can('teammates.sign_out_sessions')
+    const dismiss = f.open && can('teammates.sign_out_sessions') && !session.dismiss_refused
       ? h('button', { type: 'button', class: 'secondary small', 'data-flag': f.id, 'aria-label': 'Dismiss the ' + f.title.toLowerCase() + ' flag',
         onclick: async (event) => {
           event.currentTarget.disabled = true;
@@ -158,7 +161,7 @@ function flagList(session, redraw) {
         } }, 'Dismiss')
       : null;
     return h('li', { class: f.open ? 'flag open' : 'flag' }, h('strong', {}, f.title), ': ', f.reason,
-      h('span', { class: 'flag-state' }, ' (' + status + stepped + ')'), dismiss ? ' ' : null, dismiss);
+      h('span', { class: 'flag-state' }, ' (' + status + stepped + ')'), dismiss ? ' ' : null, dismiss, f.open ? refused() : null);
   }));
 }
 
@@ -482,52 +485,101 @@ async function flagsPage() {
   page('Feature flags', h('div', { class: 'choice' }, input, h('label', { for: 'flag-group-based' }, 'Group-based permissions (roles inherited from identity provider groups)')));
 }
 
+/// A mapping counts only for the group's members through its source, never for a group of
+/// the same name from the other source.
+const GROUP_SOURCES = {
+  scim: { short: 'SCIM', long: 'SCIM: the members the identity provider provisions over SCIM' },
+  oidc: { short: 'Sign-in claims', long: 'Sign-in claims: users whose groups claim names this group' },
+};
+
+function mappingSummary(m) {
+  const roles = [m.primary ? label(m.primary) : null].concat(m.secondary.map(label)).filter(Boolean).join(', ') || 'no roles';
+  return GROUP_SOURCES[m.source].short + ': ' + roles;
+}
+
 async function groupsPage() {
   const data = await call('GET', '/groups');
   const filter = h('input', { type: 'search' });
   const list = h('div', {});
   function render() {
     const text = filter.value.toLowerCase();
-    const rows = data.groups.filter((g) => g.name.toLowerCase().includes(text)).map((g) => h('tr', {},
-      h('th', { scope: 'row' }, g.name), h('td', {}, String(g.members)),
-      h('td', {}, g.roles && g.roles.primary ? label(g.roles.primary) : '—'),
-      h('td', {}, g.roles ? g.roles.secondary.map(label).join(', ') || '—' : '—'),
-      h('td', {}, can('groups.map_roles') ? h('button', { type: 'button', onclick: () => mappingEditor(g) }, g.roles ? 'Edit mapping' : 'Add mapping') : null)));
-    list.replaceChildren(table(count(data.groups.length, 'group'), ['Group', 'Members', 'Primary role', 'Additional roles', ''], rows, 'groups-table'));
+    const rows = data.groups.filter((g) => g.name.toLowerCase().includes(text)).map((g) => {
+      const bySource = g.members_by_source || {};
+      const review = g.mappings.some((m) => m.review);
+      const mapped = new Set(g.mappings.map((m) => m.source));
+      const buttons = can('groups.map_roles') ? [
+        mapped.size < 2 ? h('button', { type: 'button', onclick: () => mappingEditor(g, null) }, 'Add mapping') : null,
+      ].concat(g.mappings.map((m) => h('button', { type: 'button', class: 'secondary', onclick: () => mappingEditor(g, m.source) },
+        'Edit ' + GROUP_SOURCES[m.source].short + ' mapping'))) : [];
+      return h('tr', {},
+        h('th', { scope: 'row' }, g.name),
+        h('td', {}, String(g.members) + ' (SCIM ' + (bySource.scim || 0) + ', sign-in claims ' + (bySource.oidc || 0) + ')'),
+        h('td', {}, g.mappings.length ? h('ul', { class: 'mappings' }, g.mappings.map((m) => h('li', {}, mappingSummary(m)))) : '—',
+          review ? h('p', { class: 'hint why' }, 'An upgrade could not tell which source this mapping was made for and kept it for both: ' +
+            'edit or remove one to choose.') : null),
+        h('td', {}, buttons));
+    });
+    list.replaceChildren(table(count(data.groups.length, 'group'), ['Group', 'Members', 'Role mappings', ''], rows, 'groups-table'));
   }
   filter.addEventListener('input', render);
   render();
   page('User group permissions',
     h('p', { id: 'mapping-cap' }, data.mapped_groups + ' of ' + data.mapping_limit + ' groups carry role mappings.'),
+    h('p', { class: 'hint' }, 'A mapping is for one source of membership: SCIM, or the groups claim of sign-ins. ' +
+      'It never gives its roles to a group of the same name from the other source.'),
     field('group-search', 'Search groups by name', filter), list, h('div', { id: 'mapping-editor' }));
 }
 
-function mappingEditor(group) {
+/// `source`: the mapping to edit; `null` adds one, for the source whose members the group has
+/// (asked when it has both or none).
+function mappingEditor(group, source) {
   const area = document.getElementById('mapping-editor');
+  const bySource = group.members_by_source || {};
+  const open = Object.keys(GROUP_SOURCES).filter((s) => !group.mappings.some((m) => m.source === s));
+  const withMembers = open.filter((s) => (bySource[s] || 0) > 0);
+  const initial = source || (withMembers.length === 1 ? withMembers[0] : open.length === 1 ? open[0] : '');
+  const sourceSelect = h('select', { 'aria-describedby': 'map-source-description' },
+    h('option', { value: '' }, 'Choose which members'),
+    Object.entries(GROUP_SOURCES).map(([value, text]) => h('option', { value, selected: value === initial }, text.long)));
   const primaryHint = h('p', { class: 'hint', id: 'map-primary-description' });
   const primary = h('select', { 'aria-describedby': 'map-primary-description' }, h('option', { value: '' }, 'No primary role'), primaryRoles().map((r) =>
-    h('option', { value: r, selected: group.roles && group.roles.primary === r }, label(r))));
+    h('option', { value: r }, label(r))));
   const showPrimary = () => primaryHint.replaceChildren(primary.value ? describeRole(primary.value) : 'Members of the group keep the primary role they have otherwise.');
   primary.addEventListener('change', showPrimary);
-  showPrimary();
-  const boxes = secondaryRoles().map((role) => roleChoice('checkbox', 'map', role, !!group.roles && group.roles.secondary.includes(role), null));
-  async function save(remove) {
-    const body = remove ? undefined : {
-      primary: primary.value || null,
-      secondary: boxes.map((box) => box.querySelector('input')).filter((input) => input.checked).map((input) => input.value),
-    };
+  const boxes = secondaryRoles().map((role) => roleChoice('checkbox', 'map', role, false, null));
+  const remove = h('button', { type: 'button', class: 'danger', onclick: () => save(true) }, 'Remove mapping');
+  // The fields show the chosen source's mapping, if it has one.
+  function load() {
+    const current = group.mappings.find((m) => m.source === sourceSelect.value);
+    primary.value = current && current.primary ? current.primary : '';
+    boxes.forEach((box) => { const input = box.querySelector('input'); input.checked = !!current && current.secondary.includes(input.value); });
+    remove.hidden = !current;
+    showPrimary();
+  }
+  sourceSelect.addEventListener('change', load);
+  async function save(removing) {
+    const body = { source: sourceSelect.value || undefined };
+    if (!removing) {
+      body.primary = primary.value || null;
+      body.secondary = boxes.map((box) => box.querySelector('input')).filter((input) => input.checked).map((input) => input.value);
+    }
+    const which = sourceSelect.value ? ' (' + GROUP_SOURCES[sourceSelect.value].short + ')' : '';
     try {
       await call('PUT', '/groups/' + encodeURIComponent(group.name) + '/roles', body);
       await groupsPage();
-      notice('ok', remove ? 'Mapping removed from ' + group.name + '.' : 'Mapping saved for ' + group.name + '.');
+      notice('ok', removing ? 'Mapping removed from ' + group.name + which + '.' : 'Mapping saved for ' + group.name + which + '.');
     } catch (error) { failure(error); }
   }
   area.replaceChildren(h('section', { 'aria-labelledby': 'mapping-heading' },
     h('h2', { id: 'mapping-heading' }, 'Roles for group ' + group.name),
+    field('map-source', 'For which members', sourceSelect),
+    h('p', { class: 'hint', id: 'map-source-description' }, 'Members: SCIM ' + (bySource.scim || 0) + ', sign-in claims ' + (bySource.oidc || 0) +
+      '. The roles go only to members through this source.'),
     field('map-primary', 'Primary role', primary), primaryHint,
     h('fieldset', {}, h('legend', {}, 'Additional roles'), boxes),
     h('button', { type: 'button', onclick: () => save(false) }, 'Save mapping'),
-    group.roles ? h('button', { type: 'button', class: 'danger', onclick: () => save(true) }, 'Remove mapping') : null));
+    remove));
+  load();
   area.querySelector('select').focus();
 }
 

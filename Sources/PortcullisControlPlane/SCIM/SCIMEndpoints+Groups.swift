@@ -13,7 +13,6 @@ extension SCIMEndpoints {
     /// super admin, so it cannot take `super_admin` from anyone.
     static let membershipRules: @Sendable (MembershipChangeState) -> RoleChangeRefusal? = { state in
         RoleChangeSafety.removeMembers(actorIsSuperAdmin: false, group: state.group, losing: state.losing)
-            ?? (state.groupDeleted ? RoleChangeSafety.removePrincipal(.group(state.group.name), holders: state.holders) : nil)
     }
 
     func createGroup(_ request: Request, _ context: ControlPlaneRequestContext) async throws -> Response {

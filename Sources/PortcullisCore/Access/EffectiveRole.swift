@@ -10,11 +10,15 @@ public struct EffectiveRole: Hashable, Sendable {
 
     /// Merges the direct assignment with the mappings of the user's groups.
     ///
-    /// Groups without a mapping contribute nothing and are not listed. When
+    /// A mapping counts only for a membership of the same group *through the same source*
+    /// (SCIM, or the groups claim of sign-ins): a claim naming a group that is mapped for SCIM
+    /// gives nothing, and the other way round. Mappings without a matching membership, and
+    /// groups without a mapping, contribute nothing and are not listed. When
     /// `flags.groupBasedPermissions` is off, group sources are set aside in ``ignoredSources``.
     public static func resolve(
         direct: RoleAssignment,
-        groups: [GroupRoleMapping],
+        memberships: [GroupMembership],
+        mappings: [GroupRoleMapping],
         flags: FeatureFlags = .defaults
     ) -> EffectiveRole {
         var counted: [RoleSource] = []
@@ -22,8 +26,10 @@ public struct EffectiveRole: Hashable, Sendable {
         if !direct.isEmpty {
             counted.append(.direct(direct))
         }
-        for mapping in groups where !mapping.assignment.isEmpty {
-            let source = RoleSource.group(mapping.group, mapping.assignment, membership: mapping.sources)
+        let member = Set(memberships)
+        for mapping in mappings where !mapping.assignment.isEmpty {
+            guard member.contains(GroupMembership(group: mapping.group, source: mapping.source)) else { continue }
+            let source = RoleSource.group(mapping.group, mapping.assignment, source: mapping.source)
             if flags.groupBasedPermissions {
                 counted.append(source)
             } else {
@@ -39,6 +45,14 @@ public struct EffectiveRole: Hashable, Sendable {
             secondary.formUnion(source.assignment.secondary)
         }
         return EffectiveRole(primary: primary, secondary: secondary, sources: counted, ignoredSources: ignored)
+    }
+
+    /// The same for a user's groups as the store reads them (each with the sources of the
+    /// user's membership and the group's mappings).
+    public static func resolve(direct: RoleAssignment, groups: [GroupRecord], flags: FeatureFlags = .defaults) -> EffectiveRole {
+        resolve(
+            direct: direct, memberships: groups.flatMap(\.memberships), mappings: groups.flatMap(\.roleMappings), flags: flags
+        )
     }
 
     public init(
@@ -73,9 +87,10 @@ public struct EffectiveRole: Hashable, Sendable {
         sources.filter { $0.kind == .group }.reduce(into: []) { $0.formUnion($1.assignment.secondary) }
     }
 
-    /// The names of the groups that give a role.
+    /// The names of the groups that give a role (each once, in the order of the sources).
     public func groups(granting role: RoleName) -> [String] {
-        sources(granting: role).filter { $0.kind == .group }.map(\.name)
+        var seen = Set<String>()
+        return sources(granting: role).filter { $0.kind == .group }.map(\.name).filter { seen.insert($0).inserted }
     }
 
     /// Everything this role may do, given the default member switches.

@@ -43,19 +43,31 @@ public struct RoleAssignment: Hashable, Sendable, Codable {
     }
 }
 
-/// A group and the roles mapped to it.
+/// Roles mapped to a group for one source of membership: they count for a user who is a member
+/// of the group through that source, never for a group of the same name from the other source
+/// (an IdP claim naming a group SCIM manages grants nothing).
 public struct GroupRoleMapping: Hashable, Sendable {
     public var group: String
+    public var source: GroupSource
     public var assignment: RoleAssignment
-    /// How the user is a member (sign-in claims, SCIM), for the explanation.
-    public var sources: Set<GroupSource>
 
-    public init(group: String, assignment: RoleAssignment, sources: Set<GroupSource> = []) {
+    public init(group: String, source: GroupSource, assignment: RoleAssignment) {
         self.group = group
+        self.source = source
         self.assignment = assignment
-        self.sources = sources
     }
 
     /// At most this many groups may carry role mappings (SPEC §1.2).
     public static let limit = 1_000
+}
+
+/// A user's membership of a group through one source (the groups claim, or SCIM).
+public struct GroupMembership: Hashable, Sendable {
+    public var group: String
+    public var source: GroupSource
+
+    public init(group: String, source: GroupSource) {
+        self.group = group
+        self.source = source
+    }
 }

@@ -15,14 +15,15 @@ public enum RoleChangePolicy {
         var isSuperAdmin: Bool { role.primary == .superAdmin }
     }
 
-    /// The target user as the store holds it now.
+    /// The target user as the store holds it now: their groups with the sources of their
+    /// membership and each group's mappings.
     public struct UserState: Hashable, Sendable {
         public let email: String
         public let direct: RoleAssignment
-        public let groups: [GroupRoleMapping]
+        public let groups: [GroupRecord]
         public let flags: FeatureFlags
 
-        public init(email: String, direct: RoleAssignment, groups: [GroupRoleMapping], flags: FeatureFlags) {
+        public init(email: String, direct: RoleAssignment, groups: [GroupRecord], flags: FeatureFlags) {
             self.email = email
             self.direct = direct
             self.groups = groups
@@ -87,11 +88,14 @@ public enum RoleChangePolicy {
         return .success(newDirect)
     }
 
-    /// `PUT /groups/{name}/roles`: `desired == nil` (or empty) removes the mapping.
+    /// `PUT /groups/{name}/roles {source, …}`: the group's mapping for one source of
+    /// membership; `desired == nil` (or empty) removes it. `mappings` are the group's mappings
+    /// now, for every source.
     public static func changeGroupMapping(
         actor: Actor,
         group: String,
-        current: RoleAssignment?,
+        source: GroupSource,
+        mappings: [GroupSource: RoleAssignment],
         desired: RoleAssignment?,
         mappedGroupCount: Int,
         holders: RoleHolders
@@ -102,23 +106,25 @@ public enum RoleChangePolicy {
                 message: "mapping groups to roles needs the groups.map_roles permission"
             ))
         }
-        let old = current ?? .none
+        let principal = PrincipalReference.group(group, source)
+        let old = mappings[source] ?? .none
         let new = desired.flatMap { $0.isEmpty ? nil : $0 }
         if !actor.isSuperAdmin {
             if old.primary == .superAdmin {
-                return .failure(superAdminProtected(.group(group)))
+                return .failure(superAdminProtected(principal))
             }
             if let refusal = superAdminOnlyRefusal(from: old, to: new ?? .none) {
                 return .failure(refusal)
             }
         }
-        if old.isEmpty, new != nil, mappedGroupCount >= GroupRoleMapping.limit {
+        // The cap counts groups: a second source's mapping on a mapped group adds none.
+        if mappings.values.allSatisfy(\.isEmpty), new != nil, mappedGroupCount >= GroupRoleMapping.limit {
             return .failure(RoleChangeRefusal(
                 code: .groupMappingLimit,
                 message: "roles can be mapped to at most \(GroupRoleMapping.limit) groups; remove a mapping first"
             ))
         }
-        if let refusal = lastHolderRefusal(.group(group), from: old, to: new ?? .none, holders: holders) {
+        if let refusal = lastHolderRefusal(principal, from: old, to: new ?? .none, holders: holders) {
             return .failure(refusal)
         }
         return .success(new)
@@ -154,6 +160,8 @@ public enum RoleChangePolicy {
         return nil
     }
 
+    /// A role `principal` stops granting, when that leaves no person holding it (an empty
+    /// group mapped to the role holds nothing).
     private static func lastHolderRefusal(
         _ principal: PrincipalReference,
         from old: RoleAssignment,
@@ -161,15 +169,10 @@ public enum RoleChangePolicy {
         holders: RoleHolders
     ) -> RoleChangeRefusal? {
         let removed = old.roleNames.subtracting(new.roleNames).subtracting([.primary(.member)])
+        let after = holders.without(principal)
         for role in removed.sorted(by: { $0.description < $1.description }) {
-            var remaining = holders.holders(of: role)
-            remaining.remove(principal)
-            if remaining.isEmpty {
-                return RoleChangeRefusal(
-                    code: .lastRoleHolder,
-                    role: role,
-                    message: "\(principal) is the last principal holding \(role); assign it to someone else first"
-                )
+            if !holders.people(holding: role).isEmpty, after.people(holding: role).isEmpty {
+                return .lastHolder(role, principal: principal, people: holders.people(holding: role))
             }
         }
         return nil

@@ -7,7 +7,7 @@ public struct RoleChangeRefusal: Error, Hashable, Sendable {
         case superAdminOnly = "super_admin_only"
         /// An admin may not change a principal that holds `super_admin`.
         case superAdminProtected = "super_admin_protected"
-        /// The change would leave no principal holding a role.
+        /// The change would leave no person holding a role (directly or through a group).
         case lastRoleHolder = "last_role_holder"
         /// A role inherited from a group cannot be removed from the user.
         case roleInheritedFromGroup = "role_inherited_from_group"
@@ -32,5 +32,22 @@ public struct RoleChangeRefusal: Error, Hashable, Sendable {
         self.code = code
         self.role = role
         self.message = message
+    }
+}
+
+extension RoleChangeRefusal {
+    /// 409 `last_role_holder`: taking `role` from `principal` would leave no person holding
+    /// it; `people` are those who hold it through the principal now.
+    public static func lastHolder(_ role: RoleName, principal: PrincipalReference, people: Set<String>) -> RoleChangeRefusal {
+        let message: String
+        switch principal {
+        case .user(let email):
+            message = "\(email) is the last person holding \(role); assign it to someone else first"
+        case .group:
+            let names = people.sorted()
+            let listed = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+            message = "\(principal) gives \(role) to the last people holding it (\(listed)); assign it to someone else first"
+        }
+        return RoleChangeRefusal(code: .lastRoleHolder, role: role, message: message)
     }
 }

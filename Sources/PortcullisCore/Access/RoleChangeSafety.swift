@@ -4,7 +4,8 @@
 /// They run the same checks as a direct role change:
 ///
 /// - only a super admin may cause any super admin to lose the role;
-/// - no role may lose its last holder (409 naming the role).
+/// - no role may lose its last holder (409 naming the role): the last *person* holding it,
+///   directly or through a group (a mapped group without members holds nothing).
 ///
 /// Pure functions of the state read inside the transaction that writes the change.
 public enum RoleChangeSafety {
@@ -15,8 +16,8 @@ public enum RoleChangeSafety {
     ) -> Result<FlagChangeImpact, RoleChangeRefusal> {
         var demoted: [String] = []
         for user in users where user.user.active {
-            let before = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: current)
-            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups.map(\.mapping), flags: proposed)
+            let before = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups, flags: current)
+            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: user.groups, flags: proposed)
             if before.primary == .superAdmin, after.primary != .superAdmin { demoted.append(user.user.email) }
         }
         demoted.sort()
@@ -37,22 +38,28 @@ public enum RoleChangeSafety {
     }
 
     /// SCIM taking users out of a group (removing members, replacing the member list, deleting
-    /// the group). `losing` are the users who will no longer be members at all, with their
-    /// groups as they are now. SCIM is never a super admin.
-    public static func removeMembers(
-        actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity]
-    ) -> RoleChangeRefusal? {
-        guard !actorIsSuperAdmin, group.roles?.primary == .superAdmin else { return nil }
-        for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
-            let before = user.effectiveRole
-            let remaining = user.groups.filter { $0.id != group.id }.map(\.mapping)
-            let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: remaining, flags: user.flags)
-            if before.primary == .superAdmin, after.primary != .superAdmin {
-                return RoleChangeRefusal(
-                    code: .superAdminProtected, role: .primary(.superAdmin),
-                    message: "\(user.user.email) is a super admin through group \(group.name); only a super admin may take that away. "
-                        + "Ask a super admin to assign the role directly or to change the group's mapping first"
-                )
+    /// the group). `losing` are the users leaving the group's SCIM membership, with their groups
+    /// as they are now: they lose the group's `scim` mapping even when the groups claim names the
+    /// group too (that membership carries only the `oidc` mapping). SCIM is never a super admin.
+    /// Membership is the provider's word: taking a role held through the group from its last
+    /// person is not refused (deprovisioning a leaver must not wait), as for a sign-in.
+    public static func removeMembers(actorIsSuperAdmin: Bool, group: GroupRecord, losing: [UserIdentity]) -> RoleChangeRefusal? {
+        if !actorIsSuperAdmin, group.mappings[.scim]?.primary == .superAdmin {
+            for user in losing.sorted(by: { $0.user.email < $1.user.email }) where user.user.active {
+                let before = user.effectiveRole
+                let remaining = user.groups.map { candidate in
+                    var candidate = candidate
+                    if candidate.id == group.id { candidate.sources.remove(.scim) }
+                    return candidate
+                }
+                let after = EffectiveRole.resolve(direct: user.user.directRoles, groups: remaining, flags: user.flags)
+                if before.primary == .superAdmin, after.primary != .superAdmin {
+                    return RoleChangeRefusal(
+                        code: .superAdminProtected, role: .primary(.superAdmin),
+                        message: "\(user.user.email) is a super admin through group \(group.name); only a super admin may take that away. "
+                            + "Ask a super admin to assign the role directly or to change the group's mapping first"
+                    )
+                }
             }
         }
         return nil
@@ -61,7 +68,9 @@ public enum RoleChangeSafety {
     /// SCIM changing a user itself: deactivating or deleting it (`deactivates`), or changing its
     /// email (`renames`). SCIM is never a super admin, so it may do neither to a super admin (an
     /// unlinked super admin renamed to an address the caller controls would be taken over at
-    /// the next sign-in), and a deactivation may not take a role's last holder.
+    /// the next sign-in), and a deactivation may not take from the last person holding it a role
+    /// the user holds directly (an empty group mapped to the role holds nothing). Roles held
+    /// through groups are the provider's word and never keep a leaver active.
     public static func changeProvisionedUser(
         _ user: UserIdentity, deactivates: Bool, renames: Bool, holders: RoleHolders
     ) -> RoleChangeRefusal? {
@@ -74,22 +83,11 @@ public enum RoleChangeSafety {
                     + "a super admin. A super admin can take the role away in the console first"
             )
         }
-        if deactivates, let role = holders.rolesLost(in: holders.without(.user(email))).first {
-            return RoleChangeRefusal(
-                code: .lastRoleHolder, role: role,
-                message: "\(email) is the last principal holding \(role); assign it to someone else first"
-            )
+        let direct = user.user.directRoles.roleNames
+        if deactivates, let role = holders.rolesLost(in: holders.without(person: email)).first(where: direct.contains) {
+            return .lastHolder(role, principal: .user(email), people: [email])
         }
         return nil
-    }
-
-    /// A group principal disappearing (deleted): none of its roles may lose their last holder.
-    public static func removePrincipal(_ principal: PrincipalReference, holders: RoleHolders) -> RoleChangeRefusal? {
-        guard let role = holders.rolesLost(in: holders.without(principal)).first else { return nil }
-        return RoleChangeRefusal(
-            code: .lastRoleHolder, role: role,
-            message: "\(principal) is the last principal holding \(role); assign it to someone else first"
-        )
     }
 }
 

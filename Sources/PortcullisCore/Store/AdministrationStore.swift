@@ -47,11 +47,15 @@ public struct TeammateQuery: Hashable, Sendable {
 /// A group with the number of its members, for `GET /groups`.
 public struct GroupSummary: Hashable, Sendable {
     public var group: GroupRecord
+    /// People who are members through any source.
     public var memberCount: Int
+    /// Memberships through each source: which source a mapping for the group would count for.
+    public var membersBySource: [GroupSource: Int]
 
-    public init(group: GroupRecord, memberCount: Int) {
+    public init(group: GroupRecord, memberCount: Int, membersBySource: [GroupSource: Int] = [:]) {
         self.group = group
         self.memberCount = memberCount
+        self.membersBySource = membersBySource
     }
 }
 
@@ -65,11 +69,13 @@ public protocol AdministrationStore: Sendable {
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>?
-    /// The same for a group's mapping (`nil` removes it). A group that does not exist yet is
-    /// created when the decision maps roles to it (it fills up when SCIM or a sign-in names
-    /// it). `nil` when the group does not exist and the decision maps nothing.
+    /// The same for a group's mapping for one source of membership (`nil` removes it); any
+    /// change clears the group's review marks (``GroupRecord/mappingsToReview``). A group that
+    /// does not exist yet is created when the decision maps roles to it (it fills up when SCIM
+    /// or a sign-in names it). `nil` when the group does not exist and the decision maps nothing.
     func changeGroupRoles(
         name: String,
+        source: GroupSource,
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>?

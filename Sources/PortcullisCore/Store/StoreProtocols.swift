@@ -103,7 +103,7 @@ public struct SessionIdentity: Hashable, Sendable {
     }
 
     public var effectiveRole: EffectiveRole {
-        EffectiveRole.resolve(direct: user.directRoles, groups: groups.map(\.mapping), flags: flags)
+        EffectiveRole.resolve(direct: user.directRoles, groups: groups, flags: flags)
     }
 }
 
@@ -122,7 +122,7 @@ public struct UserIdentity: Hashable, Sendable {
     }
 
     public var effectiveRole: EffectiveRole {
-        EffectiveRole.resolve(direct: user.directRoles, groups: groups.map(\.mapping), flags: flags)
+        EffectiveRole.resolve(direct: user.directRoles, groups: groups, flags: flags)
     }
 
     public var permissions: PermissionSet { effectiveRole.permissions(defaults: defaults) }

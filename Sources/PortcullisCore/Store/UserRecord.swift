@@ -72,6 +72,14 @@ public enum GroupSource: String, Hashable, Sendable, Codable, CaseIterable, Comp
     case scim
 
     public static func < (a: GroupSource, b: GroupSource) -> Bool { a.rawValue < b.rawValue }
+
+    /// In words, for messages and the console: `SCIM`, `sign-in claims`.
+    public var wording: String {
+        switch self {
+        case .oidc: "sign-in claims"
+        case .scim: "SCIM"
+        }
+    }
 }
 
 /// `identity.groups.source`: which memberships count for effective roles.
@@ -92,14 +100,20 @@ public enum GroupSourcePolicy: String, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// An IdP group, with the roles mapped to it.
+/// An IdP group, with the roles mapped to it for each source of membership.
 public struct GroupRecord: Hashable, Sendable {
     public var id: String
     public var name: String
     public var displayName: String?
     public var externalID: String?
-    /// `nil` when the group carries no role mapping.
-    public var roles: RoleAssignment?
+    /// The role mappings, by the source of membership each is for: a mapping for `scim` counts
+    /// only for SCIM's members of the group, one for `oidc` only for those whose groups claim
+    /// names it. Empty when the group carries no mapping.
+    public var mappings: [GroupSource: RoleAssignment]
+    /// Mappings the v6 migration kept for both sources because it could not tell which one
+    /// they were made for: an admin should choose (any change to the group's mappings clears
+    /// the mark).
+    public var mappingsToReview: Set<GroupSource>
     /// Shown to admins (SCIM `description`).
     public var description: String?
     /// Created or adopted by SCIM (SCIM lists only these).
@@ -112,7 +126,8 @@ public struct GroupRecord: Hashable, Sendable {
     public var sources: Set<GroupSource>
 
     public init(
-        id: String, name: String, displayName: String? = nil, externalID: String? = nil, roles: RoleAssignment? = nil,
+        id: String, name: String, displayName: String? = nil, externalID: String? = nil,
+        mappings: [GroupSource: RoleAssignment] = [:], mappingsToReview: Set<GroupSource> = [],
         description: String? = nil, provisioned: Bool = false, version: Int = 1, createdAt: Date? = nil, updatedAt: Date? = nil,
         sources: Set<GroupSource> = []
     ) {
@@ -120,7 +135,8 @@ public struct GroupRecord: Hashable, Sendable {
         self.name = name
         self.displayName = displayName
         self.externalID = externalID
-        self.roles = roles
+        self.mappings = mappings
+        self.mappingsToReview = mappingsToReview
         self.description = description
         self.provisioned = provisioned
         self.version = version
@@ -129,8 +145,17 @@ public struct GroupRecord: Hashable, Sendable {
         self.sources = sources
     }
 
-    public var mapping: GroupRoleMapping {
-        GroupRoleMapping(group: name, assignment: roles ?? .none, sources: sources)
+    /// The group carries a role mapping for at least one source.
+    public var isMapped: Bool { !mappings.isEmpty }
+
+    /// Its mappings, by source, for ``EffectiveRole/resolve(direct:memberships:mappings:flags:)``.
+    public var roleMappings: [GroupRoleMapping] {
+        mappings.sorted { $0.key < $1.key }.map { GroupRoleMapping(group: name, source: $0.key, assignment: $0.value) }
+    }
+
+    /// When read as one of a user's groups: the user's memberships of it, one per source.
+    public var memberships: [GroupMembership] {
+        sources.sorted().map { GroupMembership(group: name, source: $0) }
     }
 }
 

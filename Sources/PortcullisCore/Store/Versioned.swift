@@ -52,7 +52,8 @@ public struct FlagChangeState: Hashable, Sendable {
 }
 
 /// The state a SCIM membership change is decided on, read inside its transaction: the group
-/// as it is, the users who will no longer be members at all, and the role holders.
+/// as it is, the users leaving its SCIM membership (with their groups as they are now), and the
+/// role holders.
 public struct MembershipChangeState: Hashable, Sendable {
     public var group: GroupRecord
     public var losing: [UserIdentity]

@@ -92,6 +92,7 @@ package final class GatewayAssembly: Sendable {
         let logger = dependencies.logger
         let store = dependencies.store
         store.countGroupMemberships(from: configuration.identity.groupSource)
+        try await Self.warnAboutMappingsToReview(store, logger: logger)
         let version = PolicyVersion()
         policyVersion = version
         let network = StoredNetworkPolicy()
@@ -269,5 +270,17 @@ package final class GatewayAssembly: Sendable {
 
     package func shutdown() async {
         await provider?.shutdown()
+    }
+
+    /// Mappings the v6 migration kept for both sources of membership because it could not tell
+    /// which one they were made for: said at every start until an admin chooses.
+    static func warnAboutMappingsToReview(_ store: any AdministrationStore, logger: Logger) async throws {
+        for summary in try await store.groups() where !summary.group.mappingsToReview.isEmpty {
+            logger.warning("a group's role mapping counts for both sign-in claims and SCIM: choose the source it is for", metadata: [
+                "group": "\(summary.group.name)",
+                "sources": "\(summary.group.mappingsToReview.sorted().map(\.rawValue).joined(separator: ","))",
+                "members": "scim \(summary.membersBySource[.scim] ?? 0), oidc \(summary.membersBySource[.oidc] ?? 0)",
+            ])
+        }
     }
 }

@@ -113,12 +113,11 @@ enum StoreCoding {
         return try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))
     }
 
-    /// `('oidc', 'scim')`: the membership sources that count, as an SQL list of constants.
-    static func sourceList(_ policy: GroupSourcePolicy) -> String {
-        "(" + policy.counted.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
-    }
-
-    static func sources(_ text: String?) -> Set<GroupSource> {
-        Set((text ?? "").split(separator: ",").compactMap { GroupSource(rawValue: String($0)) })
+    /// A group's mapping for one source, for audit entries: the roles with the source beside
+    /// them; `null` for no mapping.
+    static func mapping(_ assignment: RoleAssignment?, source: GroupSource) -> JSONValue {
+        guard let assignment, case .object(var fields) = jsonValue(assignment) else { return .null }
+        fields["source"] = .string(source.rawValue)
+        return .object(fields)
     }
 }

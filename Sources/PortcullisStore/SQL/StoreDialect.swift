@@ -14,8 +14,6 @@ package enum StoreDialect: Sendable {
         /// json_each(?n))` (a JSON array) on SQLite: the column is one of the strings bound as
         /// parameter `n` (a `[String]` argument).
         case isAnyOf(column: String, parameter: Int)
-        /// The column's values of a group joined with commas (order unspecified).
-        case commaJoined(column: String)
 
         // Column types and constants, for the schema.
         /// A 64-bit integer.
@@ -38,8 +36,6 @@ package enum StoreDialect: Sendable {
         case (.sqlite, .forUpdate): ""
         case (.postgres, .isAnyOf(let column, let parameter)): "\(column) = ANY($\(parameter))"
         case (.sqlite, .isAnyOf(let column, let parameter)): "\(column) IN (SELECT value FROM json_each(?\(parameter)))"
-        case (.postgres, .commaJoined(let column)): "string_agg(\(column), ',' ORDER BY \(column))"
-        case (.sqlite, .commaJoined(let column)): "group_concat(\(column))"
         case (.postgres, .integer): "BIGINT"
         case (.sqlite, .integer): "INTEGER"
         case (.postgres, .real): "DOUBLE PRECISION"

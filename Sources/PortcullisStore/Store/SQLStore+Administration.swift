@@ -30,7 +30,8 @@ extension SQLStore: AdministrationStore {
         return try await lockedWrite("change user roles") { connection in
             guard let identity = try await Self.userIdentity(connection, id: userID, sources: sources) else { return nil }
             let state = RoleChangeState(
-                user: identity, holders: try await Self.roleHolders(connection), mappedGroupCount: try await Self.mappedGroupCount(connection)
+                user: identity, holders: try await Self.roleHolders(connection, sources: sources),
+                mappedGroupCount: try await Self.mappedGroupCount(connection)
             )
             switch decide(state) {
             case .failure(let refusal):
@@ -55,13 +56,15 @@ extension SQLStore: AdministrationStore {
 
     package func changeGroupRoles(
         name: String,
+        source: GroupSource,
         audit: AuditContext,
         decide: @escaping @Sendable (RoleChangeState) -> Result<RoleAssignment?, RoleChangeRefusal>
     ) async throws -> Result<RoleChangeOutcome, RoleChangeRefusal>? {
-        try await lockedWrite("change group roles") { connection in
+        let sources = countedSources
+        return try await lockedWrite("change group roles") { connection in
             let existing = try await Self.group(connection, named: name)
             let state = RoleChangeState(
-                group: existing?.group, holders: try await Self.roleHolders(connection),
+                group: existing?.group, holders: try await Self.roleHolders(connection, sources: sources),
                 mappedGroupCount: try await Self.mappedGroupCount(connection)
             )
             switch decide(state) {
@@ -81,24 +84,30 @@ extension SQLStore: AdministrationStore {
                     )
                     group = GroupSummary(group: GroupRecord(id: id, name: name, displayName: name), memberCount: 0)
                 }
-                let before = group.group.roles
+                let before = group.group.mappings[source]
                 if let assignment {
                     try await connection.execute(
                         """
-                        INSERT INTO group_roles (group_id, primary_role, secondary, updated_at) VALUES ($1, $2, $3, $4)
-                        ON CONFLICT (group_id) DO UPDATE SET primary_role = excluded.primary_role,
+                        INSERT INTO group_roles (group_id, source, primary_role, secondary, updated_at) VALUES ($1, $2, $3, $4, $5)
+                        ON CONFLICT (group_id, source) DO UPDATE SET primary_role = excluded.primary_role,
                             secondary = excluded.secondary, updated_at = excluded.updated_at
                         """,
-                        [group.group.id, assignment.primary?.rawValue, StoreCoding.secondaryText(assignment.secondary),
+                        [group.group.id, source.rawValue, assignment.primary?.rawValue, StoreCoding.secondaryText(assignment.secondary),
                          StoreCoding.seconds(audit.at)]
                     )
                 } else {
-                    try await connection.execute("DELETE FROM group_roles WHERE group_id = $1", [group.group.id])
+                    try await connection.execute("DELETE FROM group_roles WHERE group_id = $1 AND source = $2", [group.group.id, source.rawValue])
                 }
-                if before != assignment {
+                // An admin has looked at the group's mappings: what the v6 migration could not
+                // decide is decided now.
+                let reviewed = !group.group.mappingsToReview.isEmpty
+                if reviewed {
+                    try await connection.execute("UPDATE group_roles SET review = \(.false) WHERE group_id = $1", [group.group.id])
+                }
+                if before != assignment || reviewed {
                     try await Self.appendAudit(connection, AuditEvent(
                         audit, action: .groupRolesChanged, target: name,
-                        before: before.map(StoreCoding.jsonValue) ?? .null, after: assignment.map(StoreCoding.jsonValue) ?? .null
+                        before: StoreCoding.mapping(before, source: source), after: StoreCoding.mapping(assignment, source: source)
                     ))
                     try await connection.announce(.policyChanged)
                 }
@@ -108,11 +117,15 @@ extension SQLStore: AdministrationStore {
     }
 
     package func roleHolders() async throws -> RoleHolders {
-        try await read("read role holders") { connection in try await Self.roleHolders(connection) }
+        let sources = countedSources
+        return try await read("read role holders") { connection in try await Self.roleHolders(connection, sources: sources) }
     }
 
-    /// Principals holding roles. Groups hold nothing while `group_based_permissions` is off.
-    static func roleHolders(_ connection: some StoreConnection) async throws -> RoleHolders {
+    /// Who holds each role: active users by direct assignment, and each group mapping with the
+    /// active people it gives its roles to, its members through the mapping's source when that
+    /// source counts (``countedSources``). Groups hold nothing while `group_based_permissions`
+    /// is off; a mapped group without such members holds nothing either.
+    static func roleHolders(_ connection: some StoreConnection, sources: (String, String)) async throws -> RoleHolders {
         var holders = RoleHolders()
         let flags: FeatureFlags = try await setting(connection, SettingKey.featureFlags) ?? .defaults
         for row in try await connection.rows(
@@ -122,34 +135,49 @@ extension SQLStore: AdministrationStore {
             """,
             []
         ) {
-            holders.add(.user(try row["email"]), holding: RoleAssignment(
+            holders.add(user: try row["email"], holding: RoleAssignment(
                 primary: StoreCoding.primaryRole(try row["direct_primary"]),
                 secondary: StoreCoding.secondaryRoles(try row["direct_secondary"])
             ))
         }
         guard flags.groupBasedPermissions else { return holders }
-        for row in try await connection.rows("SELECT g.name, r.primary_role, r.secondary FROM group_roles r JOIN groups g ON g.id = r.group_id", []) {
-            holders.add(.group(try row["name"]), holding: RoleAssignment(
-                primary: StoreCoding.primaryRole(try row["primary_role"]),
-                secondary: StoreCoding.secondaryRoles(try row["secondary"])
-            ))
+        for row in try await connection.rows(
+            """
+            SELECT g.name, r.source, r.primary_role, r.secondary, u.email FROM group_roles r
+            JOIN groups g ON g.id = r.group_id
+            LEFT JOIN group_members m ON m.group_id = r.group_id AND m.source = r.source AND m.source IN ($1, $2)
+            LEFT JOIN users u ON u.id = m.user_id AND u.active = \(.true)
+            """,
+            [sources.0, sources.1]
+        ) {
+            let source: String = try row["source"]
+            guard let source = GroupSource(rawValue: source) else { continue }
+            let email: String? = try row["email"]
+            holders.add(
+                .group(try row["name"], source),
+                holding: RoleAssignment(
+                    primary: StoreCoding.primaryRole(try row["primary_role"]), secondary: StoreCoding.secondaryRoles(try row["secondary"])
+                ),
+                people: email.map { [$0] } ?? []
+            )
         }
         return holders
     }
 
+    /// Groups carrying a mapping for at least one source (the 1,000 cap counts groups).
     static func mappedGroupCount(_ connection: some StoreConnection) async throws -> Int {
-        try await connection.scalar("SELECT COUNT(*) FROM group_roles", as: Int.self) ?? 0
+        try await connection.scalar("SELECT COUNT(DISTINCT group_id) FROM group_roles", as: Int.self) ?? 0
     }
 
     package func groups() async throws -> [GroupSummary] {
         try await read("list groups") { connection in
-            try await connection.all(
+            try StoreRows.groupSummaries(try await connection.rows(
                 """
-                SELECT \(StoreRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
-                FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id ORDER BY g.name
+                SELECT \(StoreRows.groupColumns), \(StoreRows.groupCountColumns)
+                FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id ORDER BY g.name, g.id
                 """,
-                [], StoreRows.groupSummary
-            )
+                []
+            ))
         }
     }
 
@@ -158,13 +186,13 @@ extension SQLStore: AdministrationStore {
     }
 
     static func group(_ connection: some StoreConnection, named name: String) async throws -> GroupSummary? {
-        try await connection.first(
+        try StoreRows.groupSummaries(try await connection.rows(
             """
-            SELECT \(StoreRows.groupColumns), (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members
+            SELECT \(StoreRows.groupColumns), \(StoreRows.groupCountColumns)
             FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.name = $1
             """,
-            [name], StoreRows.groupSummary
-        )
+            [name]
+        )).first
     }
 
     package func ensureUser(email: String, at: Date) async throws -> UserRecord {
@@ -182,8 +210,9 @@ extension SQLStore: AdministrationStore {
     }
 
     package func bootstrapSuperAdmin(userID: String, force: Bool, audit: AuditContext) async throws -> Bool {
-        try await lockedWrite("bootstrap super admin") { connection in
-            let existing = try await Self.roleHolders(connection).holders(of: .primary(.superAdmin))
+        let sources = countedSources
+        return try await lockedWrite("bootstrap super admin") { connection in
+            let existing = try await Self.roleHolders(connection, sources: sources).holders(of: .primary(.superAdmin))
             if !existing.isEmpty, !force { return false }
             guard let user = try await connection.first("SELECT * FROM users WHERE id = $1", [userID], StoreRows.user) else {
                 throw StoreError(operation: "bootstrap super admin", reason: "no such user")
@@ -234,7 +263,7 @@ extension SQLStore: AdministrationStore {
             let current = try await Self.versionedSetting(connection, SettingKey.featureFlags, default: FeatureFlags.defaults)
             let users = try await connection.all("SELECT * FROM users WHERE active = \(.true) ORDER BY email_key", [], StoreRows.user)
             let identities = try await Self.identities(connection, users: users, sources: sources)
-            let state = FlagChangeState(current: current, users: identities, holders: try await Self.roleHolders(connection))
+            let state = FlagChangeState(current: current, users: identities, holders: try await Self.roleHolders(connection, sources: sources))
             switch decide(state) {
             case .failure(let refusal):
                 return .failure(refusal)

@@ -192,18 +192,19 @@ extension SQLStore: DirectoryStore {
     }
 
     /// The user's groups through the sources that count (``countedSources``), each with how the
-    /// user is a member.
+    /// user is a member and the group's mappings for every source (the effective role matches
+    /// them on source and name): a row per membership and mapping, gathered by group.
     static func groups(_ connection: some StoreConnection, userID: String, sources: (String, String)) async throws -> [GroupRecord] {
-        try await connection.all(
+        try StoreRows.groups(try await connection.rows(
             """
-            SELECT \(StoreRows.groupColumns), \(.commaJoined(column: "m.source")) AS sources FROM group_members m
+            SELECT \(StoreRows.groupColumns), m.source AS member_source FROM group_members m
             JOIN groups g ON g.id = m.group_id
             LEFT JOIN group_roles r ON r.group_id = g.id
             WHERE m.user_id = $1 AND m.source IN ($2, $3)
-            GROUP BY g.id, r.group_id ORDER BY g.name
+            ORDER BY g.name, g.id
             """,
-            [userID, sources.0, sources.1], StoreRows.group
-        )
+            [userID, sources.0, sources.1]
+        ))
     }
 
     package func setNotBefore(userID: String, _ instant: Date) async throws {

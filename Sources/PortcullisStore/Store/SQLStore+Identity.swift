@@ -50,18 +50,20 @@ extension SQLStore: CredentialStore {
     static func identities(_ connection: some StoreConnection, users: [UserRecord], sources: (String, String)) async throws -> [UserIdentity] {
         var groupsByUser: [String: [GroupRecord]] = [:]
         if !users.isEmpty {
+            var rowsByUser: [String: [StoreRow]] = [:]
             for row in try await connection.rows(
                 """
-                SELECT m.user_id AS member_id, \(StoreRows.groupColumns), \(.commaJoined(column: "m.source")) AS sources
+                SELECT m.user_id AS member_id, \(StoreRows.groupColumns), m.source AS member_source
                 FROM group_members m JOIN groups g ON g.id = m.group_id LEFT JOIN group_roles r ON r.group_id = g.id
                 WHERE \(.isAnyOf(column: "m.user_id", parameter: 1)) AND m.source IN ($2, $3)
-                GROUP BY m.user_id, g.id, r.group_id ORDER BY g.name
+                ORDER BY g.name, g.id
                 """,
                 [users.map(\.id), sources.0, sources.1]
             ) {
                 let member: String = try row["member_id"]
-                groupsByUser[member, default: []].append(try StoreRows.group(row))
+                rowsByUser[member, default: []].append(row)
             }
+            groupsByUser = try rowsByUser.mapValues(StoreRows.groups)
         }
         let settings = try await identitySettings(connection)
         return users.map { UserIdentity(user: $0, groups: groupsByUser[$0.id] ?? [], defaults: settings.defaults, flags: settings.flags) }

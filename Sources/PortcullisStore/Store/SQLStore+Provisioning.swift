@@ -99,7 +99,7 @@ extension SQLStore: ProvisioningStore {
     ) async throws {
         guard deactivates || renames, let identity = try await userIdentity(connection, id: id, sources: sources) else { return }
         if let refusal = RoleChangeSafety.changeProvisionedUser(
-            identity, deactivates: deactivates, renames: renames, holders: try await roleHolders(connection)
+            identity, deactivates: deactivates, renames: renames, holders: try await roleHolders(connection, sources: sources)
         ) {
             throw refusal
         }
@@ -187,8 +187,8 @@ extension SQLStore: ProvisioningStore {
             let wanted = Set(draft.members)
             let leaving = current.subtracting(wanted)
             let state = MembershipChangeState(
-                group: before.group, losing: try await Self.losing(connection, groupID: id, users: leaving, sources: sources),
-                holders: try await Self.roleHolders(connection), groupDeleted: false
+                group: before.group, losing: try await Self.losing(connection, users: leaving, sources: sources),
+                holders: try await Self.roleHolders(connection, sources: sources), groupDeleted: false
             )
             if let refusal = decide(state) { return .failure(refusal) }
             try await connection.execute(
@@ -222,11 +222,11 @@ extension SQLStore: ProvisioningStore {
             guard let before = try await Self.provisionedGroup(connection, id: id) else { return nil }
             try Self.require(version: expectedVersion, of: before.group.version)
             let others = try await connection.exists("SELECT 1 FROM group_members WHERE group_id = $1 AND source != 'scim'", [id])
-            let keep = before.group.roles != nil || others
+            let keep = before.group.isMapped || others
             let state = MembershipChangeState(
                 group: before.group,
-                losing: try await Self.losing(connection, groupID: id, users: Set(before.members.map(\.id)), sources: sources),
-                holders: try await Self.roleHolders(connection), groupDeleted: !keep
+                losing: try await Self.losing(connection, users: Set(before.members.map(\.id)), sources: sources),
+                holders: try await Self.roleHolders(connection, sources: sources), groupDeleted: !keep
             )
             if let refusal = decide(state) { return .failure(refusal) }
             try await connection.execute("DELETE FROM group_members WHERE group_id = $1 AND source = 'scim'", [id])
@@ -240,27 +240,22 @@ extension SQLStore: ProvisioningStore {
             }
             try await Self.appendAudit(connection, AuditEvent(
                 audit, action: .groupDeprovisioned, target: before.group.name, before: StoreCoding.members(before),
-                after: keep ? .object(["kept_for": .string(before.group.roles != nil ? "role mapping" : "sign-in memberships")]) : nil
+                after: keep ? .object(["kept_for": .string(before.group.isMapped ? "role mapping" : "sign-in memberships")]) : nil
             ))
             try await connection.announce(.policyChanged)
             return .success(())
         }
     }
 
-    /// Of `users` (leaving the group's SCIM membership), those who will not be members through
-    /// another source, as they are now.
+    /// `users` (leaving the group's SCIM membership) as they are now. Each loses the group's
+    /// `scim` mapping even when the groups claim names the group too: that membership carries
+    /// only the `oidc` mapping.
     static func losing(
-        _ connection: some StoreConnection, groupID: String, users: Set<String>, sources: (String, String)
+        _ connection: some StoreConnection, users: Set<String>, sources: (String, String)
     ) async throws -> [UserIdentity] {
         var result: [UserIdentity] = []
         for userID in users.sorted() {
-            let stays = try await connection.exists(
-                """
-                SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2 AND source != 'scim' AND source IN ($3, $4)
-                """,
-                [groupID, userID, sources.0, sources.1]
-            )
-            if !stays, let identity = try await userIdentity(connection, id: userID, sources: sources) { result.append(identity) }
+            if let identity = try await userIdentity(connection, id: userID, sources: sources) { result.append(identity) }
         }
         return result
     }
@@ -312,9 +307,9 @@ extension SQLStore: ProvisioningStore {
     }
 
     static func anyGroup(_ connection: some StoreConnection, id: String) async throws -> ProvisionedGroup? {
-        guard let group = try await connection.first(
-            "SELECT \(StoreRows.groupColumns) FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.id = $1", [id], StoreRows.group
-        ) else { return nil }
+        guard let group = try StoreRows.groups(try await connection.rows(
+            "SELECT \(StoreRows.groupColumns) FROM groups g LEFT JOIN group_roles r ON r.group_id = g.id WHERE g.id = $1", [id]
+        )).first else { return nil }
         let members = try await connection.all(
             """
             SELECT u.* FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = $1 AND m.source = 'scim'

@@ -107,13 +107,19 @@ extension SQLStore: SessionRiskStore {
         }
     }
 
-    /// Under the write lock, like every audited write.
-    package func dismissSessionFlag(id: String, audit: AuditContext) async throws -> SessionFlag? {
-        try await lockedWrite("dismiss session flag") { connection in
+    /// Under the write lock, like every audited write; decided on the flag and its owner as
+    /// they are inside the transaction.
+    package func dismissSessionFlag(
+        id: String, audit: AuditContext, decide: @escaping @Sendable (SessionFlagDismissal.State) -> RoleChangeRefusal?
+    ) async throws -> Result<SessionFlag, RoleChangeRefusal>? {
+        let sources = countedSources
+        return try await lockedWrite("dismiss session flag") { connection in
             guard let flag = try await connection.first("SELECT * FROM session_flags WHERE id = $1", [id], StoreRows.flag) else {
                 return nil
             }
-            guard flag.dismissedAt == nil else { return flag }
+            let owner = try await Self.userIdentity(connection, id: flag.userID, sources: sources)
+            if let refusal = decide(SessionFlagDismissal.State(flag: flag, owner: owner)) { return .failure(refusal) }
+            guard flag.dismissedAt == nil else { return .success(flag) }
             try await connection.execute(
                 "UPDATE session_flags SET dismissed_at = $1, dismissed_by = $2 WHERE id = $3", [StoreCoding.seconds(audit.at), audit.actor, id]
             )
@@ -132,7 +138,7 @@ extension SQLStore: SessionRiskStore {
             try await Self.appendAudit(connection, AuditEvent(
                 audit, action: .sessionFlagDismissed, target: email, before: flag.auditValue, after: dismissed.auditValue
             ))
-            return dismissed
+            return .success(dismissed)
         }
     }
 

@@ -35,35 +35,79 @@ enum StoreRows {
         FROM users u
         """
 
-    /// The columns ``group(_:)`` reads, from `groups g LEFT JOIN group_roles r`.
+    /// The columns ``groups(_:)`` reads, from `groups g LEFT JOIN group_roles r`: a group comes
+    /// once for each of its mappings (once with no mapping).
     static let groupColumns: StoreStatement = """
         g.id, g.name, g.display_name, g.external_id, g.description, g.provisioned, g.version, g.created_at, g.updated_at,
-        r.group_id AS role_group_id, r.primary_role, r.secondary
+        r.source AS role_source, r.primary_role, r.secondary, r.review AS role_review
         """
 
-    static func group(_ row: StoreRow) throws -> GroupRecord {
-        let mapped: String? = try row["role_group_id"]
-        return GroupRecord(
-            id: try row["id"],
-            name: try row["name"],
-            displayName: try row["display_name"],
-            externalID: try row["external_id"],
-            roles: mapped == nil ? nil : RoleAssignment(
-                primary: StoreCoding.primaryRole(try row["primary_role"]),
-                secondary: StoreCoding.secondaryRoles(try row["secondary"])
-            ),
-            description: try row["description"],
-            provisioned: try row["provisioned"],
-            version: try row["version"],
-            createdAt: StoreCoding.date(try row["created_at"]),
-            updatedAt: StoreCoding.date(try row["updated_at"]),
-            sources: row.contains("sources") ? StoreCoding.sources(try row["sources"]) : []
-        )
+    /// Groups from rows of ``groupColumns``, each group once, in the order first seen: the
+    /// mappings of its rows gathered by source, and, where the rows carry `member_source` (a
+    /// user's memberships), the sources of membership; `members` and `<source>_members`
+    /// columns give ``GroupSummary`` counts (see ``groupSummaries(_:)``).
+    static func groups(_ rows: [StoreRow]) throws -> [GroupRecord] {
+        var order: [String] = []
+        var byID: [String: GroupRecord] = [:]
+        for row in rows {
+            let id: String = try row["id"]
+            var group: GroupRecord
+            if let seen = byID[id] {
+                group = seen
+            } else {
+                order.append(id)
+                group = GroupRecord(
+                    id: id,
+                    name: try row["name"],
+                    displayName: try row["display_name"],
+                    externalID: try row["external_id"],
+                    description: try row["description"],
+                    provisioned: try row["provisioned"],
+                    version: try row["version"],
+                    createdAt: StoreCoding.date(try row["created_at"]),
+                    updatedAt: StoreCoding.date(try row["updated_at"])
+                )
+            }
+            let mapped: String? = try row["role_source"]
+            if let source = mapped.flatMap(GroupSource.init(rawValue:)) {
+                group.mappings[source] = RoleAssignment(
+                    primary: StoreCoding.primaryRole(try row["primary_role"]),
+                    secondary: StoreCoding.secondaryRoles(try row["secondary"])
+                )
+                let review: Bool? = try row["role_review"]
+                if review == true { group.mappingsToReview.insert(source) }
+            }
+            if row.contains("member_source") {
+                let member: String = try row["member_source"]
+                if let source = GroupSource(rawValue: member) { group.sources.insert(source) }
+            }
+            byID[id] = group
+        }
+        return order.compactMap { byID[$0] }
     }
 
-    /// A group with its member count (column `members`).
-    static func groupSummary(_ row: StoreRow) throws -> GroupSummary {
-        GroupSummary(group: try group(row), memberCount: try row["members"])
+    /// The count columns a group summary adds to ``groupColumns``: every member, and those of
+    /// each source (`scim_members`, `oidc_members`).
+    static let groupCountColumns: StoreStatement = """
+        (SELECT COUNT(DISTINCT m.user_id) FROM group_members m WHERE m.group_id = g.id) AS members,
+        (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id AND m.source = 'scim') AS scim_members,
+        (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id AND m.source = 'oidc') AS oidc_members
+        """
+
+    /// Groups with their member counts, from rows of ``groupColumns`` and ``groupCountColumns``.
+    static func groupSummaries(_ rows: [StoreRow]) throws -> [GroupSummary] {
+        var counts: [String: (Int, [GroupSource: Int])] = [:]
+        for row in rows {
+            let id: String = try row["id"]
+            guard counts[id] == nil else { continue }
+            let scim: Int = try row["scim_members"]
+            let oidc: Int = try row["oidc_members"]
+            counts[id] = (try row["members"], [.scim: scim, .oidc: oidc])
+        }
+        return try groups(rows).map { group in
+            let count = counts[group.id] ?? (0, [:])
+            return GroupSummary(group: group, memberCount: count.0, membersBySource: count.1)
+        }
     }
 
     /// `nil` when the stored hash is not a session id hash.

@@ -31,7 +31,9 @@ enum StoreSchema {
         }
     }
 
-    static let migrations: [Migration] = [directoryAndSessions, administration, scimAndIdentity, sessionRisk, sessionAuthTime]
+    static let migrations: [Migration] = [
+        directoryAndSessions, administration, scimAndIdentity, sessionRisk, sessionAuthTime, groupMappingSources,
+    ]
 
     static let directoryAndSessions = Migration("v1-directory-and-sessions", [
         .both("""
@@ -268,5 +270,47 @@ enum StoreSchema {
     /// sign in again: the safe side.
     static let sessionAuthTime = Migration("v5-session-auth-time", [
         .both("ALTER TABLE sessions ADD COLUMN auth_time \(.real)"),
+    ])
+
+    /// Group mappings name the source of membership they are for (`scim`, or `oidc`: the
+    /// groups claim of sign-ins), part of their key: a mapping no longer counts for "any group
+    /// with that name". Each mapping from before is kept for the source it can have worked
+    /// through, judged by the group's memberships:
+    ///
+    /// - only SCIM's members → `scim`; only sign-ins' members → `oidc`;
+    /// - no members and SCIM manages the group (created or adopted it) → `scim`;
+    /// - members from both sources, or no members and a group SCIM does not manage (a mapping
+    ///   made before anyone arrived) → both, each marked `review`: nobody loses a role they
+    ///   hold now, and the console, `GET /groups` and the start-up log ask an admin to choose.
+    static let groupMappingSources = Migration("v6-group-mapping-sources", [
+        .both("""
+            CREATE TABLE group_roles_v6 (
+                group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+                source TEXT NOT NULL,
+                primary_role TEXT,
+                secondary TEXT NOT NULL DEFAULT '',
+                updated_at \(.real) NOT NULL,
+                review \(.boolean) NOT NULL DEFAULT \(.false),
+                PRIMARY KEY (group_id, source)
+            )
+            """),
+        .both("""
+            INSERT INTO group_roles_v6 (group_id, source, primary_role, secondary, updated_at, review)
+            SELECT f.group_id, s.source, f.primary_role, f.secondary, f.updated_at,
+                (f.scim AND f.oidc) OR NOT (f.scim OR f.oidc OR f.provisioned)
+            FROM (
+                SELECT r.group_id, r.primary_role, r.secondary, r.updated_at, g.provisioned,
+                    EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = r.group_id AND m.source = 'scim') AS scim,
+                    EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = r.group_id AND m.source = 'oidc') AS oidc
+                FROM group_roles r JOIN groups g ON g.id = r.group_id
+            ) f
+            JOIN (SELECT 'scim' AS source UNION ALL SELECT 'oidc' AS source) s
+                ON (s.source = 'scim' AND (f.scim OR NOT f.oidc))
+                OR (s.source = 'oidc' AND (f.oidc OR NOT (f.scim OR f.provisioned)))
+            """),
+        .both("DROP TABLE group_roles"),
+        .both("ALTER TABLE group_roles_v6 RENAME TO group_roles"),
+        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v6_pkey TO group_roles_pkey"),
+        .only(.postgres, "ALTER TABLE group_roles RENAME CONSTRAINT group_roles_v6_group_id_fkey TO group_roles_group_id_fkey"),
     ])
 }
