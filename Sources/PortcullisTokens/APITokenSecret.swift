@@ -2,14 +2,17 @@ import Crypto
 import Foundation
 import PortcullisCore
 
-/// Making API token secrets: 256 random bits, base64url, after the `pct_` prefix.
+/// Making API token secrets: 256 random bits and their tag (``CredentialTags``), base64url,
+/// after the `pct_` prefix.
 package enum APITokenSecret {
-    package static let length = APITokenRecord.secretPrefix.utf8.count + 43
+    /// A tagged secret's length.
+    package static let length = APITokenRecord.secretPrefix.utf8.count + CredentialTags.taggedLength
+    /// The length of a secret made before tags.
+    package static let untaggedLength = APITokenRecord.secretPrefix.utf8.count + CredentialTags.untaggedLength
 
     /// A new secret and the hash that is stored.
-    package static func make() -> (secret: String, hash: [UInt8]) {
-        let random = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let secret = APITokenRecord.secretPrefix + random.base64URLEncodedString()
+    package static func make(tags: CredentialTags) -> (secret: String, hash: [UInt8]) {
+        let secret = APITokenRecord.secretPrefix + tags.make()
         return (secret, Array(SHA256.hash(data: Data(secret.utf8))))
     }
 }

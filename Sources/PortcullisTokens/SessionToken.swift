@@ -2,20 +2,27 @@ import Crypto
 import Foundation
 import PortcullisCore
 
-/// Session ids: 256 random bits, base64url in the cookie, only their SHA-256 stored.
+/// Session ids: 256 random bits and their tag (``CredentialTags``), base64url in the cookie,
+/// only their SHA-256 stored.
 package enum SessionToken {
     /// A new random id and its hash.
-    package static func make() -> (token: String, hash: SessionIDHash) {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = Data(bytes).base64URLEncodedString()
-        return (token, hash(of: token)!)
+    package static func make(tags: CredentialTags) -> (token: String, hash: SessionIDHash) {
+        let token = tags.make()
+        // A SHA-256 digest is always the 32 bytes a hash holds.
+        return (token, digest(token)!)
     }
 
-    /// The hash of a cookie value, or `nil` when it is not one of ours (wrong shape or size).
+    /// The hash of a cookie value, or `nil` when it is not one of ours (wrong shape or size):
+    /// a tagged id, or one made before tags (43 characters).
     package static func hash(of token: some StringProtocol) -> SessionIDHash? {
-        guard token.utf8.count == 43, token.utf8.allSatisfy(CompactJWS.isBase64URL) else { return nil }
-        return SessionIDHash(bytes: Array(SHA256.hash(data: Data(token.utf8))))
+        let count = token.utf8.count
+        guard count == CredentialTags.taggedLength || count == CredentialTags.untaggedLength,
+              token.utf8.allSatisfy(CompactJWS.isBase64URL) else { return nil }
+        return digest(token)
+    }
+
+    private static func digest(_ token: some StringProtocol) -> SessionIDHash? {
+        SessionIDHash(bytes: Array(SHA256.hash(data: Data(token.utf8))))
     }
 
     /// Random URL-safe text for `state`, `nonce` and PKCE verifiers.

@@ -54,13 +54,14 @@ final class AllocationSetup {
         let audit = AuditContext(actor: "allocations", actorIsSuperAdmin: true, sourceIP: nil, at: now)
         _ = try await store.bootstrapSuperAdmin(userID: user.id, force: false, audit: audit)
         let loopback = IPAddress(ipv4: 127, 0, 0, 1)
-        let (cookie, hash) = SessionToken.make()
+        let tags = CredentialTags(key: try await store.sharedSecret(named: CredentialTags.secretName) { CredentialTags.newKey() })
+        let (cookie, hash) = SessionToken.make(tags: tags)
         try await store.insertSession(SessionRecord(
             idHash: hash, userID: user.id, createdAt: now, lastSeenAt: now, absoluteExpiresAt: now.addingTimeInterval(86_400),
             createdIP: loopback, lastIP: loopback, createdLocation: .unknown, lastLocation: .unknown, userAgent: "wrk",
             device: .unknown, authMethod: .oidc, idpSessionID: nil, amr: [], acr: nil, mfa: false
         ))
-        let (apiToken, tokenHash) = APITokenSecret.make()
+        let (apiToken, tokenHash) = APITokenSecret.make(tags: tags)
         try await store.insertAPIToken(
             APITokenRecord(id: UUID().uuidString, ownerID: user.id, name: "allocations", scope: .user,
                            displayPrefix: String(apiToken.prefix(10)), createdAt: now, createdBy: user.id),
@@ -83,16 +84,18 @@ final class AllocationSetup {
         let jwks = signer.jwks
         let verifier = TokenVerifier(keys: SigningKeySet(logger: logger) { jwks }, maximumBytes: 16_384)
         let oidc = OIDCConfiguration(issuer: issuer, clientID: "portcullis", clientSecret: .environment("UNUSED"))
+        let lookups = CredentialLookupGate(tags: tags)
         let authenticator = GatewayAuthenticator(
             store: store, cache: SessionCache(version: version), settings: sessions, geoIP: geoIP,
             bearer: BearerTokenAuthenticator(
                 verifier: verifier, issuer: issuer, audiences: [audience], clockSkew: .seconds(60), store: store, oidc: oidc,
                 maxStaleness: sessions.maxStaleness, version: version, logger: logger
             ),
-            apiTokens: APITokenAuthenticator(store: store, maxStaleness: sessions.maxStaleness, version: version, logger: logger),
+            apiTokens: APITokenAuthenticator(store: store, maxStaleness: sessions.maxStaleness, version: version, lookups: lookups, logger: logger),
             logger: logger,
             upstreamHeaders: { user, route in identity.headers(for: user, route: route) },
-            signingKeys: keys
+            signingKeys: keys,
+            lookups: lookups
         )
         for header in [("Cookie", "__Host-portcullis=\(cookie)"), ("Authorization", "Bearer \(bearer)"), ("Authorization", "Bearer \(apiToken)")] {
             let request = AuthenticationRequest(headers: HTTPHeaders([header]), client: loopback, now: now)

@@ -37,6 +37,7 @@ enum SessionMemory {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try SQLiteStore(path: folder + "/portcullis.sqlite")
         let hashes = try await makeSessions(users: users, in: store)
+        let tags = CredentialTags(key: CredentialTags.newKey())
 
         let cache = SessionCache(capacity: sessions)
         let before = residentBytes()
@@ -45,7 +46,7 @@ enum SessionMemory {
             guard var identity = try await store.sessionIdentity(hashes[index % hashes.count]) else {
                 throw UsageError("session \(index % hashes.count) vanished from the store")
             }
-            let (_, hash) = SessionToken.make()
+            let (_, hash) = SessionToken.make(tags: tags)
             let address = IPAddress(ipv4: 10, UInt8(truncatingIfNeeded: index >> 16), UInt8(truncatingIfNeeded: index >> 8), UInt8(truncatingIfNeeded: index))
             identity.session.idHash = hash
             identity.session.lastIP = address
@@ -67,6 +68,7 @@ enum SessionMemory {
         let now = Date()
         let audit = AuditContext(actor: "session-memory", actorIsSuperAdmin: true, sourceIP: nil, at: now)
         var hashes: [SessionIDHash] = []
+        let tags = CredentialTags(key: CredentialTags.newKey())
         for index in 0..<users {
             let user: UserRecord
             let email = "person.\(index)@contoso.example"
@@ -81,7 +83,7 @@ enum SessionMemory {
                     document: entraDocument(email: email, index: index)
                 ), audit: audit)
             }
-            let (_, hash) = SessionToken.make()
+            let (_, hash) = SessionToken.make(tags: tags)
             let address = IPAddress(ipv4: 192, 0, 2, UInt8(truncatingIfNeeded: index))
             try await store.insertSession(SessionRecord(
                 idHash: hash, userID: user.id, createdAt: now, lastSeenAt: now, absoluteExpiresAt: now.addingTimeInterval(86_400),

@@ -1,6 +1,7 @@
 import Foundation
 import PortcullisCore
 @testable import PortcullisDataPath
+import PortcullisTokens
 import Testing
 
 /// The bound on lookups of credentials the instance has never seen, and the memory of misses
@@ -10,19 +11,66 @@ struct CredentialLookupGateTests {
     static let a = IPAddress(ipv4: 198, 51, 100, 7)
     static let b = IPAddress(ipv4: 203, 0, 113, 9)
 
+    /// An untagged credential's base64url part (made before tags).
+    static let untagged = String(repeating: "A", count: CredentialTags.untaggedLength)
+
+    static func ticket(_ admission: CredentialLookupGate.Admission) -> CredentialLookupGate.Ticket? {
+        if case .lookup(let ticket) = admission { return ticket }
+        return nil
+    }
+
+    static func isBusy(_ admission: CredentialLookupGate.Admission) -> Bool {
+        if case .busy = admission { return true }
+        return false
+    }
+
     @Test("at most perClient lookups at once per address and total overall; released tickets make room")
     func bounds() throws {
         let gate = CredentialLookupGate(perClient: 2, total: 3)
-        let first = try #require(gate.admit(Self.a))
-        _ = try #require(gate.admit(Self.a))
-        #expect(gate.admit(Self.a) == nil, "a third lookup from one address")
-        let other = try #require(gate.admit(Self.b))
-        #expect(gate.admit(Self.b) == nil, "past the total")
+        let first = try #require(Self.ticket(gate.admit(Self.a, credential: Self.untagged)))
+        _ = try #require(Self.ticket(gate.admit(Self.a, credential: Self.untagged)))
+        #expect(Self.isBusy(gate.admit(Self.a, credential: Self.untagged)), "a third lookup from one address")
+        let other = try #require(Self.ticket(gate.admit(Self.b, credential: Self.untagged)))
+        #expect(Self.isBusy(gate.admit(Self.b, credential: Self.untagged)), "past the total")
         #expect(gate.inFlight == 3)
         gate.release(first)
-        #expect(gate.admit(Self.a) != nil)
+        #expect(Self.ticket(gate.admit(Self.a, credential: Self.untagged)) != nil)
         gate.release(other)
         #expect(gate.inFlight == 2)
+    }
+
+    @Test("the addresses of one IPv6 /64 share one client's bound; another /64 has its own")
+    func ipv6PerSlash64() throws {
+        let gate = CredentialLookupGate(perClient: 2, total: 8)
+        let prefix = try IPAddress(parsing: "2001:db8:1:2::").value
+        for host in [UInt128(1), 0xdead_beef] {
+            _ = try #require(Self.ticket(gate.admit(IPAddress(ipv6: prefix | host), credential: Self.untagged)))
+        }
+        #expect(Self.isBusy(gate.admit(IPAddress(ipv6: prefix | 0xffff_ffff_ffff_ffff), credential: Self.untagged)),
+                "a third address in the same /64")
+        #expect(Self.ticket(gate.admit(try IPAddress(parsing: "2001:db8:1:3::1"), credential: Self.untagged)) != nil)
+    }
+
+    @Test("with a key: a forged tag is refused without a lookup, a right tag needs no ticket even past the bounds")
+    func tags() throws {
+        let tags = CredentialTags(key: CredentialTags.newKey())
+        let gate = CredentialLookupGate(tags: tags, perClient: 1, total: 1)
+        _ = try #require(Self.ticket(gate.admit(Self.a, credential: Self.untagged)))
+        #expect(Self.isBusy(gate.admit(Self.b, credential: Self.untagged)), "untagged: past the total")
+        let made = tags.make()
+        guard case .lookup(nil) = gate.admit(Self.b, credential: made) else {
+            Issue.record("a tagged credential waited for a ticket")
+            return
+        }
+        let other = CredentialTags(key: CredentialTags.newKey()).make()
+        for forged in [other, String(made.dropLast()) + (made.hasSuffix("A") ? "B" : "A"), String(repeating: "A", count: CredentialTags.taggedLength),
+                       String(made.dropLast()) + "="] {
+            guard case .forged = gate.admit(Self.b, credential: forged) else {
+                Issue.record("\(forged) was not refused as forged")
+                continue
+            }
+        }
+        #expect(gate.inFlight == 1)
     }
 
     @Test("a miss is remembered for its lifetime, then forgotten")

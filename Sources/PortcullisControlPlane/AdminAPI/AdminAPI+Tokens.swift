@@ -41,7 +41,7 @@ extension AdminAPI {
             throw AdminAPIError.badRequest("expires_in_days must be from 1 to 366", reason: "invalid_expiry")
         }
         let now = dependencies.now()
-        let (secret, hash) = APITokenSecret.make()
+        let (secret, hash) = APITokenSecret.make(tags: dependencies.sessions.credentialTags)
         let record = APITokenRecord(
             id: UUID().uuidString.lowercased(), ownerID: owner.id, name: name, scope: scope,
             displayPrefix: String(secret.prefix(APITokenRecord.secretPrefix.count + 6)), createdAt: now, createdBy: actor.email,

@@ -15,6 +15,9 @@ package final class SessionService: Sendable {
     private let settings: SessionConfiguration
     private let geoIP: any GeoIPResolver
     private let logger: Logger
+    /// Tags new session ids and API token secrets (the store's shared key, the same on every
+    /// instance).
+    package let credentialTags: CredentialTags
     /// Called with revoked sessions and users, for broadcasting to other instances.
     private let onRevoked: @Sendable (_ sessions: [SessionIDHash], _ userIDs: [String]) async -> Void
 
@@ -23,6 +26,7 @@ package final class SessionService: Sendable {
         cache: any CredentialInvalidation,
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,
+        credentialTags: CredentialTags,
         logger: Logger,
         onRevoked: @escaping @Sendable ([SessionIDHash], [String]) async -> Void = { _, _ in }
     ) {
@@ -30,6 +34,7 @@ package final class SessionService: Sendable {
         self.cache = cache
         self.settings = settings
         self.geoIP = geoIP
+        self.credentialTags = credentialTags
         self.logger = logger
         self.onRevoked = onRevoked
     }
@@ -39,7 +44,7 @@ package final class SessionService: Sendable {
         user: UserRecord, client: IPAddress, userAgent: String?, method: AuthenticationMethod,
         idpSessionID: String?, amr: [String], acr: String?, mfa: Bool, authenticatedAt: Date? = nil, now: Date
     ) async throws -> (token: String, record: SessionRecord) {
-        let (token, hash) = SessionToken.make()
+        let (token, hash) = SessionToken.make(tags: credentialTags)
         let location = geoIP.locate(client)
         let agent = String((userAgent ?? "").prefix(UserAgentParser.maximumLength))
         let record = SessionRecord(

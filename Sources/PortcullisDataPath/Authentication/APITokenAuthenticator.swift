@@ -57,11 +57,12 @@ package final class APITokenAuthenticator: Sendable {
         self.logger = logger
     }
 
-    /// `pct_` and 43 base64url characters (256 random bits). Anything else is refused before any
-    /// store read.
+    /// `pct_` and 64 base64url characters (256 random bits and their tag), or 43 (made before
+    /// tags). Anything else is refused before any store read.
     package static func isWellFormed(_ secret: String) -> Bool {
         let bytes = Array(secret.utf8)
-        guard bytes.count == APITokenSecret.length, secret.hasPrefix(APITokenRecord.secretPrefix) else { return false }
+        guard bytes.count == APITokenSecret.length || bytes.count == APITokenSecret.untaggedLength,
+              secret.hasPrefix(APITokenRecord.secretPrefix) else { return false }
         return bytes.dropFirst(APITokenRecord.secretPrefix.utf8.count).allSatisfy(CompactJWS.isBase64URL)
     }
 
@@ -89,7 +90,7 @@ package final class APITokenAuthenticator: Sendable {
         }
         return .pending(eventLoop.makeFutureWithTask { [self] in
             do {
-                guard let (identity, fetchedAt) = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                guard let (identity, fetchedAt) = try await tokenIdentity(key: key, secret: secret, request: request, version: currentVersion) else {
                     return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
                 }
                 return authentication(identity, key: key, now: request.now, headers: headers, fetchedAt: fetchedAt)
@@ -102,22 +103,24 @@ package final class APITokenAuthenticator: Sendable {
     /// The token's record and owner, from the cache or the store, with when it was read from the
     /// store; `nil` for an unknown token. Throws when the store cannot be reached.
     private func tokenIdentity(
-        key: Data, request: AuthenticationRequest, version currentVersion: UInt64
+        key: Data, secret: String, request: AuthenticationRequest, version currentVersion: UInt64
     ) async throws(TokenLookupFailure) -> (APITokenIdentity, fetchedAt: ContinuousClock.Instant)? {
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return (entry.identity, entry.fetchedAt)
         }
-        // A token this instance has not seen: a known miss is answered at once, and the lookup
-        // needs a ticket (``CredentialLookupGate``).
+        // A token this instance has not seen: a known miss or a forged secret is answered at
+        // once, and an untagged secret's lookup needs a ticket (``CredentialLookupGate``).
         var ticket: CredentialLookupGate.Ticket?
         let unknown = known.withLock { $0[key] == nil }
         if unknown {
             if lookups.isKnownMiss(key) { return nil }
-            guard let admitted = lookups.admit(request.client) else {
+            switch lookups.admit(request.client, credential: secret.dropFirst(APITokenRecord.secretPrefix.utf8.count)) {
+            case .lookup(let admitted): ticket = admitted
+            case .forged: return nil
+            case .busy:
                 logger.notice("API token lookup refused: too many lookups of unknown credentials", metadata: ["client": "\(request.client)"])
                 throw TokenLookupFailure()
             }
-            ticket = admitted
         }
         defer { if let ticket { lookups.release(ticket) } }
         let fetchedAt = ContinuousClock.now
@@ -156,7 +159,7 @@ package final class APITokenAuthenticator: Sendable {
         return .pending(eventLoop.makeFutureWithTask { [self] in
             let owner: APITokenIdentity
             do {
-                guard let (found, _) = try await tokenIdentity(key: key, request: request, version: currentVersion) else {
+                guard let (found, _) = try await tokenIdentity(key: key, secret: secret, request: request, version: currentVersion) else {
                     return Authentication(identity: .rejected(.invalidToken), consumedAuthorization: true)
                 }
                 owner = found

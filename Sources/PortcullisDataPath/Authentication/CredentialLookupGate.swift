@@ -1,25 +1,34 @@
 import Foundation
 import PortcullisCore
+import PortcullisTokens
 import Synchronization
 
 /// Bounds the store reads that anyone can cause without being anyone (issue 21 item 5). A
-/// cookie or API token this instance has never seen must be looked up, and random ones cost a
-/// read each: a flood of them from one address must not take the store's connection pool from
-/// the signed-in users, the admin API and sign-ins.
+/// cookie or API token this instance has never seen must be looked up, and random ones would
+/// cost a read each: a flood of them must not take the store's connection pool from the
+/// signed-in users, the admin API and sign-ins.
 ///
+/// - Credentials carry a keyed tag (``CredentialTags``): one with a wrong tag is refused
+///   without a read, and one with the right tag was made by a gateway, so it is looked up
+///   without a ticket (a browser's parallel requests after a restart all pass).
 /// - A credential the store said does not exist is remembered as a miss (per process, for
 ///   ``missLifetime``, at most ``missCapacity`` of them): ids and secrets are random and made by
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
-/// - Lookups of unknown credentials take a ticket: at most ``perClient`` at once per client
-///   address and ``total`` at once overall, well under the pool's 16 connections; past either,
-///   the request is refused at once (`session_unverifiable`: it could not be checked now)
-///   rather than queued. Credentials the cache knows (an entry past `max_staleness`) never
-///   wait for a ticket.
+/// - Credentials made before tags take a ticket: at most ``perClient`` lookups at once per
+///   client (an IPv4 address, or an IPv6 /64, which one host usually holds whole) and
+///   ``total`` at once overall, well under the pool's 16 connections; past either, the
+///   request is refused at once (`session_unverifiable`: it could not be checked now) rather
+///   than queued. A flood of made-up untagged credentials can take those tickets, but never
+///   a lookup of a tagged one. Credentials the cache knows (an entry past `max_staleness`)
+///   never wait for a ticket.
 package final class CredentialLookupGate: Sendable {
     package let perClient: Int
     package let total: Int
     package let missLifetime: Duration
     package let missCapacity: Int
+    /// `nil`: no key (tests and tools), every credential of the right length is looked up
+    /// under the bounds.
+    package let tags: CredentialTags?
 
     private struct State {
         var inFlight: [IPAddress: Int] = [:]
@@ -32,22 +41,42 @@ package final class CredentialLookupGate: Sendable {
 
     private let state = Mutex(State())
 
-    package init(perClient: Int = 4, total: Int = 8, missLifetime: Duration = .seconds(60), missCapacity: Int = 10_000) {
+    package init(
+        tags: CredentialTags? = nil, perClient: Int = 4, total: Int = 8, missLifetime: Duration = .seconds(60), missCapacity: Int = 10_000
+    ) {
+        self.tags = tags
         self.perClient = perClient
         self.total = total
         self.missLifetime = missLifetime
         self.missCapacity = missCapacity
     }
 
-    /// A lookup for `client` may start; `release(_:)` it when it ends. `nil`: refuse now.
-    package func admit(_ client: IPAddress) -> Ticket? {
-        state.withLock { state -> Ticket? in
-            let mine = state.inFlight[client, default: 0]
-            guard mine < perClient, state.total < total else { return nil }
-            state.inFlight[client] = mine + 1
-            state.total += 1
-            return Ticket(client: client)
+    /// Whether a lookup of `credential` (its base64url part, after any prefix) for `client`
+    /// may start. `.lookup(nil)`: a tagged credential, no ticket needed; `.lookup(ticket)`:
+    /// `release(_:)` it when the lookup ends.
+    package func admit(_ client: IPAddress, credential: some StringProtocol) -> Admission {
+        switch tags?.shape(of: credential) {
+        case .forged: return .forged
+        case .tagged: return .lookup(nil)
+        case .untagged, nil: break
         }
+        let key = Self.clientKey(client)
+        return state.withLock { state -> Admission in
+            let mine = state.inFlight[key, default: 0]
+            guard mine < perClient, state.total < total else { return .busy }
+            state.inFlight[key] = mine + 1
+            state.total += 1
+            return .lookup(Ticket(client: key))
+        }
+    }
+
+    package enum Admission: Sendable {
+        /// Look it up; release the ticket, if any, when done.
+        case lookup(Ticket?)
+        /// Not a credential any gateway made: refuse it as unknown, without a read.
+        case forged
+        /// Too many lookups at once: refuse it as not checkable now.
+        case busy
     }
 
     package func release(_ ticket: Ticket) {
@@ -61,6 +90,12 @@ package final class CredentialLookupGate: Sendable {
     /// One admitted lookup.
     package struct Ticket: Sendable {
         let client: IPAddress
+    }
+
+    /// Whom a lookup counts against: an IPv4 address, or the /64 of an IPv6 address (a host
+    /// is usually given a whole /64 and can pick any address in it).
+    static func clientKey(_ address: IPAddress) -> IPAddress {
+        address.isIPv4 ? address : IPAddress(ipv6: address.value & ~((UInt128(1) << 64) - 1))
     }
 
     /// Whether the store said recently that `key` (a session id's or a token secret's hash)

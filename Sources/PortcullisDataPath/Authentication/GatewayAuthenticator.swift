@@ -132,8 +132,9 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: now) {
             return .resolved(authentication(for: entry, hash: hash, request: request))
         }
-        // A session this instance has not seen: a known miss is answered at once, and the
-        // lookup needs a ticket (``CredentialLookupGate``). A known one is read again freely.
+        // A session this instance has not seen: a known miss or a forged id is answered at
+        // once, and an untagged id's lookup needs a ticket (``CredentialLookupGate``). A known
+        // one is read again freely.
         let ticket: CredentialLookupGate.Ticket?
         let missKey: Data?
         if cache.entry(hash) == nil {
@@ -141,10 +142,11 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             if lookups.isKnownMiss(key, now: now) {
                 return .resolved(Authentication(identity: .rejected(.sessionExpired)))
             }
-            guard let admitted = lookups.admit(request.client) else {
-                return .resolved(Authentication(identity: .rejected(.sessionUnverifiable)))
+            switch lookups.admit(request.client, credential: cookie) {
+            case .lookup(let admitted): ticket = admitted
+            case .forged: return .resolved(Authentication(identity: .rejected(.sessionExpired)))
+            case .busy: return .resolved(Authentication(identity: .rejected(.sessionUnverifiable)))
             }
-            ticket = admitted
             missKey = key
         } else {
             ticket = nil

@@ -106,8 +106,10 @@ package final class GatewayAssembly: Sendable {
             keys: assertionKeys, issuer: configuration.server.publicURL.origin, version: version, logger: logger
         )
         let cache = SessionCache(version: version)
+        let credentialTags = CredentialTags(key: try await store.sharedSecret(named: CredentialTags.secretName) { CredentialTags.newKey() })
         let sessions = SessionService(
-            store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP, logger: logger
+            store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
+            credentialTags: credentialTags, logger: logger
         )
         self.sessions = sessions
         let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
@@ -154,7 +156,7 @@ package final class GatewayAssembly: Sendable {
             addressChanges = { change in await risk.assessAddressChange(change) }
         }
         // One bound on lookups of unknown credentials, cookies and API tokens together.
-        let lookups = CredentialLookupGate()
+        let lookups = CredentialLookupGate(tags: credentialTags)
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
