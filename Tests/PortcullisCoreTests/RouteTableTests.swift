@@ -129,6 +129,18 @@ struct RouteTableTests {
         "/admin../x",
         "/publ%C4%B1c",                   // even a public route: the upstream decides nothing on it
         "/admin/teammate%C5%BF",          // U+017F LONG S, under a longer prefix
+        // Compatibility forms, ignorables and NTFS streams (adversarial review of issue 21):
+        "/%F0%9D%90%9Admin",              // U+1D41A MATHEMATICAL BOLD SMALL A
+        "/%E2%93%90dmin",                 // U+24D0 CIRCLED LATIN SMALL LETTER A
+        "/a%E2%85%BE%E2%85%BF%E2%85%B0n", // U+217E/U+217F/U+2170 small roman numerals d, m, i
+        "/adm%E1%B5%A2n",                 // U+1D62 LATIN SUBSCRIPT SMALL LETTER I
+        "/admi%E2%81%BF",                 // U+207F SUPERSCRIPT LATIN SMALL LETTER N
+        "/ad%C2%ADmin",                   // U+00AD SOFT HYPHEN
+        "/admin%E2%80%8B",                // U+200B ZERO WIDTH SPACE
+        "/adm%E2%80%8Din",                // U+200D ZERO WIDTH JOINER
+        "/admin%C2%A0",                   // U+00A0 NO-BREAK SPACE (NFKC: a space, then trimmed)
+        "/admin::$INDEX_ALLOCATION/x",    // IIS directory stream
+        "/admin:x:$DATA",                 // a named NTFS stream
     ])
     func lookAlikes(_ target: String) throws {
         let matched = try name(nil, target)
@@ -141,6 +153,9 @@ struct RouteTableTests {
         ("/file.tar.gz", "app"),
         ("/admin/v1.2/x", "admin"),
         ("/%E6%97%A5%E6%9C%AC", "app"),
+        ("/users:search", "app"),
+        ("/admin/users:search", "admin"),
+        ("/%E2%84%96", "app"),            // U+2116 NUMERO SIGN (NFKC: No) imitates nothing
     ])
     func ordinaryPaths(_ target: String, _ expected: String) throws {
         #expect(try name(nil, target) == expected)

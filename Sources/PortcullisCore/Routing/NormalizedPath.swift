@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request path after normalisation: percent-decoded once, split on `/` and `\`, `;params`
 /// removed from every segment, empty and `.` segments dropped, `..` applied (never above the
 /// root). Routes match on these segments, and the upstream receives this path re-encoded, so
@@ -35,18 +37,20 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// Whether some segment holds non-ASCII or ends in `.` or a space: only then can the path
-    /// imitate a route's prefix (``imitates(_:)``). One pass over the bytes.
+    /// Whether some segment holds non-ASCII, a `:` or ends in `.` or a space: only then can the
+    /// path imitate a route's prefix (``imitates(_:)``). One pass over the bytes.
     var mayImitate: Bool {
         segments.contains { segment in
             let bytes = segment.utf8
-            return bytes.last == UInt8(ascii: ".") || bytes.last == UInt8(ascii: " ") || bytes.contains { $0 >= 0x80 }
+            return bytes.last == UInt8(ascii: ".") || bytes.last == UInt8(ascii: " ")
+                || bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: ":") }
         }
     }
 
     /// True when the leading segments equal `prefix` once both are folded as lenient servers
-    /// fold them (``lenientForm(_:)``): `/ADMİN`, `/admın`, `/ａｄｍｉｎ`, `/admin.` or `/admin%20`
-    /// for `/admin`. Such a path is not the route's here, but the upstream may serve it as such.
+    /// fold them (``lenientForm(_:)``): `/ADMİN`, `/admın`, `/ａｄｍｉｎ`, `/𝐚dmin`, `/ad­min` (a soft
+    /// hyphen), `/admin.`, `/admin%20` or `/admin::$INDEX_ALLOCATION` for `/admin`. Such a path is
+    /// not the route's here, but the upstream may serve it as such.
     public func imitates(_ prefix: [String]) -> Bool {
         guard !prefix.isEmpty, prefix.count <= segments.count else { return false }
         for index in prefix.indices where Self.lenientForm(segments[index]) != Self.lenientForm(prefix[index]) {
@@ -55,13 +59,21 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// A segment as a lenient server may read it: fullwidth ASCII as ASCII, each scalar
-    /// upper- then lower-cased (Unicode case folding's effect for look-alikes: U+212A KELVIN
-    /// SIGN and `K` are `k`, U+017F LONG S is `s`, U+0131 DOTLESS I is `i`), combining marks
-    /// dropped (U+0130 `İ` lower-cases to `i` and a dot), trailing dots and spaces trimmed (IIS).
+    /// A segment as a lenient server may read it:
+    /// - compatibility-decomposed (NFKD: fullwidth, mathematical, circled and enclosed letters,
+    ///   small roman numerals, super- and subscripts as their plain letters; U+00A0 as a space;
+    ///   accented letters as the letter and a combining mark, which is dropped below);
+    /// - default-ignorable code points dropped (U+00AD SOFT HYPHEN, U+200B ZERO WIDTH SPACE, joiners,
+    ///   variation selectors);
+    /// - each scalar upper- then lower-cased (Unicode case folding's effect for look-alikes:
+    ///   U+212A KELVIN SIGN and `K` are `k`, U+017F LONG S is `s`, U+0131 DOTLESS I is `i`), with
+    ///   combining marks dropped (U+0130 `İ` lower-cases to `i` and a dot; `é` is `e`);
+    /// - an NTFS stream suffix cut (`admin::$INDEX_ALLOCATION`, `admin:x:$DATA`: IIS serves
+    ///   `admin`), then trailing dots and spaces trimmed (IIS).
     static func lenientForm(_ segment: String) -> String {
         var scalars = String.UnicodeScalarView()
-        for scalar in segment.unicodeScalars {
+        for scalar in segment.decomposedStringWithCompatibilityMapping.unicodeScalars
+        where !scalar.properties.isDefaultIgnorableCodePoint {
             let value = scalar.value
             let plain = (0xFF01...0xFF5E).contains(value) ? Unicode.Scalar(value - 0xFEE0) ?? scalar : scalar
             for upper in plain.properties.uppercaseMapping.unicodeScalars {
@@ -71,6 +83,9 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
             }
         }
         var form = String(scalars)
+        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
+            form = String(form[..<colon])
+        }
         while let last = form.unicodeScalars.last, last == "." || last == " " {
             form.unicodeScalars.removeLast()
         }
