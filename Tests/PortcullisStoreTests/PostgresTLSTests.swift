@@ -23,6 +23,7 @@ struct PostgresTLSTests {
         }
         // A look-alike of loopback is not loopback.
         #expect(try PostgresURL(parsing: "postgres://app@localhost.evil.example/portcullis").tlsMode == .verifyFull)
+        #expect(try PostgresURL(parsing: "postgres://app@db.localhost/portcullis").tlsMode == .verifyFull, "*.localhost may resolve anywhere")
         #expect(try PostgresURL(parsing: "postgres://app@127.0.0.1.nip.io/portcullis").tlsMode == .verifyFull)
 
         let prefer = #expect(throws: PostgresURL.ParseError.self) {
@@ -30,11 +31,9 @@ struct PostgresTLSTests {
         }
         #expect(prefer?.description.contains("plain text") == true)
         #expect(try PostgresURL(parsing: "postgres://app@127.0.0.1/portcullis?sslmode=prefer").tlsMode == .prefer)
-        for mode in ["disable", "require", "verify-ca", "verify-full"] {
+        for mode in ["disable", "require", "verify-full"] {
             #expect(try PostgresURL(parsing: "postgres://app@db.internal/portcullis?sslmode=\(mode)").tlsMode.rawValue == mode)
         }
-        // verify-ca checks the chain but not the name; every other TLS mode checks both.
-        #expect(try PostgresURL(parsing: "postgres://app@db/p?sslmode=verify-ca").tlsConfiguration.certificateVerification == .noHostnameVerification)
         #expect(try PostgresURL(parsing: "postgres://app@db/p?sslmode=require").tlsConfiguration.certificateVerification == .fullVerification)
         #expect(try PostgresURL(parsing: "postgres://app@db/p").description.hasSuffix("sslmode=verify-full"))
     }
@@ -50,6 +49,11 @@ struct PostgresTLSTests {
 
         let url = try PostgresURL(parsing: "postgres://app@db.internal/portcullis?sslrootcert=\(folder)/ca.pem")
         #expect(url.rootCertificateFile == folder + "/ca.pem")
+        // verify-ca checks the chain but not the name (every other TLS mode checks both), so it
+        // takes the operator's own CA only: with the system's, any public certificate for any
+        // name would pass as the database (adversarial review of issue 21).
+        let verifyCA = try PostgresURL(parsing: "postgres://app@db.internal/portcullis?sslmode=verify-ca&sslrootcert=\(folder)/ca.pem")
+        #expect(verifyCA.tlsConfiguration.certificateVerification == .noHostnameVerification)
         #expect(try PostgresURL(parsing: "postgres://app@db.internal/portcullis?sslrootcert=system").rootCertificateFile == nil)
         let refused: [(String, String)] = [
             ("sslrootcert=ca.pem", "absolute path"),
@@ -58,6 +62,8 @@ struct PostgresTLSTests {
             ("sslmode=disable&sslrootcert=\(folder)/ca.pem", "does not check certificates"),
             ("sslmode=require&sslmode=disable", "twice"),
             ("sslmode=allow", "sslmode must be one of"),
+            ("sslmode=verify-ca", "sslrootcert="),
+            ("sslmode=verify-ca&sslrootcert=system", "sslrootcert="),
         ]
         for (query, words) in refused {
             let error = #expect(throws: PostgresURL.ParseError.self, "\(query)") {

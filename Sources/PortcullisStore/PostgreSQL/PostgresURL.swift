@@ -72,6 +72,12 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
                 use verify-full (the default for a host that is not loopback)
                 """)
         }
+        if tlsMode == .verifyCA, rootCertificateFile == nil {
+            throw ParseError(description: """
+                sslmode=verify-ca checks the chain but not the name, so with the system's CAs any certificate they \
+                issued, for any name, would pass as \(host): give sslrootcert=/path/to/your-ca.pem, or use verify-full
+                """)
+        }
         if let rootCertificateFile {
             guard tlsMode != .disable, tlsMode != .prefer else {
                 throw ParseError(description: "sslrootcert is given but sslmode=\(tlsMode.rawValue) does not check certificates")
@@ -98,7 +104,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     /// `localhost`, `127.0.0.0/8` or `::1`: traffic to it never leaves the machine.
     static func isLoopback(_ host: String) -> Bool {
         let name = host.lowercased()
-        if name == "localhost" || name.hasSuffix(".localhost") { return true }
+        // Only `localhost` itself: whether `*.localhost` names resolve to loopback depends on the
+        // resolver.
+        if name == "localhost" { return true }
         let bare = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
         guard let address = try? IPAddress(parsing: bare) else { return false }
         return AddressScope(address) == .loopback
