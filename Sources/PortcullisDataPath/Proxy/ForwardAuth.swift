@@ -89,7 +89,7 @@ enum ForwardAuth {
     ) -> Result<OriginalRequest, Problem> {
         originalRequestNamed(of: head, endpoint: endpoint, settings: settings).flatMap { original in
             guard isPlainPath(original.target) else {
-                return .failure(Problem(description: "the original path has dot segments or encoded or back slashes, "
+                return .failure(Problem(description: "the original path has dot segments, encoded or back slashes or a #, "
                     + "which the app behind the proxy may read as another path than the one decided"))
             }
             return .success(original)
@@ -98,20 +98,73 @@ enum ForwardAuth {
 
     /// In forward-auth mode the proxy in front, not Portcullis, sends the request on, with its
     /// raw path: the decision holds only if that path reads the same before and after
-    /// normalisation (``NormalizedPath``). So a path with a `.` or `..` segment (also as
-    /// `%2e`), a `\`, or an encoded slash or back slash (`%2F`, `%5C`) is refused rather than
-    /// decided: `/admin/../public/x` must not be allowed as `/public/x` while the app serves its
-    /// `/admin/…` page. `;params` and empty segments stay: servers read those as we do.
+    /// normalisation (``NormalizedPath``). Each raw segment is percent-decoded as the decision
+    /// decodes it, and the target is refused rather than decided when a decoded segment holds a
+    /// `/` or `\` (`%2F`, `%5C`, a raw `\`) or is `.` or `..` once cut at `;` (`..`, `%2e%2e`,
+    /// `..;x`, `..%3b`): `/admin/..%3b/public/x` must not be allowed as `/public/x` while the app
+    /// serves its `/admin/…` page. A `#` is refused too: a request-target never holds one
+    /// (RFC 9112 §3.2), and the proxy forwards what follows it. Other `;params` and empty
+    /// segments stay: servers read those as we do.
     static func isPlainPath(_ target: String) -> Bool {
-        let path = target.utf8.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
-        if path.contains(UInt8(ascii: "\\")) { return false }
-        let lowered = String(decoding: path, as: UTF8.self).lowercased()
-        if lowered.contains("%2f") || lowered.contains("%5c") { return false }
-        for segment in lowered.split(separator: "/", omittingEmptySubsequences: false) {
-            let bare = segment.prefix { $0 != ";" }.replacingOccurrences(of: "%2e", with: ".")
-            if bare == "." || bare == ".." { return false }
+        let bytes = Array(target.utf8)
+        if bytes.contains(UInt8(ascii: "#")) { return false }
+        let path = bytes.prefix { $0 != UInt8(ascii: "?") }
+        for segment in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard let decoded = percentDecoded(segment) else { return false }
+            if decoded.contains(UInt8(ascii: "/")) || decoded.contains(UInt8(ascii: "\\")) { return false }
+            let bare = decoded.prefix { $0 != UInt8(ascii: ";") }
+            if bare.elementsEqual([UInt8(ascii: ".")]) || bare.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) { return false }
         }
         return true
+    }
+
+    /// `segment` with each `%XX` decoded once; `nil` for a `%` not followed by two hex digits.
+    private static func percentDecoded(_ segment: ArraySlice<UInt8>) -> [UInt8]? {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(segment.count)
+        var index = segment.startIndex
+        while index < segment.endIndex {
+            let byte = segment[index]
+            guard byte == UInt8(ascii: "%") else {
+                decoded.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 2 < segment.endIndex, let high = hexValue(segment[index + 1]), let low = hexValue(segment[index + 2]) else { return nil }
+            decoded.append(high << 4 | low)
+            index += 3
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Whether the proxy in front would hand the client's `name` to the app, where the app may
+    /// read it as an identity (`Remote-User`, `X-Portcullis-User` in any spelling, …) or as
+    /// another path, method or host (`X-HTTP-Method-Override`, `X-Forwarded-Prefix`, …): in proxy
+    /// mode the gateway strips those (``HeaderRules``), but here the proxy sends the request on
+    /// and passes the client's headers to this endpoint too (nginx's `auth_request` and Caddy's
+    /// `forward_auth` both do). Refusing the question refuses the request, whatever spellings
+    /// the proxy's configuration clears. `X-Portcullis-Act-As`, spelt so, is the caller's own
+    /// request to act as someone (checked like any request's).
+    static func reachesTheAppUnchecked(_ name: String) -> Bool {
+        switch HeaderRules.disposition(ofRequestHeader: name) {
+        case .identity:
+            return !RequestFraming.isExactly(name, "x-portcullis-act-as")
+        case .override:
+            return true
+        case .forwarding:
+            return HeaderRules.name(name, equals: "x-forwarded-prefix")
+        case .forward, .hopByHop:
+            return false
+        }
     }
 
     private static func originalRequestNamed(
@@ -120,10 +173,16 @@ enum ForwardAuth {
         let headers = head.headers
         let accepted = acceptedSources(endpoint, settings)
         for (name, _) in headers {
-            guard let member = sourceHeaders.first(where: { HeaderRules.name(name, equals: $0) }) else { continue }
-            if !accepted.contains(member) || name.utf8.contains(UInt8(ascii: "_")) {
-                return .failure(Problem(description: "\(name) is not what this endpoint reads (it reads \(accepted.joined(separator: ", "))): "
-                    + "the proxy in front must clear it (see conf/forward-auth/)"))
+            if let member = sourceHeaders.first(where: { HeaderRules.name(name, equals: $0) }) {
+                if !accepted.contains(member) || name.utf8.contains(UInt8(ascii: "_")) {
+                    return .failure(Problem(description: "\(name) is not what this endpoint reads (it reads \(accepted.joined(separator: ", "))): "
+                        + "the proxy in front must clear it (see conf/forward-auth/)"))
+                }
+                continue
+            }
+            if reachesTheAppUnchecked(name) {
+                return .failure(Problem(description: "\(name) is a header the app could read as who the caller is or as another request, "
+                    + "and the proxy in front passes the client's copy to the app"))
             }
         }
         func single(_ name: String) -> Result<String, Problem> {
