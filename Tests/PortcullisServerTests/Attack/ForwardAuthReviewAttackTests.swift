@@ -1,0 +1,122 @@
+import Foundation
+import NIOHTTP1
+import NIOSSL
+import PortcullisCore
+import PortcullisTestSupport
+import Synchronization
+import Testing
+
+extension ServerTests {
+/// Adversarial review of issue 21 (second round), through the shipped nginx and Caddy
+/// configurations in forward-auth mode: an anonymous client tries to reach `/admin/…` of the app,
+/// or to hand the app an identity the gateway never gave.
+@Suite("Attack: forward-auth through the shipped front-proxy configurations")
+struct ForwardAuthReviewAttackTests {
+    /// Raw targets with `;params` percent-encoded after a `..`: the decision reads `..;` as `..`
+    /// (`RequestTarget` decodes, then cuts `;params`), so they normalise to `/public/x`, while
+    /// `isPlainPath` sees no dot segment and the app gets `/admin/…` raw.
+    static let encodedParamTargets = [
+        "/admin/..%3b/public/x",
+        "/admin/..%3B/public/x",
+        "/admin/%2e%2e%3b/public/x",
+        "/admin/..%3bjsessionid=1/public/x",
+    ]
+
+    @Test("an encoded ; after .. never lets an anonymous request reach /admin of the app", arguments: [FrontProxy.Kind.nginx, .caddy])
+    func encodedParamsReachAdmin(_ kind: FrontProxy.Kind) async throws {
+        let (harness, proxy, port) = try await ForwardAuthRawPathTests.start(kind)
+        defer { proxy.stop() }
+        defer { Task { await harness.stop() } }
+        let trustRoots = try harness.certificates.trustRoots()
+        var reachedAdmin: [String] = []
+        for target in Self.encodedParamTargets {
+            let before = harness.upstream.received.withLock { $0.count }
+            let answer = try await ForwardAuthInteropTests.send("GET \(target) HTTP/1.1\r\nHost: localhost:\(port)\r\n", to: port, trustRoots: trustRoots)
+            let got = harness.upstream.received.withLock { Array($0.dropFirst(before)) }
+            #expect(!answer.status.contains(" 200 "), "\(kind) \(target): \(answer.status), the app received \(got)")
+            if let uri = got.first, uri.hasPrefix("GET /admin") { reachedAdmin.append("\(target) -> \(uri) (\(answer.status))") }
+        }
+        #expect(reachedAdmin.isEmpty, "\(kind): anonymous requests reached the app under /admin: \(reachedAdmin)")
+    }
+
+    /// The names of headers the app received, with `_` read as `-` and letter case folded, as
+    /// CGI/WSGI/PHP servers read them (`HTTP_X_PORTCULLIS_USER`).
+    static func receivedNames(_ answer: (status: String, text: String)) throws -> [String] {
+        // The body may come chunked: the echo's JSON is one chunk.
+        let body = answer.text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        guard let open = body.firstIndex(of: "{"), let close = body.lastIndex(of: "}") else {
+            throw TestFailure("no echo in \(answer.text.prefix(500))")
+        }
+        let echo = try JSONDecoder().decode(TestUpstream.Echo.self, from: Data(body[open...close].utf8))
+        return echo.names
+    }
+
+    static func cgiName(_ name: String) -> String {
+        name.lowercased().replacingOccurrences(of: "_", with: "-")
+    }
+
+    /// Every spelling of `X-Portcullis-User` that mixes `-` and `_` (the shipped Caddyfile removes
+    /// only the all-`-` and the all-`_` one).
+    static let mixedSpellings = [
+        ("X-Portcullis_User", "root"), ("X_Portcullis-User", "root"), ("X-Portcullis_Role", "super_admin"),
+        ("X_Portcullis-Email", "root@example.com"), ("X-portcullis_roles", "super_admin"), ("X_PORTCULLIS-ASSERTION", "forged"),
+        // And the method overrides the configuration removes as X-HTTP-Method-Override and X-Method-Override.
+        ("X-HTTP-Method_Override", "DELETE"), ("X_Method-Override", "DELETE"),
+    ]
+
+    @Test("a client's X-Portcullis-* identity headers never reach the app through the front proxy, in any mix of - and _",
+          arguments: [FrontProxy.Kind.nginx, .caddy])
+    func mixedSpellingIdentityHeaders(_ kind: FrontProxy.Kind) async throws {
+        let (harness, proxy, port) = try await ForwardAuthRawPathTests.start(kind)
+        defer { proxy.stop() }
+        defer { Task { await harness.stop() } }
+        let headers = Self.mixedSpellings.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let answer = try await ForwardAuthInteropTests.send(
+            "GET /public/echo HTTP/1.1\r\nHost: localhost:\(port)\r\n" + headers, to: port, trustRoots: try harness.certificates.trustRoots()
+        )
+        #expect(answer.status.contains(" 200 "), "\(kind): \(answer.status)")
+        let names = try Self.receivedNames(answer)
+        let identity = names.filter { Self.cgiName($0).hasPrefix("x-portcullis-") }
+        #expect(identity.isEmpty, "\(kind): the app received the client's identity headers \(identity) (anonymous, public route)")
+        let overrides = names.filter { HeaderRules.disposition(ofRequestHeader: $0) == .override }
+        #expect(overrides.isEmpty, "\(kind): the app received the client's method overrides \(overrides)")
+    }
+
+    /// A sample of the identity headers of other gateways, which Portcullis's proxy mode strips
+    /// because an upstream that sat behind one may still trust it (issue 21 item 15,
+    /// `HeaderRules.identityNames`).
+    static let otherGatewaysIdentity = [
+        ("Remote-User", "root"), ("Remote-Groups", "admins"), ("Remote-Email", "root@example.com"), ("X-Forwarded-User", "root"),
+        ("X-Forwarded-Email", "root@example.com"), ("X-Forwarded-Groups", "admins"), ("X-Auth-Request-User", "root"),
+        ("X-Auth-Request-Email", "root@example.com"), ("X-Remote-User", "root"), ("X-WEBAUTH-USER", "root"),
+        ("X-Goog-Authenticated-User-Email", "accounts.google.com:root@example.com"), ("Cf-Access-Authenticated-User-Email", "root@example.com"),
+        ("X-Amzn-Oidc-Identity", "root"), ("X-MS-CLIENT-PRINCIPAL-NAME", "root@example.com"), ("X-Forwarded-Client-Cert", "By=spiffe://x;URI=spiffe://root"),
+        ("SSL-Client-Cert", "forged"),
+    ]
+
+    /// Headers that ask the app to serve another path, host or method, or to skip its own checks,
+    /// which the proxy mode strips (`HeaderRules.overrideNames`) and the shipped configurations do not clear.
+    static let otherOverrides = [
+        ("X-Middleware-Subrequest", "middleware:middleware:middleware:middleware:middleware"), ("X-Script-Name", "/admin"),
+        ("X-Original-Host", "admin.internal"), ("X-Envoy-Original-Path", "/admin/x"),
+    ]
+
+    @Test("the identity and override headers the gateway strips in proxy mode never reach the app through the front proxy either",
+          arguments: [FrontProxy.Kind.nginx, .caddy])
+    func otherGatewaysIdentityHeaders(_ kind: FrontProxy.Kind) async throws {
+        let (harness, proxy, port) = try await ForwardAuthRawPathTests.start(kind)
+        defer { proxy.stop() }
+        defer { Task { await harness.stop() } }
+        let headers = (Self.otherGatewaysIdentity + Self.otherOverrides).map { "\($0.0): \($0.1)\r\n" }.joined()
+        let answer = try await ForwardAuthInteropTests.send(
+            "GET /public/echo HTTP/1.1\r\nHost: localhost:\(port)\r\n" + headers, to: port, trustRoots: try harness.certificates.trustRoots()
+        )
+        #expect(answer.status.contains(" 200 "), "\(kind): \(answer.status)")
+        let names = try Self.receivedNames(answer)
+        let identity = names.filter { HeaderRules.disposition(ofRequestHeader: $0) == .identity }
+        #expect(identity.isEmpty, "\(kind): the app received the client's identity headers \(identity) (anonymous, public route)")
+        let overrides = names.filter { HeaderRules.disposition(ofRequestHeader: $0) == .override }
+        #expect(overrides.isEmpty, "\(kind): the app received the client's override headers \(overrides)")
+    }
+}
+}
