@@ -39,6 +39,24 @@ struct ForwardAuthReviewAttackTests {
         #expect(reachedAdmin.isEmpty, "\(kind): anonymous requests reached the app under /admin: \(reachedAdmin)")
     }
 
+    /// A raw `#` in the request-target (RFC 9112 has no fragment there): the decision reads the
+    /// path up to it (`RequestTarget` drops a fragment, `isPlainPath` looks no further), while the
+    /// front proxy passes the whole target on. The must-never checked here is the bytes one: the
+    /// app never receives, from an allowed request, a target with a `..` segment in it.
+    @Test("a raw # never carries dot segments past the decision to the app", arguments: [FrontProxy.Kind.nginx, .caddy])
+    func fragmentCarriesDotSegments(_ kind: FrontProxy.Kind) async throws {
+        let (harness, proxy, port) = try await ForwardAuthRawPathTests.start(kind)
+        defer { proxy.stop() }
+        defer { Task { await harness.stop() } }
+        let target = "/public/x#/../../admin/x"
+        let before = harness.upstream.received.withLock { $0.count }
+        let answer = try await ForwardAuthInteropTests.send("GET \(target) HTTP/1.1\r\nHost: localhost:\(port)\r\n", to: port,
+                                                            trustRoots: try harness.certificates.trustRoots())
+        let got = harness.upstream.received.withLock { Array($0.dropFirst(before)) }
+        let carried = got.filter { $0.contains("/../") || $0.contains("/%2e%2e/") || $0.contains("%2F..%2F") }
+        #expect(carried.isEmpty, "\(kind) \(target): \(answer.status), the app received \(got)")
+    }
+
     /// The names of headers the app received, with `_` read as `-` and letter case folded, as
     /// CGI/WSGI/PHP servers read them (`HTTP_X_PORTCULLIS_USER`).
     static func receivedNames(_ answer: (status: String, text: String)) throws -> [String] {
