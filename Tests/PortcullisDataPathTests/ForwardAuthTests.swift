@@ -126,6 +126,7 @@ struct ForwardAuthTests {
     @Test("a path the app behind the proxy could read as another one is refused 400, never decided as its normal form", arguments: [
         "/public/../x", "/admin/../public/x", "/admin/%2e%2e/public/x", "/admin/%2E./public/x", "/admin/..%2Fpublic/x",
         "/admin/..%5Cpublic/x", "/admin/..\\public/x", "/public/./x", "/admin;x/../public/x", "/public%2F..%2Fx",
+        "/admin/..%3b/public/x", "/admin/%2e%2e%3Bx/public/x", "/admin/.%3b/public/x", "/public/x#/../../admin/x", "/public/x%zz",
     ])
     func dotSegmentsRefused(_ path: String) throws {
         let gateway = Self.gateway()
@@ -147,6 +148,31 @@ struct ForwardAuthTests {
     func plainPathsDecided(_ path: String, _ status: String) throws {
         let answer = try Self.ask(Self.gateway(), "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: \(path)\r\n\r\n")
         #expect(answer.hasPrefix("HTTP/1.1 \(status)"), "\(path): \(answer)")
+    }
+
+    @Test("a question carrying a header the app could read as an identity or another request, in any spelling, is refused 400", arguments: [
+        "X-Portcullis-User", "X-Portcullis_User", "x_portcullis-role", "X-PORTCULLIS-ASSERTION", "Remote-User", "X-Forwarded-User",
+        "X-Auth-Request-Email", "X-Goog-Authenticated-User-Email", "X-Http-Method_Override", "X_Method-Override", "X-Middleware-Subrequest",
+        "X-Script-Name", "X-Original-Host", "X-Envoy-Original-Path", "X-Forwarded-Prefix", "X_Portcullis_Act_As", "X-Portcullis_Act-As",
+    ])
+    func identityAndOverrideHeadersRefused(_ name: String) throws {
+        let gateway = Self.gateway()
+        for request in [
+            "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /public/x\r\n\(name): root\r\n\r\n",
+            "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Host: app.test\r\n"
+                + "X-Forwarded-Uri: /public/x\r\n\(name): root\r\n\r\n",
+        ] {
+            let answer = try Self.ask(gateway, request)
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(name): \(answer.prefix(300))")
+            #expect(answer.contains("bad_forward_auth_request"), "\(name)")
+        }
+        // What the proxies set themselves, and act-as spelt as the gateway reads it, are questions as usual.
+        let usual = try Self.ask(gateway, "GET /_portcullis/forward-auth HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-Method: GET\r\n"
+            + "X-Forwarded-Host: app.test\r\nX-Forwarded-Uri: /public/x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 198.51.100.7\r\n\r\n")
+        #expect(usual.hasPrefix("HTTP/1.1 200"), "\(usual.prefix(300))")
+        let actAs = try Self.ask(gateway, "GET /_portcullis/auth HTTP/1.1\r\nHost: app.test\r\nX-Original-Method: GET\r\nX-Original-URI: /public/x\r\n"
+            + "X-Portcullis-Act-As: someone@example.com\r\n\r\n")
+        #expect(!actAs.contains("bad_forward_auth_request"), "\(actAs.prefix(300))")
     }
 
     @Test("forward_auth.original_url_header: X-Original-URL names the host and path, and must agree with Host")

@@ -116,7 +116,7 @@ struct AdminAPISecurityTests {
         #expect(created.status == .created, "\(created.body)")
         let secret = try #require(created["secret"] as? String)
         #expect(secret.hasPrefix("pct_"))
-        #expect(secret.count == 47)
+        #expect(secret.count == 68, "pct_, 256 random bits and their tag")
         let tokenInfo = try #require(created["token"] as? [String: Any])
         let id = try #require(tokenInfo["id"] as? String)
         #expect(tokenInfo["scope"] as? String == "global")

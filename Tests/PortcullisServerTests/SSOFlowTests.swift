@@ -54,8 +54,11 @@ struct SSOFlowTests {
         }
         #expect(!setCookie.lowercased().contains("domain="))
         let token = try #require(browser.cookie("__Host-portcullis", for: harness.origin))
-        #expect(token.count == 43)
-        #expect(Data(base64URLEncoded: token)?.count == 32)
+        // 256 random bits and their 128-bit tag, made with the key the instances share.
+        #expect(token.count == 64)
+        #expect(Data(base64URLEncoded: token)?.count == 48)
+        let tagKey = try await harness.sqlite.sharedSecret(named: CredentialTags.secretName) { [] }
+        #expect(CredentialTags(key: tagKey).shape(of: token) == .tagged)
         // The store has the hash, never the id.
         let hash = try #require(SessionToken.hash(of: token))
         let record = try #require(try await harness.sqlite.session(hash))
