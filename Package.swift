@@ -226,7 +226,14 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["BuildInfo"]
+        ),
+        // The commit and build date `portcullis --version` prints, written on every build by
+        // Plugins/BuildInfo/build-info.sh ("unknown" without git; never fails the build).
+        .plugin(
+            name: "BuildInfo",
+            capability: .buildTool()
         ),
         // Micro-benchmarks of the pure core and GeoIP (bench/core) and of the store's
         // request-path reads (bench/store), in release mode.

@@ -7,6 +7,7 @@ struct PortcullisCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "A TLS reverse proxy that decides every request: identity, network policy, effective role.",
+        version: PortcullisVersion.line,
         subcommands: [
             ServeCommand.self,
             DevCommand.self,

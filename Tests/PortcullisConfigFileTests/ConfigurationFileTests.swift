@@ -216,6 +216,26 @@ struct ConfigurationFileTests {
         #expect(found.contains { $0.path == "routes[1]" && $0.message.contains("already used") } || byPath["routes[1].upstream"] != nil)
     }
 
+    /// Issue 28, item 5: the list exists; only its entry is wrong.
+    @Test("one bad CIDR in a greenlist is reported once, at the entry; the lists and routes naming it are not told it is undeclared")
+    func badCIDRIsNotAnUndeclaredList() {
+        let yaml = valid.replacingOccurrences(of: "198.51.100.0/24", with: "198.51.100.0/33") + "\n    greenlist: corp\n" + """
+          - name: vpn
+            path: /vpn
+            upstream: "http://127.0.0.1:8081"
+            require: authenticated
+            greenlist: nowhere
+        """
+        let found = problems(yaml)
+        #expect(found.map(\.path) == ["network.greenlists.corp[0].cidr", "routes[1].greenlist"], "\(found.map(\.description))")
+        let cidr = found.first
+        #expect(cidr?.file == "conf/test.yaml")
+        #expect(cidr?.message.contains("expected a prefix length from 0 to 32, got \"198.51.100.0/33\"") == true, "\(found.map(\.description))")
+        #expect(!found.contains { $0.message.contains("\"corp\"") }, "\(found.map(\.description))")
+        // A list that really is not there is still named.
+        #expect(found.last?.message.contains("names greenlist \"nowhere\", which is not declared under network.greenlists") == true)
+    }
+
     @Test("wrong types name what was expected", arguments: [
         ("server: [1, 2]", "server", "expected a mapping"),
         ("routes: {}", "routes", "expected a list"),

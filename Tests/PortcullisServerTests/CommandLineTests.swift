@@ -46,9 +46,9 @@ struct CommandLineTests {
         defer { Task { await sam.shutdown() } }
         let listed = try await Self.portcullis(["sessions", "list", "sam@example.com", "--json", "--config", config])
         #expect(listed.status == 0, "\(listed.error)")
-        let lines = listed.output.split(separator: "\n")
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("\"ip\":\"127.0.0.1\"") == true)
+        let sessions = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]], "\(listed.output)")
+        #expect(sessions.count == 1)
+        #expect(sessions.first?["ip"] as? String == "127.0.0.1")
         #expect(try await Self.portcullis(["sessions", "list", "nobody@example.com", "--config", config]).status == 1)
 
         // Revoked from the host: the running gateway refuses the old cookie within a second.

@@ -45,6 +45,45 @@ struct SQLiteAuditTamperingTests {
         #expect(result.entries == 5)
     }
 
+    /// Rows written by earlier builds (issue 28 changed the body): the time in seconds since
+    /// 1970 and an empty `hash`, exactly these bytes.
+    static let legacyRows: [(body: String, hash: String)] = [
+        (#"{"action":"user.roles.changed","actor":"admin@example.com","actor_is_super_admin":true,"after":{"primary":"admin"},"at":1800000000.25,"before":{"primary":"member"},"hash":"","previous_hash":"0000000000000000000000000000000000000000000000000000000000000000","sequence":1,"source_ip":"203.0.113.1","target":"user@example.com"}"#, "316ab19139a038d5ebdbdcea1e7d422dc4edb90634efb9a8fde6855cb372b71e"),
+        (#"{"action":"user.roles.changed","actor":"cli:root","actor_is_super_admin":false,"at":1800000060,"hash":"","previous_hash":"316ab19139a038d5ebdbdcea1e7d422dc4edb90634efb9a8fde6855cb372b71e","sequence":2,"target":"user@example.com"}"#, "767e681ddbf0701aee879adbae06abb653b0f89e1a7ea5fac6e6e647279359b9"),
+    ]
+
+    @Test("a log written by earlier builds (seconds, empty hash) still verifies and exports as hashed; new entries follow it in RFC 3339 with no hash")
+    func legacyBodies() async throws {
+        let path = SQLiteStoreTests.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        for (index, row) in Self.legacyRows.enumerated() {
+            let at = index == 0 ? 1_800_000_000.25 : 1_800_000_060
+            let previous = index == 0 ? String(repeating: "0", count: 64) : Self.legacyRows[index - 1].hash
+            let actor = index == 0 ? "'admin@example.com', 1" : "'cli:root', 0"
+            try Self.tamper(path, """
+                INSERT INTO audit_log (sequence, at, actor, actor_is_super_admin, action, target, body, previous_hash, hash)
+                VALUES (\(index + 1), \(at), \(actor), 'user.roles.changed', 'user@example.com', '\(row.body)', '\(previous)', '\(row.hash)')
+                """)
+        }
+        try Self.tamper(path, """
+            INSERT INTO settings (key, value, version) VALUES ('audit_head', '{"sequence":2,"hash":"\(Self.legacyRows[1].hash)"}', 1)
+            """)
+        #expect(try await store.verifyAuditLog() == AuditVerification(entries: 2))
+        let legacy = try await store.auditLog()
+        #expect(legacy.map(\.at) == [Date(timeIntervalSince1970: 1_800_000_000.25), Date(timeIntervalSince1970: 1_800_000_060)])
+        #expect(legacy.map(\.hash) == Self.legacyRows.map(\.hash))
+
+        let context = AuditContext(actor: "cli:root", actorIsSuperAdmin: false, sourceIP: nil, at: Date(timeIntervalSince1970: 1_800_000_120.5))
+        try await store.appendAudit(AuditEvent(context, action: .userRolesChanged, target: "user@example.com", before: nil, after: nil))
+        #expect(try await store.verifyAuditLog() == AuditVerification(entries: 3))
+        let lines = try await store.exportAuditLog()
+        #expect(Array(lines.prefix(2)) == Self.legacyRows.map(\.body), "an old line must stay as it was hashed")
+        #expect(lines.last?.contains(#""at":"2027-01-15T08:02:00.500Z""#) == true, "\(lines.last ?? "")")
+        #expect(lines.last?.contains(#""hash""#) == false, "\(lines.last ?? "")")
+        #expect(lines.last?.contains(#""previous_hash":"\#(Self.legacyRows[1].hash)""#) == true, "\(lines.last ?? "")")
+        #expect(try await store.auditLog().last?.at == Date(timeIntervalSince1970: 1_800_000_120.5))
+    }
+
     @Test("the append-only triggers refuse updates and deletes through SQL")
     func triggers() async throws {
         let (_, path) = try await Self.populated()

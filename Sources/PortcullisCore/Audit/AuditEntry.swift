@@ -120,6 +120,38 @@ public struct AuditEntry: Hashable, Sendable, Codable {
         case sourceIP = "source_ip"
         case previousHash = "previous_hash"
     }
+
+    /// `hash` is left out while it is not known (the hashed body cannot hold its own hash),
+    /// never written empty.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(at, forKey: .at)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(actorIsSuperAdmin, forKey: .actorIsSuperAdmin)
+        try container.encode(action, forKey: .action)
+        try container.encode(target, forKey: .target)
+        try container.encodeIfPresent(before, forKey: .before)
+        try container.encodeIfPresent(after, forKey: .after)
+        try container.encodeIfPresent(sourceIP, forKey: .sourceIP)
+        try container.encode(previousHash, forKey: .previousHash)
+        if !hash.isEmpty { try container.encode(hash, forKey: .hash) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            sequence: try container.decode(Int64.self, forKey: .sequence), at: try container.decode(Date.self, forKey: .at),
+            actor: try container.decode(String.self, forKey: .actor),
+            actorIsSuperAdmin: try container.decode(Bool.self, forKey: .actorIsSuperAdmin),
+            action: try container.decode(AuditAction.self, forKey: .action), target: try container.decode(String.self, forKey: .target),
+            before: try container.decodeIfPresent(JSONValue.self, forKey: .before),
+            after: try container.decodeIfPresent(JSONValue.self, forKey: .after),
+            sourceIP: try container.decodeIfPresent(String.self, forKey: .sourceIP),
+            previousHash: try container.decode(String.self, forKey: .previousHash),
+            hash: try container.decodeIfPresent(String.self, forKey: .hash) ?? ""
+        )
+    }
 }
 
 /// `GET /audit?since=&actor=&action=`.

@@ -24,8 +24,11 @@ extension ConfigurationReader {
         var tenant: String?
         if let entry = map["tenant_greenlist"] {
             if let name = entry.string("a greenlist name") {
-                if greenlists[name] == nil {
+                if !Self.declaredGreenlists(value).contains(name) {
                     entry.problem("names greenlist \"\(name)\", which is not declared under network.greenlists")
+                    ok = false
+                } else if greenlists[name] == nil {
+                    // Declared, but its own problems were reported where they are.
                     ok = false
                 } else {
                     tenant = name
@@ -35,6 +38,15 @@ extension ConfigurationReader {
             }
         }
         return ok && problemsFree(under: value.path) ? NetworkConfiguration(greenlists: greenlists, tenantGreenlist: tenant) : nil
+    }
+
+    /// The names under `network.greenlists`, whether or not their entries are valid (the
+    /// problems of a list are reported at the list, once).
+    static func declaredGreenlists(_ network: ConfigValue) -> Set<String> {
+        guard case .mapping(let sections, _) = network.node,
+              case .mapping(let named, _)? = sections.first(where: { $0.key == "greenlists" })?.value
+        else { return [] }
+        return Set(named.map(\.key))
     }
 
     func readGreenlistEntry(_ value: ConfigValue) -> Greenlist.Entry? {

@@ -1,6 +1,6 @@
 /// `routes`: host, path prefix, methods, upstream and what each route requires.
 extension ConfigurationReader {
-    func readRoutes(_ value: ConfigValue, network: NetworkConfiguration?) -> [Route]? {
+    func readRoutes(_ value: ConfigValue, declaredGreenlists: Set<String>) -> [Route]? {
         guard case .sequence(let nodes, _) = value.node else {
             value.expected("a list of routes")
             return nil
@@ -10,7 +10,7 @@ extension ConfigurationReader {
         var matches: [String: Int] = [:]
         for (index, node) in nodes.enumerated() {
             let item = ConfigValue(node: node, path: "\(value.path)[\(index)]", problems: problems)
-            guard let route = readRoute(item, network: network) else { continue }
+            guard let route = readRoute(item, declaredGreenlists: declaredGreenlists) else { continue }
             if let earlier = names[route.name] {
                 item.problem("route name \"\(route.name)\" is already used by \(value.path)[\(earlier)]")
             } else {
@@ -34,7 +34,7 @@ extension ConfigurationReader {
         "connect_timeout", "response_timeout", "upstream_ca_file", "case_sensitive",
     ]
 
-    func readRoute(_ value: ConfigValue, network: NetworkConfiguration?) -> Route? {
+    func readRoute(_ value: ConfigValue, declaredGreenlists: Set<String>) -> Route? {
         guard let map = value.mapping(keys: Self.routeKeys) else { return nil }
         let name = map.required("name", "a route name").flatMap { value -> String? in
             guard let text = value.string(), Self.isName(text) else {
@@ -75,7 +75,7 @@ extension ConfigurationReader {
         let maxAuthAge = map["max_auth_age"].map { $0.duration(within: .seconds(60) ... .seconds(30 * 86_400)) }
         let greenlist = map["greenlist"].map { value -> String? in
             guard let text = value.string("a greenlist name") else { return nil }
-            guard network?.greenlists[text] != nil else {
+            guard declaredGreenlists.contains(text) else {
                 value.problem("names greenlist \"\(text)\", which is not declared under network.greenlists")
                 return nil
             }

@@ -8,6 +8,9 @@ struct ConfigurationReader {
     func read(_ document: ConfigValue, file: String) -> GatewayConfiguration? {
         guard let top = document.mapping(keys: GatewayConfiguration.topLevelKeys) else { return nil }
         let network = top["network"].map(readNetwork) ?? NetworkConfiguration()
+        // A greenlist with a bad entry is still declared: a route naming it gets the entry's
+        // problem, not a second one saying the list does not exist.
+        let declaredGreenlists = top["network"].map(Self.declaredGreenlists) ?? []
         let server = top.required("server", "listen, public_url and tls").flatMap(readServer)
         let identity = top["identity"].map(readIdentity) ?? IdentityConfiguration()
         let sessions = top["sessions"].map(readSessions) ?? SessionConfiguration()
@@ -16,7 +19,7 @@ struct ConfigurationReader {
         let geoIP = top["geoip"].map(readGeoIP) ?? GeoIPConfiguration()
         let forwardAuth = top["forward_auth"].map(readForwardAuth) ?? ForwardAuthConfiguration()
         let admin = top["admin"].map(readAdmin) ?? AdminConfiguration()
-        let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, network: network) } ?? []
+        let routes = top.required("routes", "a list of routes").flatMap { readRoutes($0, declaredGreenlists: declaredGreenlists) } ?? []
 
         if let identity, routes.contains(where: { $0.requirement != .public }), identity.oidc == nil {
             top.problem("routes need sign-in but identity.oidc is not configured")

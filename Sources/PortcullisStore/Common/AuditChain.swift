@@ -32,14 +32,16 @@ enum AuditChain {
     static func row(for event: AuditEvent, after head: Head?) -> Row {
         let sequence = (head?.sequence ?? 0) + 1
         let previous = head?.hash ?? AuditEntry.genesisHash
+        // The body says the time in milliseconds; the column holds the same instant.
+        let at = Date(timeIntervalSince1970: (event.context.at.timeIntervalSince1970 * 1_000).rounded() / 1_000)
         let entry = AuditEntry(
-            sequence: sequence, at: event.context.at, actor: event.context.actor,
+            sequence: sequence, at: at, actor: event.context.actor,
             actorIsSuperAdmin: event.context.actorIsSuperAdmin, action: event.action, target: event.target,
             before: event.before, after: event.after, sourceIP: event.context.sourceIP, previousHash: previous, hash: ""
         )
         let body = encode(entry)
         return Row(
-            sequence: sequence, at: event.context.at.timeIntervalSince1970, actor: entry.actor,
+            sequence: sequence, at: at.timeIntervalSince1970, actor: entry.actor,
             actorIsSuperAdmin: entry.actorIsSuperAdmin, action: entry.action.rawValue, target: entry.target,
             body: body, previousHash: previous, hash: hash(body)
         )
@@ -108,17 +110,46 @@ enum AuditChain {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// One encoding for every row: sorted keys, dates as seconds since 1970.
+    /// One encoding for every row: sorted keys, the time in RFC 3339 (UTC, milliseconds when
+    /// they are not zero), no `hash` (a body cannot hold its own hash; the row's column does).
+    /// Rows written by earlier builds (before issue 28) say the time in seconds since 1970 and `"hash":""`; they are
+    /// read, verified and exported as they were hashed.
     private static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(timestamp(date))
+        }
         return encoder
     }
 
     private static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            if let seconds = try? container.decode(Double.self) { return Date(timeIntervalSince1970: seconds) }
+            let text = try container.decode(String.self)
+            guard let date = date(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an RFC 3339 time, got \(text)")
+            }
+            return date
+        }
         return decoder
+    }
+
+    /// `2026-12-07T16:20:00Z`, or `2026-12-07T16:20:00.250Z` when the milliseconds are not zero.
+    static func timestamp(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1_000).rounded())
+        let seconds = milliseconds >= 0 ? milliseconds / 1_000 : (milliseconds - 999) / 1_000
+        let fraction = milliseconds - seconds * 1_000
+        let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
+        guard fraction != 0 else { return whole }
+        let digits = String(fraction)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+
+    static func date(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
     }
 }

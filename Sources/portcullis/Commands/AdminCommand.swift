@@ -34,7 +34,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             // The first step on a new host: the store may not exist yet, and is made.
-            try await StoreOpener.withStore(options.config, ifAbsent: .create) { _, store in try await bootstrap(store) }
+            try await StoreOpener.withStore(options.config, ifAbsent: .create(command: "admin bootstrap")) { _, store in try await bootstrap(store) }
         }
 
         func bootstrap(_ store: any AdministrationStore) async throws {

@@ -42,6 +42,14 @@ struct IPCheckCommand: AsyncParsableCommand {
     @Flag(help: "Print the answer as JSON.")
     var json = false
 
+    func validate() throws {
+        // A user's access is a route's requirement: without the route there is nothing to check
+        // their roles against, and answering for the network policy alone would look like a yes.
+        if user != nil, route == nil, proposed == nil {
+            throw ValidationError("--user needs --route: a user's roles are checked against one route's requirement (--route NAME)")
+        }
+    }
+
     func run() async throws {
         let address: IPAddress
         do {
@@ -163,6 +171,7 @@ struct IPCheckCommand: AsyncParsableCommand {
     /// was ever stored and the configuration alone answers. Never creates a store.
     static func openStoreIfPresent(_ configuration: GatewayConfiguration) async throws -> OpenedStore? {
         if case .sqlite(let path) = configuration.store, !FileManager.default.fileExists(atPath: path) { return nil }
+        try StoreOpener.requireOwnership(of: configuration.store, command: "ip-check", mayMake: false)
         var logger = Logger(label: "portcullis.cli")
         logger.logLevel = .warning
         do {

@@ -17,7 +17,7 @@ struct SessionsCommand: AsyncParsableCommand {
         @Argument(help: "The user's email.")
         var email: String
 
-        @Flag(help: "Print JSON lines.")
+        @Flag(help: "Print a JSON array of sessions ([] when there is none).")
         var json = false
 
         @OptionGroup var options: ConfigOptions
@@ -38,42 +38,48 @@ struct SessionsCommand: AsyncParsableCommand {
             let sessions = try await store.activeSessions(userID: user.id, now: now).filter { session in
                 session.isActive(at: now, idleTimeout: idle) && (user.notBefore.map { session.createdAt >= $0 } ?? true)
             }
-            if sessions.isEmpty, !json {
-                Console.out("\(user.email) has no active sessions")
-            }
             let formatter = ISO8601DateFormatter()
             let flags = Dictionary(grouping: try await store.sessionFlags(userID: user.id), by: \.sessionIDHash)
+            if json {
+                // One JSON document, an array (`[]` when there is none), one session a line.
+                let lines = try sessions.map { session in
+                    String(decoding: try JSONEncoder.sorted.encode(Self.json(session, flags: flags[session.idHash] ?? [], formatter: formatter)), as: UTF8.self)
+                }
+                Console.out(lines.isEmpty ? "[]" : "[\n" + lines.joined(separator: ",\n") + "\n]")
+                return
+            }
+            if sessions.isEmpty {
+                Console.out("\(user.email) has no active sessions")
+            }
             for session in sessions {
-                let sessionFlags = flags[session.idHash] ?? []
-                if json {
-                    let text: [String: String] = [
-                        "id": String(session.idHash.hex.prefix(12)), "created_at": formatter.string(from: session.createdAt),
-                        "last_seen_at": formatter.string(from: session.lastSeenAt), "ip": session.lastIP.description,
-                        "location": session.lastLocation.summary(for: session.lastIP), "browser": session.device.browser, "os": session.device.os,
-                        "device_type": session.device.type.rawValue, "auth_method": session.authMethod.rawValue,
-                    ]
-                    var line = text.mapValues(JSONValue.string)
-                    line["flags"] = .array(sessionFlags.map { flag in
-                        .object([
-                            "id": .string(flag.id), "kind": .string(flag.kind.rawValue), "action": .string(flag.action.rawValue),
-                            "reason": .string(flag.reason), "open": .bool(flag.isOpen),
-                        ])
-                    })
-                    line["step_up_required"] = .bool(session.stepUpRequiredAt != nil)
-                    let data = try JSONEncoder.sorted.encode(line)
-                    Console.out(String(decoding: data, as: UTF8.self))
-                } else {
-                    Console.out("""
-                        \(session.idHash.hex.prefix(12))  since \(formatter.string(from: session.createdAt))  \
-                        last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary(for: session.lastIP)))  \
-                        \(session.device.browser) on \(session.device.os), \(session.device.type.rawValue)  [\(session.authMethod.rawValue)]
-                        """)
-                    for flag in sessionFlags {
-                        let state = flag.isOpen ? (flag.awaitsStepUp ? "sign-in required" : flag.action.rawValue) : "dismissed by \(flag.dismissedBy ?? "-")"
-                        Console.out("    flagged \(flag.kind.rawValue): \(flag.reason)  [\(state)]")
-                    }
+                Console.out("""
+                    \(session.idHash.hex.prefix(12))  since \(formatter.string(from: session.createdAt))  \
+                    last seen \(formatter.string(from: session.lastSeenAt))  \(session.lastIP) (\(session.lastLocation.summary(for: session.lastIP)))  \
+                    \(session.device.browser) on \(session.device.os), \(session.device.type.rawValue)  [\(session.authMethod.rawValue)]
+                    """)
+                for flag in flags[session.idHash] ?? [] {
+                    let state = flag.isOpen ? (flag.awaitsStepUp ? "sign-in required" : flag.action.rawValue) : "dismissed by \(flag.dismissedBy ?? "-")"
+                    Console.out("    flagged \(flag.kind.rawValue): \(flag.reason)  [\(state)]")
                 }
             }
+        }
+
+        static func json(_ session: SessionRecord, flags: [SessionFlag], formatter: ISO8601DateFormatter) -> [String: JSONValue] {
+            let text: [String: String] = [
+                "id": String(session.idHash.hex.prefix(12)), "created_at": formatter.string(from: session.createdAt),
+                "last_seen_at": formatter.string(from: session.lastSeenAt), "ip": session.lastIP.description,
+                "location": session.lastLocation.summary(for: session.lastIP), "browser": session.device.browser, "os": session.device.os,
+                "device_type": session.device.type.rawValue, "auth_method": session.authMethod.rawValue,
+            ]
+            var object = text.mapValues(JSONValue.string)
+            object["flags"] = .array(flags.map { flag in
+                .object([
+                    "id": .string(flag.id), "kind": .string(flag.kind.rawValue), "action": .string(flag.action.rawValue),
+                    "reason": .string(flag.reason), "open": .bool(flag.isOpen),
+                ])
+            })
+            object["step_up_required"] = .bool(session.stepUpRequiredAt != nil)
+            return object
         }
     }
 

@@ -5,6 +5,14 @@ import PortcullisConfigFile
 import PortcullisCore
 import PortcullisStore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Opens the store a configuration names, for `serve` and for the commands that work on the
 /// store directly (`admin`, `sessions`, `audit`).
 enum StoreOpener {
@@ -20,8 +28,27 @@ enum StoreOpener {
     /// a new host) does. The others read or change what is there, and refuse a missing store
     /// rather than answer from an empty one ("no user", "chain intact").
     enum Absent {
-        case create
+        case create(command: String)
         case refuse(command: String)
+
+        var command: String {
+            switch self {
+            case .create(let command), .refuse(let command): command
+            }
+        }
+    }
+
+    /// Refuses (exit 2) to open an SQLite store as another account than the one it belongs to
+    /// (``StoreOwnership``): nothing is opened or created. A store that does not exist yet is
+    /// checked only when the command may make it.
+    static func requireOwnership(of store: StoreConfiguration, command: String, mayMake: Bool) throws {
+        guard case .sqlite(let path) = store, mayMake || FileManager.default.fileExists(atPath: path),
+              let refusal = StoreOwnership.refusal(forSQLiteAt: path, runningAs: geteuid()) else { return }
+        Console.error("""
+            \(command): refused: \(refusal.problem).
+              Run as \(refusal.owner): \(refusal.command(Array(CommandLine.arguments.dropFirst())))
+            """)
+        throw ExitCode(2)
     }
 
     /// The configuration (network and store only: certificates and secrets other than the
@@ -35,6 +62,8 @@ enum StoreOpener {
             Console.error(error.description)
             throw ExitCode(2)
         }
+        let mayMake = if case .create = absent { true } else { false }
+        try requireOwnership(of: configuration.store, command: absent.command, mayMake: mayMake)
         do {
             var logger = Logger(label: "portcullis.cli")
             logger.logLevel = .warning
@@ -43,9 +72,8 @@ enum StoreOpener {
             }
             return (configuration, try await open(configuration, logger: logger))
         } catch let missing as OpenedStore.Missing {
-            let command = if case .refuse(let command) = absent { command } else { "portcullis" }
             Console.error("""
-                \(command): no store: \(missing.problem) (\(missing.key) in \(path)); nothing was created.
+                \(absent.command): no store: \(missing.problem) (\(missing.key) in \(path)); nothing was created.
                   Give --config the configuration the gateway runs with. While `portcullis dev` runs, that is \
                 the file its banner names (conf/portcullis-dev.yaml in a checkout).
                 """)
@@ -71,9 +99,14 @@ enum StoreOpener {
         }
     }
 
-    /// Who did it, for audit entries written from the command line.
+    /// Who did it, for audit entries written from the command line: the person behind sudo,
+    /// else `$USER`, else the account the process runs as (systemd units, cron and `env -i`
+    /// set no `$USER`), else its uid. Never empty.
     static var cliActor: String {
-        let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-        return "cli:\(user)"
+        let environment = ProcessInfo.processInfo.environment
+        let named = [environment["SUDO_USER"], environment["USER"], AccountName.of(uid: geteuid())]
+            .compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .first { !$0.isEmpty }
+        return "cli:\(named ?? "uid \(geteuid())")"
     }
 }
