@@ -8,8 +8,8 @@ import PortcullisCore
 ///
 /// The key is a shared secret in the store (``secretName``), the same on every instance. It
 /// authenticates nothing: the store still decides whether a credential exists. Someone who
-/// reads the key from the database can only make lookups that the per-address bound still
-/// limits. Credentials made before tags existed (``Shape/untagged``) stay valid and are looked
+/// reads the key from the database can only make lookups that the per-client bound for tagged
+/// credentials still limits. Credentials made before tags existed (``Shape/untagged``) stay valid and are looked
 /// up under the overall bound.
 package struct CredentialTags: Sendable {
     /// The store's shared secret that holds the key.

@@ -141,6 +141,12 @@ struct RouteTableTests {
         "/admin%C2%A0",                   // U+00A0 NO-BREAK SPACE (NFKC: a space, then trimmed)
         "/admin::$INDEX_ALLOCATION/x",    // IIS directory stream
         "/admin:x:$DATA",                 // a named NTFS stream
+        // Segments that fold into dot segments or separators (adversarial review, round 3):
+        "/public/%EF%BC%8E%EF%BC%8E/admin/x", // FULLWIDTH FULL STOP twice
+        "/public/%E2%80%A5/admin/x",      // U+2025 TWO DOT LEADER (NFKD: ..)
+        "/public/%E2%80%A4%E2%80%A4/admin/x", // U+2024 ONE DOT LEADER twice
+        "/public/x%EF%BC%8F..%EF%BC%8F..%EF%BC%8Fadmin", // FULLWIDTH SOLIDUS
+        "/public/x%EF%BC%BC..%EF%BC%BC..%EF%BC%BCadmin", // FULLWIDTH REVERSE SOLIDUS
     ])
     func lookAlikes(_ target: String) throws {
         let matched = try name(nil, target)

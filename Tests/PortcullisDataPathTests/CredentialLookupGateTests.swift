@@ -51,17 +51,22 @@ struct CredentialLookupGateTests {
         #expect(Self.ticket(gate.admit(try IPAddress(parsing: "2001:db8:1:3::1"), credential: Self.untagged)) != nil)
     }
 
-    @Test("with a key: a forged tag is refused without a lookup, a right tag needs no ticket even past the bounds")
+    @Test("with a key: a forged tag is refused without a lookup; a right tag is admitted past the overall bound, within its own per-client bound")
     func tags() throws {
         let tags = CredentialTags(key: CredentialTags.newKey())
-        let gate = CredentialLookupGate(tags: tags, perClient: 1, total: 1)
+        let gate = CredentialLookupGate(tags: tags, perClient: 1, perClientTagged: 3, total: 1)
         _ = try #require(Self.ticket(gate.admit(Self.a, credential: Self.untagged)))
         #expect(Self.isBusy(gate.admit(Self.b, credential: Self.untagged)), "untagged: past the total")
         let made = tags.make()
-        guard case .lookup(nil) = gate.admit(Self.b, credential: made) else {
-            Issue.record("a tagged credential waited for a ticket")
-            return
+        var held: [CredentialLookupGate.Ticket] = []
+        for _ in 0..<3 {
+            held.append(try #require(Self.ticket(gate.admit(Self.b, credential: made)), "a tagged credential was refused past the total"))
         }
+        #expect(Self.isBusy(gate.admit(Self.b, credential: made)), "a fourth tagged lookup at once from one client (one signed-out cookie, sent many times)")
+        #expect(Self.ticket(gate.admit(Self.a, credential: made)) != nil, "another client has its own tagged bound")
+        #expect(gate.inFlight == 1, "tagged lookups do not count in the overall bound")
+        held.forEach(gate.release)
+        #expect(Self.ticket(gate.admit(Self.b, credential: made)) != nil)
         let other = CredentialTags(key: CredentialTags.newKey()).make()
         for forged in [other, String(made.dropLast()) + (made.hasSuffix("A") ? "B" : "A"), String(repeating: "A", count: CredentialTags.taggedLength),
                        String(made.dropLast()) + "="] {

@@ -37,14 +37,21 @@ public enum HeaderRules {
         "x-auth-username", "x-auth-email", "x-auth-groups", "x-user", "x-email", "x-goog-iap-jwt-assertion",
         "cf-access-jwt-assertion", "cf-access-authenticated-user-email", "x-endpoint-api-userinfo", "x-apigateway-api-userinfo",
         "client-cert", "client-cert-chain", "ssl-client-cert", "x-client-cert", "x-arr-clientcert",
+        // Kong (its key-auth/JWT/OAuth plugins and kong-oidc), mod_auth_openidc's tokens.
+        "x-authenticated-userid", "x-authenticated-user", "x-authenticated-scope", "x-anonymous-consumer", "x-credential-identifier",
+        "x-userinfo", "oidc-access-token", "oidc-id-token", "oidc-access-token-expires",
     ]
 
     /// Families of identity headers, by prefix.
     static let identityPrefixes: [String] = [
         "x-portcullis-", "x-pomerium-", "x-auth-request-", "x-webauth-", "x-remote-extra-", "x-goog-authenticated-user-",
         "x-amzn-oidc-", "x-ms-client-principal", "x-ms-token-", "x-authentik-", "x-vouch-", "x-ssl-client-",
-        "x-forwarded-tls-client-cert",
+        "x-forwarded-tls-client-cert", "x-consumer-",
     ]
+
+    /// Families of identity headers whose names do not start with `x-`: Tailscale Serve's
+    /// `Tailscale-User-*`, mod_auth_openidc's `OIDC-CLAIM-*` (`OIDC_CLAIM_*` to CGI).
+    static let otherIdentityPrefixes: [String] = ["tailscale-user-", "oidc-claim-"]
 
     /// Headers that ask the upstream (or a proxy behind the gateway) to serve another path or
     /// method than the one the policy decided on, or to skip its own checks: Microsoft's and
@@ -87,8 +94,12 @@ public enum HeaderRules {
             case UInt8(ascii: "r"), UInt8(ascii: "s"):
                 if let names = identityNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .identity }
                 return .forward
+            case UInt8(ascii: "o"):
+                if let names = identityNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .identity }
+                return matchesAnyPrefix(bytes, otherIdentityPrefixes) ? .identity : .forward
             case UInt8(ascii: "c"), UInt8(ascii: "f"), UInt8(ascii: "t"):
                 if let names = identityNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .identity }
+                if first | 0x20 == UInt8(ascii: "t"), matchesAnyPrefix(bytes, otherIdentityPrefixes) { return .identity }
                 if let names = forwardingNamesByInitial[first | 0x20], matchesAny(bytes, names) { return .forwarding }
                 return matchesAny(bytes, hopByHop) ? .hopByHop : .forward
             case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "u"):

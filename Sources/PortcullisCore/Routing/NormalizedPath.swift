@@ -71,6 +71,30 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     /// - an NTFS stream suffix cut (`admin::$INDEX_ALLOCATION`, `admin:x:$DATA`: IIS serves
     ///   `admin`), then trailing dots and spaces trimmed (IIS).
     static func lenientForm(_ segment: String) -> String {
+        var form = folded(segment)
+        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
+            form = String(form[..<colon])
+        }
+        while let last = form.unicodeScalars.last, last == "." || last == " " {
+            form.unicodeScalars.removeLast()
+        }
+        return form
+    }
+
+    /// Whether a segment, folded as a lenient server may fold it, is `.` or `..` or holds a
+    /// `/` or `\` (`．．`, `‥`, `／`, `＼`): such a server would read another path, whatever
+    /// route this one matches.
+    var foldsIntoAnotherPath: Bool {
+        segments.contains { segment in
+            guard segment.utf8.contains(where: { $0 >= 0x80 }) else { return false }
+            let form = Self.folded(segment)
+            return form == "." || form == ".." || form.contains("/") || form.contains("\\")
+        }
+    }
+
+    /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``
+    /// before streams and trailing dots are cut).
+    static func folded(_ segment: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in segment.decomposedStringWithCompatibilityMapping.unicodeScalars
         where !scalar.properties.isDefaultIgnorableCodePoint {
@@ -82,14 +106,7 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
                 }
             }
         }
-        var form = String(scalars)
-        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
-            form = String(form[..<colon])
-        }
-        while let last = form.unicodeScalars.last, last == "." || last == " " {
-            form.unicodeScalars.removeLast()
-        }
-        return form
+        return String(scalars)
     }
 
     static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {

@@ -39,6 +39,7 @@ public struct RouteTable: Hashable, Sendable {
                 if mayImitate, path.imitates(route.prefix) { return .lookAlike(route) }
                 continue
             }
+            if mayImitate, path.foldsIntoAnotherPath { return .lookAlike(route) }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
             }

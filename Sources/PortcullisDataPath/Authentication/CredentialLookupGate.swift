@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// - Credentials carry a keyed tag (``CredentialTags``): one with a wrong tag is refused
 ///   without a read, and one with the right tag was made by a gateway, so it is looked up
-///   without a ticket (a browser's parallel requests after a restart all pass).
+///   outside the overall bound, at most ``perClientTagged`` at once per client (a browser's
+///   parallel requests after a restart pass; a signed-out cookie sent a thousand times at once
+///   does not take the pool).
 /// - A credential the store said does not exist is remembered as a miss (per process, for
 ///   ``missLifetime``, at most ``missCapacity`` of them): ids and secrets are random and made by
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
@@ -23,6 +25,10 @@ import Synchronization
 ///   never wait for a ticket.
 package final class CredentialLookupGate: Sendable {
     package let perClient: Int
+    /// Lookups of tagged credentials at once per client: a tag says a gateway made the
+    /// credential, not that it still lives (a signed-out cookie keeps its tag), so they are
+    /// bounded too, more loosely than untagged ones and outside ``total``.
+    package let perClientTagged: Int
     package let total: Int
     package let missLifetime: Duration
     package let missCapacity: Int
@@ -42,9 +48,11 @@ package final class CredentialLookupGate: Sendable {
     private let state = Mutex(State())
 
     package init(
-        tags: CredentialTags? = nil, perClient: Int = 4, total: Int = 8, missLifetime: Duration = .seconds(60), missCapacity: Int = 10_000
+        tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 16, total: Int = 8, missLifetime: Duration = .seconds(60),
+        missCapacity: Int = 10_000
     ) {
         self.tags = tags
+        self.perClientTagged = perClientTagged
         self.perClient = perClient
         self.total = total
         self.missLifetime = missLifetime
@@ -52,27 +60,31 @@ package final class CredentialLookupGate: Sendable {
     }
 
     /// Whether a lookup of `credential` (its base64url part, after any prefix) for `client`
-    /// may start. `.lookup(nil)`: a tagged credential, no ticket needed; `.lookup(ticket)`:
-    /// `release(_:)` it when the lookup ends.
+    /// may start; `release(_:)` the ticket when the lookup ends.
     package func admit(_ client: IPAddress, credential: some StringProtocol) -> Admission {
+        let tagged: Bool
         switch tags?.shape(of: credential) {
         case .forged: return .forged
-        case .tagged: return .lookup(nil)
-        case .untagged, nil: break
+        case .tagged: tagged = true
+        case .untagged, nil: tagged = false
         }
         let key = Self.clientKey(client)
         return state.withLock { state -> Admission in
             let mine = state.inFlight[key, default: 0]
-            guard mine < perClient, state.total < total else { return .busy }
+            if tagged {
+                guard mine < perClientTagged else { return .busy }
+            } else {
+                guard mine < perClient, state.total < total else { return .busy }
+                state.total += 1
+            }
             state.inFlight[key] = mine + 1
-            state.total += 1
-            return .lookup(Ticket(client: key))
+            return .lookup(Ticket(client: key, countsInTotal: !tagged))
         }
     }
 
     package enum Admission: Sendable {
-        /// Look it up; release the ticket, if any, when done.
-        case lookup(Ticket?)
+        /// Look it up; release the ticket when done.
+        case lookup(Ticket)
         /// Not a credential any gateway made: refuse it as unknown, without a read.
         case forged
         /// Too many lookups at once: refuse it as not checkable now.
@@ -81,7 +93,7 @@ package final class CredentialLookupGate: Sendable {
 
     package func release(_ ticket: Ticket) {
         state.withLock { state in
-            state.total -= 1
+            if ticket.countsInTotal { state.total -= 1 }
             let left = state.inFlight[ticket.client, default: 1] - 1
             state.inFlight[ticket.client] = left > 0 ? left : nil
         }
@@ -90,6 +102,7 @@ package final class CredentialLookupGate: Sendable {
     /// One admitted lookup.
     package struct Ticket: Sendable {
         let client: IPAddress
+        let countsInTotal: Bool
     }
 
     /// Whom a lookup counts against: an IPv4 address, or the /64 of an IPv6 address (a host
@@ -128,6 +141,6 @@ package final class CredentialLookupGate: Sendable {
         }
     }
 
-    /// Lookups in flight now (for tests and metrics).
+    /// Lookups of untagged credentials in flight now, which the overall bound counts (for tests).
     package var inFlight: Int { state.withLock { $0.total } }
 }
