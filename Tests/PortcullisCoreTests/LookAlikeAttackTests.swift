@@ -1,0 +1,82 @@
+import Foundation
+import PortcullisCore
+import Testing
+
+private let app = Upstream(scheme: .http, host: "127.0.0.1", port: 8080)
+
+private func route(_ name: String, _ path: String, require: RouteRequirement = .authenticated) -> Route {
+    Route(name: name, host: nil, prefix: path.split(separator: "/").map(String.init), methods: nil, target: .upstream(app), requirement: require)
+}
+
+/// Adversarial review of issue 21, round 3 (look-alike paths): the gateway folds a segment as
+/// a lenient server would (``NormalizedPath/lenientForm(_:)``: NFKD, fullwidth, ignorables) but
+/// compares the folded segments one by one, with the path's own separators and dot segments.
+/// A server that folds so (the model the fix defends against) folds `．．`, `‥`, `／` and `＼` too,
+/// into a dot segment or a separator, and then walks out of the public route.
+@Suite("Look-alike paths: attacks (review round 3)")
+struct LookAlikeAttackTests {
+    let table = RouteTable(routes: [
+        route("app", "/"),
+        route("admin", "/admin", require: .permission(.teammatesView)),
+        route("administration", "/administration", require: .permission(.teammatesView)),
+        route("public", "/public", require: .public),
+    ])
+
+    func name(_ target: String) throws -> String {
+        let path = try RequestTarget(parsing: target).path
+        switch table.match(host: nil, path: path, method: "GET") {
+        case .route(let route): return route.name
+        case .noRoute: return "404"
+        case .methodNotAllowed(let route): return "405 \(route.name)"
+        case .lookAlike(let route): return "400 \(route.name)"
+        }
+    }
+
+    @Test("a segment that folds into a dot segment or a separator never carries a path out of the public route", arguments: [
+        "/public/%EF%BC%8E%EF%BC%8E/admin/x",                         // ．． U+FF0E FULLWIDTH FULL STOP twice
+        "/public/%E2%80%A5/admin/x",                                  // ‥ U+2025 TWO DOT LEADER (NFKD: "..")
+        "/public/%E2%80%A4%E2%80%A4/admin/x",                         // ․․ U+2024 ONE DOT LEADER twice
+        "/public/x%EF%BC%8F..%EF%BC%8F..%EF%BC%8Fadmin/y",            // ／ U+FF0F FULLWIDTH SOLIDUS
+        "/public/x%EF%BC%BC..%EF%BC%BC..%EF%BC%BCadmin/y",            // ＼ U+FF3C FULLWIDTH REVERSE SOLIDUS
+    ])
+    func foldedDotSegments(_ target: String) throws {
+        let matched = try name(target)
+        #expect(matched != "public", "\(target) was matched as \(matched)")
+    }
+
+    /// IIS answers a directory's 8.3 short name as the directory (on volumes that make short
+    /// names, as Windows does on its system volume by default): `/ADMINI~1/` is
+    /// `/administration/`. The path is ASCII and ends in neither `.` nor a space, so
+    /// ``NormalizedPath/mayImitate`` lets it fall to the `/` route.
+    @Test("an 8.3 short name of a protected route is not matched to a less protected route", arguments: [
+        "/ADMINI~1/x", "/admini~1/x",
+    ])
+    func shortNames(_ target: String) throws {
+        let matched = try name(target)
+        #expect(matched != "app", "\(target) was matched as \(matched)")
+    }
+
+    /// The route loop folds the first segment once per route it does not match
+    /// (``NormalizedPath/imitates(_:)`` caches nothing), and NFKD multiplies what is folded: a
+    /// `U+FDFA` (3 bytes) decomposes into 18 scalars, each case-mapped through two `String`s.
+    /// The policy runs on the event loop.
+    @Test("a longest request-target of hostile Unicode is matched quickly against many routes", arguments: [
+        ("U+FDFA ARABIC LIGATURE SALLALLAHOU ALAYHE WASALLAM", "\u{FDFA}"),
+        ("U+0390 (upper-cases to three scalars)", "\u{0390}"),
+        ("alternating combining marks", "\u{0301}\u{0316}"),
+        ("U+00AD SOFT HYPHEN (ignorable)", "\u{00AD}"),
+    ])
+    func hostileUnicodeTime(_ label: String, _ unit: String) throws {
+        var routes = [route("app", "/")]
+        for index in 0..<40 { routes.append(route("r\(index)", "/section\(index)")) }
+        let many = RouteTable(routes: routes)
+        var target = "/a"
+        while target.utf8.count + unit.utf8.count <= RequestTarget.maximumLength { target += unit }
+        let path = try RequestTarget(parsing: target).path
+        let clock = ContinuousClock()
+        var outcome: RouteTable.Match?
+        let took = clock.measure { outcome = many.match(host: nil, path: path, method: "GET") }
+        print("hostileUnicodeTime \(label): \(target.utf8.count) bytes, 41 routes: \(took), \(String(describing: outcome))")
+        #expect(took < .milliseconds(50), "\(label): one request's route match took \(took) on the event loop")
+    }
+}
