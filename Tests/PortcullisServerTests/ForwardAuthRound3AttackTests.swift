@@ -93,5 +93,40 @@ struct ForwardAuthRound3AttackTests {
         print("exoticTargets \(kind):\n" + statuses.joined(separator: "\n"))
         #expect(reached.isEmpty, "\(kind): anonymous requests reached the app under /admin: \(reached)")
     }
+
+    /// A chunked request's trailer section: nginx drops it, but Caddy's `request_header`
+    /// directives edit only the header section, while Go's HTTP/1.1 transport sends the trailers
+    /// the client declared on to the app. Servers that merge trailers into headers (Apache's
+    /// `MergeTrailers on`, older Tomcat with `allowedTrailerHeaders`) then read them as the
+    /// client's `X-Portcullis-User`.
+    @Test("a client's X-Portcullis-User in a chunked trailer never reaches the app through the front proxy",
+          arguments: [FrontProxy.Kind.nginx, .caddy])
+    func identityInTrailer(_ kind: FrontProxy.Kind) async throws {
+        let port = try await TestUpstream.deadPort()
+        let harness = try await SSOHarness.start(
+            routes: ForwardAuthRawPathTests.routes, publicPort: port, serverExtra: "  trusted_proxies: [127.0.0.1/32]"
+        )
+        defer { Task { await harness.stop() } }
+        let app = try await RecordingUpstream.start()
+        defer { Task { await app.close() } }
+        let proxy = try await FrontProxy.start(kind, port: port, gatewayPort: harness.gatewayPort, appPort: app.port,
+                                               certificates: harness.certificates)
+        defer { proxy.stop() }
+        let request = "POST /public/echo HTTP/1.1\r\nHost: localhost:\(port)\r\nTransfer-Encoding: chunked\r\n"
+            + "Trailer: X-Portcullis-User\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+            + "5\r\nhello\r\n0\r\nX-Portcullis-User: root\r\n\r\n"
+        let client = try await RawTLSClient.connect(port: port, trustRoots: try harness.certificates.trustRoots())
+        defer { Task { await client.close() } }
+        try await client.send(request)
+        _ = await client.waitForClose(timeout: .seconds(10))
+        let answer = client.text
+        // The app may still be reading what Caddy sends after the answer.
+        try await Task.sleep(for: .milliseconds(300))
+        let parsed = app.parsed
+        let trailers = parsed.flatMap(\.violations).filter { $0.contains("trailers") }
+        let inHeaders = parsed.flatMap(\.requests).flatMap(\.headers).filter { $0.name.lowercased() == "x-portcullis-user" && $0.value == "root" }
+        #expect(trailers.isEmpty && inHeaders.isEmpty,
+                "\(kind): the app received the client's X-Portcullis-User (\(trailers), \(inHeaders)); answer \(answer.prefix(200)); app saw \(parsed.map(\.requests))")
+    }
 }
 }
