@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import NIOSSL
 import PortcullisCore
+import PortcullisDataPathTesting
 import PortcullisTestSupport
 import Synchronization
 import Testing
