@@ -84,8 +84,10 @@ struct ForwardAuthRound3AttackTests {
             for line in got {
                 let uri = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
                 let decided = (try? RequestTarget(parsing: uri).path.segments) ?? []
-                let tomcat = Self.tomcatSegments(uri)
-                let hasDotSegment = uri.split(separator: "/").contains { $0 == ".." || $0.lowercased() == "%2e%2e" }
+                // The app reads the path before any `?`: a `..` in the query is the query's.
+                let pathPart = String(uri.prefix { $0 != "?" })
+                let tomcat = Self.tomcatSegments(pathPart)
+                let hasDotSegment = pathPart.split(separator: "/").contains { $0 == ".." || $0.lowercased() == "%2e%2e" }
                 if decided.first?.lowercased() == "admin" || tomcat.first?.lowercased() == "admin" || hasDotSegment {
                     reached.append("\(target) -> \(line) (\(answer.status))")
                 }
@@ -105,7 +107,8 @@ struct ForwardAuthRound3AttackTests {
     func identityInTrailer(_ kind: FrontProxy.Kind) async throws {
         let port = try await TestUpstream.deadPort()
         let harness = try await SSOHarness.start(
-            routes: ForwardAuthRawPathTests.routes, publicPort: port, serverExtra: "  trusted_proxies: [127.0.0.1/32]"
+            routes: ForwardAuthRawPathTests.routes, sessions: "network:\n  greenlists:\n    office: [{ cidr: 198.51.100.0/24, label: office }]",
+            publicPort: port, serverExtra: "  trusted_proxies: [127.0.0.1/32]"
         )
         defer { Task { await harness.stop() } }
         let app = try await RecordingUpstream.start()

@@ -37,13 +37,13 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
-    /// Whether some segment holds non-ASCII, a `:` or ends in `.` or a space: only then can the
+    /// Whether some segment holds non-ASCII, a `:` or a `~`, or ends in `.` or a space: only then can the
     /// path imitate a route's prefix (``imitates(_:)``). One pass over the bytes.
     var mayImitate: Bool {
         segments.contains { segment in
             let bytes = segment.utf8
             return bytes.last == UInt8(ascii: ".") || bytes.last == UInt8(ascii: " ")
-                || bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: ":") }
+                || bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "~") }
         }
     }
 
@@ -52,11 +52,35 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     /// hyphen), `/admin.`, `/admin%20` or `/admin::$INDEX_ALLOCATION` for `/admin`. Such a path is
     /// not the route's here, but the upstream may serve it as such.
     public func imitates(_ prefix: [String]) -> Bool {
-        guard !prefix.isEmpty, prefix.count <= segments.count else { return false }
-        for index in prefix.indices where Self.lenientForm(segments[index]) != Self.lenientForm(prefix[index]) {
+        imitates(prefix, lenientSegments: segments.prefix(prefix.count).map(Self.lenientForm))
+    }
+
+    /// ``imitates(_:)`` with this path's leading segments already folded (``lenientForm(_:)``),
+    /// at least as many as `prefix` has. A segment also imitates a route's when it is an IIS 8.3
+    /// short name of it (``isShortName(_:of:)``).
+    func imitates(_ prefix: [String], lenientSegments: [String]) -> Bool {
+        guard !prefix.isEmpty, prefix.count <= segments.count, prefix.count <= lenientSegments.count else { return false }
+        for index in prefix.indices
+        where lenientSegments[index] != Self.lenientForm(prefix[index]) && !Self.isShortName(segments[index], of: prefix[index]) {
             return false
         }
         return true
+    }
+
+    /// Whether `segment` is a Windows 8.3 short name IIS could answer as `name`'s directory
+    /// (`ADMINI~1` for `administration`, on volumes that make short names): one to six letters or
+    /// digits, `~`, digits, an optional `.` and extension, when `name` is long enough (or holds
+    /// characters 8.3 does not) to get one, and begins, once cut to those characters, as the
+    /// short name does.
+    static func isShortName(_ segment: String, of name: String) -> Bool {
+        let parts = segment.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let stem = parts[0].split(separator: "~", omittingEmptySubsequences: false)
+        guard stem.count == 2, (1...6).contains(stem[0].count), !stem[1].isEmpty,
+              stem[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), stem[1].allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return false }
+        let plain = name.uppercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        let needsShortName = name.count > 8 || plain.count != name.count
+        return needsShortName && plain.hasPrefix(stem[0].uppercased())
     }
 
     /// A segment as a lenient server may read it:

@@ -33,10 +33,17 @@ public struct RouteTable: Hashable, Sendable {
 
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
         let mayImitate = path.mayImitate
+        // The path's segments folded once per request, not once per route (NFKD can multiply a
+        // segment many times over).
+        var folded: [String]?
         for route in routes {
             if let wanted = route.host, wanted != host { continue }
             guard path.hasPrefix(route.prefix, caseSensitive: route.caseSensitive) else {
-                if mayImitate, path.imitates(route.prefix) { return .lookAlike(route) }
+                if mayImitate, !route.prefix.isEmpty, route.prefix.count <= path.segments.count {
+                    let forms = folded ?? path.segments.prefix(routes.first?.prefix.count ?? 0).map(NormalizedPath.lenientForm)
+                    folded = forms
+                    if path.imitates(route.prefix, lenientSegments: forms) { return .lookAlike(route) }
+                }
                 continue
             }
             if mayImitate, path.foldsIntoAnotherPath { return .lookAlike(route) }

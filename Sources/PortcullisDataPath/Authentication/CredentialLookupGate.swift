@@ -10,9 +10,8 @@ import Synchronization
 ///
 /// - Credentials carry a keyed tag (``CredentialTags``): one with a wrong tag is refused
 ///   without a read, and one with the right tag was made by a gateway, so it is looked up
-///   outside the overall bound, at most ``perClientTagged`` at once per client (a browser's
-///   parallel requests after a restart pass; a signed-out cookie sent a thousand times at once
-///   does not take the pool).
+///   outside the overall bound, at most ``perClientTagged`` at once per client (a signed-out
+///   cookie sent a thousand times at once holds no more of the pool than that).
 /// - A credential the store said does not exist is remembered as a miss (per process, for
 ///   ``missLifetime``, at most ``missCapacity`` of them): ids and secrets are random and made by
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
@@ -27,7 +26,7 @@ package final class CredentialLookupGate: Sendable {
     package let perClient: Int
     /// Lookups of tagged credentials at once per client: a tag says a gateway made the
     /// credential, not that it still lives (a signed-out cookie keeps its tag), so they are
-    /// bounded too, more loosely than untagged ones and outside ``total``.
+    /// bounded per client too, though outside ``total``.
     package let perClientTagged: Int
     package let total: Int
     package let missLifetime: Duration
@@ -48,7 +47,7 @@ package final class CredentialLookupGate: Sendable {
     private let state = Mutex(State())
 
     package init(
-        tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 16, total: Int = 8, missLifetime: Duration = .seconds(60),
+        tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 4, total: Int = 8, missLifetime: Duration = .seconds(60),
         missCapacity: Int = 10_000
     ) {
         self.tags = tags
