@@ -119,7 +119,17 @@ struct ForwardAuthRound3AttackTests {
         let request = "POST /public/echo HTTP/1.1\r\nHost: localhost:\(port)\r\nTransfer-Encoding: chunked\r\n"
             + "Trailer: X-Portcullis-User\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
             + "5\r\nhello\r\n0\r\nX-Portcullis-User: root\r\n\r\n"
-        let client = try await RawTLSClient.connect(port: port, trustRoots: try harness.certificates.trustRoots())
+        // Caddy may take the port a moment before it answers TLS on it: a few tries.
+        var connected: RawTLSClient?
+        for attempt in 1...5 {
+            do {
+                connected = try await RawTLSClient.connect(port: port, trustRoots: try harness.certificates.trustRoots())
+                break
+            } catch where attempt < 5 {
+                try await Task.sleep(for: .milliseconds(300))
+            }
+        }
+        let client = try #require(connected)
         defer { Task { await client.close() } }
         try await client.send(request)
         _ = await client.waitForClose(timeout: .seconds(10))

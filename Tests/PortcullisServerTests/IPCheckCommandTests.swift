@@ -60,7 +60,7 @@ struct IPCheckCommandTests {
             ["ip-check", "127.0.0.1", "--route", "teammates-page", "--user", "root@example.com", "--config", config] + geoIP
         )
         #expect(admin.status == 0, "\(admin.output) \(admin.error)")
-        let nobody = try await CommandLineTests.portcullis(["ip-check", "127.0.0.1", "--user", "nobody@example.com", "--config", config])
+        let nobody = try await CommandLineTests.portcullis(["ip-check", "127.0.0.1", "--route", "teammates-page", "--user", "nobody@example.com", "--config", config])
         #expect(nobody.status == 2)
         #expect(nobody.error.contains("no user nobody@example.com"))
 
@@ -121,7 +121,7 @@ struct IPCheckCommandTests {
         let answer = try await CommandLineTests.portcullis(["ip-check", "198.51.100.4", "--config", folder + "/portcullis.yaml"])
         #expect(answer.status == 0, "\(answer.error)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/store"))
-        let user = try await CommandLineTests.portcullis(["ip-check", "198.51.100.4", "--user", "a@example.com", "--config", folder + "/portcullis.yaml"])
+        let user = try await CommandLineTests.portcullis(["ip-check", "198.51.100.4", "--route", "app", "--user", "a@example.com", "--config", folder + "/portcullis.yaml"])
         #expect(user.status == 2)
         #expect(user.error.contains("--user needs the store"))
     }
