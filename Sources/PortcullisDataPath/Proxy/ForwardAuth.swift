@@ -130,20 +130,11 @@ enum ForwardAuth {
                 index += 1
                 continue
             }
-            guard index + 2 < segment.endIndex, let high = hexValue(segment[index + 1]), let low = hexValue(segment[index + 2]) else { return nil }
+            guard index + 2 < segment.endIndex, let high = RequestTarget.hexValue(segment[index + 1]), let low = RequestTarget.hexValue(segment[index + 2]) else { return nil }
             decoded.append(high << 4 | low)
             index += 3
         }
         return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// Whether the proxy in front would hand the client's `name` to the app, where the app may
