@@ -1,0 +1,74 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PortcullisCore
+import PortcullisTestSupport
+import Prometheus
+import Testing
+
+extension ServerTests {
+/// Adversarial review of issue 21, round 4 (81e1825): tagged lookups are bounded per client (4
+/// at once per IPv4 address or IPv6 /64) and by nothing overall, and concurrent lookups of one
+/// credential are not joined. A signed-out cookie sent from many /64s of one /48 (behind the
+/// trusted proxy here, as X-Forwarded-For) reads the store once per request.
+@Suite("Credential tags: one signed-out cookie from many /64s (review round 4)")
+struct CredentialTagRound4AttackTests {
+    @Test("a flood of one signed-out (tagged) cookie from 40 /64s of one /48, with the sessions table locked: at most a bounded number of reads",
+          .timeLimit(.minutes(2)))
+    func signedOutCookieFromManySixtyFours() async throws {
+        try #require(TestPostgres.isInstalled, "PostgreSQL is not installed (scripts/setup-debian installs it)")
+        let cluster = try await TestPostgres.start()
+        defer { cluster.remove() }
+        let registry = PrometheusCollectorRegistry()
+        let (harness, root, database) = try await CredentialFloodTests.start(cluster, registry: registry)
+        defer { Task { await root.shutdown(); await harness.stop() } }
+        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
+        let secret = try #require(created["secret"] as? String, "\(created.body)")
+        let tokenClient = try AdminClient.bearer(harness, secret)
+        defer { Task { await tokenClient.shutdown() } }
+
+        let (browser, _) = try await harness.signedIn()
+        defer { Task { await browser.shutdown() } }
+        let cookie = try #require(browser.cookie("__Host-portcullis", for: harness.origin))
+        let out = try await browser.request(harness.url("/_portcullis/logout"), method: .POST, headers: [("Origin", harness.origin)], form: [:])
+        #expect(out.status == .seeOther)
+
+        let reads = { try await MetricsTests.Scrape.of(harness).value(
+            "portcullis_store_operation_duration_seconds_count", ["operation": "read_session_identity"]) ?? 0 }
+        let lock = try cluster.startSQL("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;", database: database)
+        defer { Task { _ = await lock.stop(grace: .seconds(1)) } }
+        try await Task.sleep(for: .milliseconds(500))
+
+        let readsBefore = try await reads()
+        let flood = Task {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        let attacker = try harness.browser()
+                        defer { Task { await attacker.shutdown() } }
+                        let page = try await attacker.request(
+                            harness.url("/echo"),
+                            headers: [("Cookie", "__Host-portcullis=\(cookie)"), ("X-Forwarded-For", "2001:db8:42:\(String(index, radix: 16))::7")],
+                            accept: "application/json"
+                        )
+                        return Int(page.status.code)
+                    }
+                }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        let started = ContinuousClock.now
+        let me = try await tokenClient.call(.GET, "/me")
+        let took = ContinuousClock.now - started
+        let statuses = try await flood.value
+        try await Task.sleep(for: .seconds(6))
+        let readsAfter = try await reads()
+        #expect(me.status == .ok, "the admin API was starved by one signed-out cookie: \(me.status) \(me.reason ?? "")")
+        #expect(took < .seconds(1), "the admin API waited \(took) behind one signed-out cookie")
+        #expect(readsAfter - readsBefore <= 8, "one signed-out cookie from 40 /64s cost \(readsAfter - readsBefore) session reads at once; answers \(statuses)")
+    }
+}
+}
