@@ -41,6 +41,21 @@ struct ReviewRound4AttackTests {
         #expect(matched != "app", "\(target) was matched as \(matched)")
     }
 
+    /// `isShortName` reads the raw segment, not its lenient form: a short name with a trailing
+    /// space, an NTFS stream or a fullwidth letter or digit (each a look-alike on its own, by
+    /// ``NormalizedPath/lenientForm(_:)``) is neither equal to the route's segment once folded
+    /// nor a short name as it is spelt, so it falls to the `/` route. IIS trims the space, cuts
+    /// the stream, and (by the model the fix defends against) folds the width, then answers
+    /// the short name.
+    @Test("an 8.3 short name combined with another look-alike is not matched to a less protected route", arguments: [
+        "/ADMINI~1%20/x", "/ADMINI~1::$INDEX_ALLOCATION/x", "/ADMINI~%EF%BC%91/x", "/%EF%BC%A1DMINI~1/x", "/ADMINI~1%20./x",
+        "/ADMINI%EF%BD%9E1/x", // U+FF5E FULLWIDTH TILDE
+    ])
+    func shortNamesCombined(_ target: String) throws {
+        let matched = try name(target)
+        #expect(matched != "app", "\(target) was matched as \(matched)")
+    }
+
     /// The families round 3 added, in the spellings their own software sets: mod_auth_openidc
     /// (`OIDCPassIDTokenAs payload`, `OIDCPassUserInfoAs json|jwt`, `OIDCPassRefreshToken`) and
     /// kong-oidc (`X-ID-Token`: the ID token's claims, base64 JSON, next to `X-Userinfo`), Kong's
