@@ -14,7 +14,8 @@ struct HeaderRulesByInitialTests {
             if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { return byte | 0x20 }
             return byte
         }, as: UTF8.self)
-        if HeaderRules.identityPrefixes.contains(where: { folded.hasPrefix($0) }) || HeaderRules.identityNames.contains(folded) { return .identity }
+        if (HeaderRules.identityPrefixes + HeaderRules.otherIdentityPrefixes).contains(where: { folded.hasPrefix($0) })
+            || HeaderRules.identityNames.contains(folded) { return .identity }
         if folded.hasPrefix(HeaderRules.forwardingPrefix) || HeaderRules.forwardingNames.contains(folded) { return .forwarding }
         if HeaderRules.overrideNames.contains(folded) || HeaderRules.overridePrefixes.contains(where: { folded.hasPrefix($0) }) { return .override }
         if HeaderRules.hopByHop.contains(folded) { return .hopByHop }
@@ -41,7 +42,8 @@ struct HeaderRulesByInitialTests {
     }
 
     static let canonicalNames: [String] = HeaderRules.identityNames + HeaderRules.forwardingNames + HeaderRules.overrideNames
-        + Array(HeaderRules.hopByHop) + HeaderRules.identityPrefixes.map { $0 + "user" } + HeaderRules.overridePrefixes.map { $0 + "internal" }
+        + Array(HeaderRules.hopByHop) + HeaderRules.identityPrefixes.map { $0 + "user" } + HeaderRules.otherIdentityPrefixes.map { $0 + "user" }
+        + HeaderRules.overridePrefixes.map { $0 + "internal" }
         + [HeaderRules.forwardingPrefix + "host", "x-portcullis-caller-auth-time", "x-portcullis-caller-user", "x-portcullis-internal-token"]
 
     @Test("every spelling of every listed name is in its family")

@@ -37,9 +37,10 @@ public enum HeaderRules {
         "x-auth-username", "x-auth-email", "x-auth-groups", "x-user", "x-email", "x-goog-iap-jwt-assertion",
         "cf-access-jwt-assertion", "cf-access-authenticated-user-email", "x-endpoint-api-userinfo", "x-apigateway-api-userinfo",
         "client-cert", "client-cert-chain", "ssl-client-cert", "x-client-cert", "x-arr-clientcert",
-        // Kong (its key-auth/JWT/OAuth plugins and kong-oidc), mod_auth_openidc's tokens.
+        // Kong (its key-auth/JWT/OAuth/basic-auth/LDAP plugins and kong-oidc, whose `X-ID-Token`
+        // carries the ID token's claims next to `X-Userinfo`).
         "x-authenticated-userid", "x-authenticated-user", "x-authenticated-scope", "x-anonymous-consumer", "x-credential-identifier",
-        "x-userinfo", "oidc-access-token", "oidc-id-token", "oidc-access-token-expires",
+        "x-credential-username", "x-userinfo", "x-id-token",
     ]
 
     /// Families of identity headers, by prefix.
@@ -50,8 +51,10 @@ public enum HeaderRules {
     ]
 
     /// Families of identity headers whose names do not start with `x-`: Tailscale Serve's
-    /// `Tailscale-User-*`, mod_auth_openidc's `OIDC-CLAIM-*` (`OIDC_CLAIM_*` to CGI).
-    static let otherIdentityPrefixes: [String] = ["tailscale-user-", "oidc-claim-"]
+    /// `Tailscale-User-*`, and every header mod_auth_openidc sets, all named `OIDC_*`/`OIDC-*`
+    /// (`OIDC_CLAIM_*`, `OIDC_access_token`, `OIDC_id_token_payload`, `OIDC_userinfo_json`,
+    /// `OIDC_refresh_token`, …: the whole prefix, as its set grows with its options).
+    static let otherIdentityPrefixes: [String] = ["tailscale-user-", "oidc-"]
 
     /// Headers that ask the upstream (or a proxy behind the gateway) to serve another path or
     /// method than the one the policy decided on, or to skip its own checks: Microsoft's and
