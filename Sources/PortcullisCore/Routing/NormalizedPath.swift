@@ -56,31 +56,58 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// ``imitates(_:)`` with this path's leading segments already folded (``lenientForm(_:)``),
-    /// at least as many as `prefix` has. A segment also imitates a route's when it is an IIS 8.3
-    /// short name of it (``isShortName(_:of:)``).
+    /// at least as many as `prefix` has. A segment also imitates a route's when, so folded, it
+    /// is an IIS 8.3 short name of it (``isShortName(_:of:)``): `ADMINI~1 `, `ADMINI~1::$DATA`
+    /// and `ＡDMINI～１` are `ADMINI~1` to IIS.
     func imitates(_ prefix: [String], lenientSegments: [String]) -> Bool {
         guard !prefix.isEmpty, prefix.count <= segments.count, prefix.count <= lenientSegments.count else { return false }
         for index in prefix.indices
-        where lenientSegments[index] != Self.lenientForm(prefix[index]) && !Self.isShortName(segments[index], of: prefix[index]) {
+        where lenientSegments[index] != Self.lenientForm(prefix[index]) && !Self.isShortName(lenientSegments[index], of: prefix[index]) {
             return false
         }
         return true
     }
 
-    /// Whether `segment` is a Windows 8.3 short name IIS could answer as `name`'s directory
-    /// (`ADMINI~1` for `administration`, on volumes that make short names): one to six letters or
-    /// digits, `~`, digits, an optional `.` and extension, when `name` is long enough (or holds
-    /// characters 8.3 does not) to get one, and begins, once cut to those characters, as the
-    /// short name does.
+    /// The punctuation Windows keeps in an 8.3 name (it drops spaces and dots, and writes `_`
+    /// for anything else it cannot hold).
+    private static let shortNamePunctuation = Set("!#$%&'()-@^_`{}~".unicodeScalars)
+
+    /// Whether `segment` (folded: ``lenientForm(_:)``) is a Windows 8.3 short name IIS could
+    /// answer as `name`'s directory, on volumes that make short names: a stem of one to six
+    /// characters, `~`, digits, an optional `.` and extension, when `name` is long enough (or
+    /// holds characters 8.3 does not) to get one. The stem is either how the name begins once
+    /// cut to 8.3's characters (`ADMINI~1` for `administration`, `USER-M~1` for
+    /// `user-management`, `ADMIN_~1` for `admin_panel`, `MY_APP~1` for `my+app`), or the form
+    /// Windows uses past four such names: the name's first two characters and four hex digits
+    /// of a hash (`AD3F1C~1`), which cannot be checked, so any four hex digits count.
     static func isShortName(_ segment: String, of name: String) -> Bool {
-        let parts = segment.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let stem = parts[0].split(separator: "~", omittingEmptySubsequences: false)
-        guard stem.count == 2, (1...6).contains(stem[0].count), !stem[1].isEmpty,
-              stem[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), stem[1].allSatisfy({ $0.isASCII && $0.isNumber })
+        let base = segment.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard let tilde = base.lastIndex(of: "~") else { return false }
+        let stem = base[..<tilde].uppercased()
+        let number = base[base.index(after: tilde)...]
+        guard (1...6).contains(stem.count), !number.isEmpty, stem.count + 1 + number.count <= 8,
+              number.allSatisfy({ $0.isASCII && $0.isNumber }),
+              stem.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || shortNamePunctuation.contains($0)) })
         else { return false }
-        let plain = name.uppercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        let needsShortName = name.count > 8 || plain.count != name.count
-        return needsShortName && plain.hasPrefix(stem[0].uppercased())
+        // The name as 8.3 spells it: upper case, spaces and dots dropped, anything else 8.3
+        // cannot hold as `_`.
+        var plain = ""
+        var needsShortName = name.unicodeScalars.count > 8
+        for scalar in name.uppercased().unicodeScalars {
+            if scalar == " " || scalar == "." {
+                needsShortName = true
+            } else if scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || shortNamePunctuation.contains(scalar)) {
+                plain.unicodeScalars.append(scalar)
+            } else {
+                needsShortName = true
+                plain.unicodeScalars.append("_")
+            }
+        }
+        guard needsShortName else { return false }
+        if plain.hasPrefix(stem) { return true }
+        let hashed = stem.unicodeScalars
+        return hashed.count == 6 && plain.hasPrefix(String(String.UnicodeScalarView(hashed.prefix(2))))
+            && hashed.dropFirst(2).allSatisfy { $0.properties.isASCIIHexDigit }
     }
 
     /// A segment as a lenient server may read it:
@@ -105,15 +132,31 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return form
     }
 
-    /// Whether a segment, folded as a lenient server may fold it, is `.` or `..` or holds a
-    /// `/` or `\` (`．．`, `‥`, `／`, `＼`): such a server would read another path, whatever
-    /// route this one matches.
-    var foldsIntoAnotherPath: Bool {
-        segments.contains { segment in
-            guard segment.utf8.contains(where: { $0 >= 0x80 }) else { return false }
-            let form = Self.folded(segment)
-            return form == "." || form == ".." || form.contains("/") || form.contains("\\")
+    /// The path a lenient server reads when a segment, folded as it may fold it
+    /// (``folded(_:)``), is `.` or `..` or holds a `/` or `\` (`．．`, `‥`, `／`, `＼`, `℅`, which is
+    /// `c/o`): every non-ASCII segment folded, split again, and dot segments applied (never
+    /// above the root). `nil` when no segment folds so. The route table refuses such a path
+    /// only when this reading is another route's (`/public/．．/admin`, `/wiki/secret／x`), not
+    /// when it stays in the same one (`/wiki/東京／大阪`).
+    var foldedReading: NormalizedPath? {
+        func isNonASCII(_ segment: String) -> Bool { segment.utf8.contains { $0 >= 0x80 } }
+        func walks(_ form: String) -> Bool { form == "." || form == ".." || form.contains("/") || form.contains("\\") }
+        guard segments.contains(where: { isNonASCII($0) && walks(Self.folded($0)) }) else { return nil }
+        var read: [String] = []
+        for segment in segments {
+            guard isNonASCII(segment) else {
+                read.append(segment)
+                continue
+            }
+            for part in Self.folded(segment).split(whereSeparator: { $0 == "/" || $0 == "\\" }) {
+                switch part {
+                case ".": continue
+                case "..": _ = read.popLast()
+                default: read.append(String(part))
+                }
+            }
         }
+        return NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash)
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``

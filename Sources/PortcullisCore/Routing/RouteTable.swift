@@ -32,6 +32,13 @@ public struct RouteTable: Hashable, Sendable {
     }
 
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
+        match(host: host, path: path, method: method, rereading: true)
+    }
+
+    /// `rereading`: whether to match again the path a lenient server would read
+    /// (``NormalizedPath/foldedReading``); not within that second match, whose segments are
+    /// already folded.
+    private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Bool) -> Match {
         let mayImitate = path.mayImitate
         // The path's segments folded once per request, not once per route (NFKD can multiply a
         // segment many times over).
@@ -46,7 +53,14 @@ public struct RouteTable: Hashable, Sendable {
                 }
                 continue
             }
-            if mayImitate, path.foldsIntoAnotherPath { return .lookAlike(route) }
+            if mayImitate, rereading, let reading = path.foldedReading {
+                switch match(host: host, path: reading, method: method, rereading: false) {
+                case .route(let other), .methodNotAllowed(let other):
+                    if other != route { return .lookAlike(route) }
+                case .noRoute, .lookAlike:
+                    return .lookAlike(route)
+                }
+            }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
             }
