@@ -59,6 +59,23 @@ struct SessionAddressChangeTests {
         #expect(cache.claimAddressChange(hash, client: .literal("2001:db8::1"), location: Self.tokyo, now: Self.t0 + 7, interval: 5) == nil)
     }
 
+    /// A lookup reads a session, a sign-out evicts it while the read is under way, and then the
+    /// lookup keeps what it read: the signed-out session would be served from the cache until
+    /// `max_staleness`. The lookup's store is conditional on no eviction since it started.
+    @Test("a lookup that started before a sign-out does not put the session back in the cache")
+    func signOutDuringLookup() {
+        let cache = SessionCache()
+        let hash = Self.cached(cache)
+        let read = cache.entry(hash)
+        let evictionsBefore = cache.evictionCount
+        cache.evict(hash)
+        if let read { #expect(!cache.store(read, for: hash, ifNoEvictionSince: evictionsBefore)) }
+        #expect(cache.entry(hash) == nil, "the signed-out session is back in the cache")
+        // With no eviction between, it is kept.
+        if let read { #expect(cache.store(read, for: hash, ifNoEvictionSince: cache.evictionCount)) }
+        #expect(cache.entry(hash) != nil)
+    }
+
     @Test("an unknown session claims nothing")
     func unknownSession() {
         let cache = SessionCache()

@@ -70,5 +70,51 @@ struct CredentialTagRound4AttackTests {
         #expect(took < .seconds(1), "the admin API waited \(took) behind one signed-out cookie")
         #expect(readsAfter - readsBefore <= 8, "one signed-out cookie from 40 /64s cost \(readsAfter - readsBefore) session reads at once; answers \(statuses)")
     }
+
+    /// A browser opens six connections (or many HTTP/2 streams) at once. On an instance that has
+    /// not read the session yet (a second instance behind the load balancer, or after a
+    /// restart), each request with the user's own live tagged cookie needs a lookup: before the
+    /// lookups were shared, the fifth was refused `session_unverifiable` (4 tagged lookups at
+    /// once per client). Now the eight share one read.
+    @Test("a browser's eight parallel requests to an instance that has not seen its session: all pass, one read",
+          .timeLimit(.minutes(2)))
+    func browserParallelRequestsOnAnotherInstance() async throws {
+        try #require(TestPostgres.isInstalled, "PostgreSQL is not installed (scripts/setup-debian installs it)")
+        let cluster = try await TestPostgres.start()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let registry = PrometheusCollectorRegistry()
+        let one = try await SSOHarness.start(postgresURL: url)
+        let two = try await SSOHarness.start(postgresURL: url, metrics: registry, store: "  request_deadline: 4s")
+        defer { Task { await one.stop(); await two.stop() } }
+        let (signedIn, _) = try await one.signedIn()
+        defer { Task { await signedIn.shutdown() } }
+        let cookie = try #require(signedIn.cookie("__Host-portcullis", for: one.origin))
+        let reads = { try await MetricsTests.Scrape.of(two).value(
+            "portcullis_store_operation_duration_seconds_count", ["operation": "read_session_identity"]) ?? 0 }
+        let readsBefore = try await reads()
+
+        // The sessions table held for a second: every request arrives while the lookup waits.
+        let lock = try cluster.startSQL("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;", database: database)
+        defer { Task { _ = await lock.stop(grace: .seconds(1)) } }
+        try await Task.sleep(for: .milliseconds(300))
+        let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let browser = try two.browser()
+                    defer { Task { await browser.shutdown() } }
+                    let page = try await browser.request(two.url("/echo"), headers: [("Cookie", "__Host-portcullis=\(cookie)")], accept: "application/json")
+                    return "\(page.status.code) \(page.headers.first(name: "x-portcullis-reason") ?? "")"
+                }
+            }
+            var statuses: [String] = []
+            for try await status in group { statuses.append(status) }
+            return statuses
+        }
+        #expect(statuses.allSatisfy { $0.hasPrefix("200") }, "\(statuses)")
+        let readsDuring = try await reads() - readsBefore
+        #expect(readsDuring == 1, "eight requests with one cookie read the session \(readsDuring) times")
+    }
 }
 }

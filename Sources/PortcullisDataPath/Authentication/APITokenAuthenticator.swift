@@ -39,6 +39,8 @@ package final class APITokenAuthenticator: Sendable {
     private let lookups: CredentialLookupGate
     private let logger: Logger
     private let known = Mutex<[Data: Known]>([:])
+    /// Token lookups under way, which later requests with the same token join.
+    private let tokenLookups = LookupFlights<TokenLookup>()
     private let targets = Mutex<[TargetKey: Target]>([:])
     static let capacity = 10_000
     static let useInterval: TimeInterval = 60
@@ -101,12 +103,17 @@ package final class APITokenAuthenticator: Sendable {
     }
 
     /// The token's record and owner, from the cache or the store, with when it was read from the
-    /// store; `nil` for an unknown token. Throws when the store cannot be reached.
+    /// store; `nil` for an unknown token. Throws when the store cannot be reached. Concurrent
+    /// lookups of one token share one read (``LookupFlights``); `joined` counts how many times
+    /// this request has joined another's.
     private func tokenIdentity(
-        key: Data, secret: String, request: AuthenticationRequest, version currentVersion: UInt64
+        key: Data, secret: String, request: AuthenticationRequest, version currentVersion: UInt64, joined: Int = 0
     ) async throws(TokenLookupFailure) -> (APITokenIdentity, fetchedAt: ContinuousClock.Instant)? {
         if let entry = known.withLock({ $0[key] }), entry.version == currentVersion, ContinuousClock.now - entry.fetchedAt < maxStaleness {
             return (entry.identity, entry.fetchedAt)
+        }
+        if let running = tokenLookups.current(key) {
+            return try await answer(of: running, key: key, secret: secret, request: request, version: currentVersion, joined: joined + 1)
         }
         // A token this instance has not seen: a known miss or a forged secret is answered at
         // once, and an untagged secret's lookup needs a ticket (``CredentialLookupGate``).
@@ -122,26 +129,64 @@ package final class APITokenAuthenticator: Sendable {
                 throw TokenLookupFailure()
             }
         }
-        defer { if let ticket { lookups.release(ticket) } }
+        let lookups = self.lookups
+        let client = request.client
+        let (flight, started) = tokenLookups.start(key) { [self, ticket] in
+            defer { if let ticket { lookups.release(ticket) } }
+            return try await readToken(key: key, client: client, unknown: unknown, version: currentVersion)
+        }
+        if !started, let ticket { lookups.release(ticket) }
+        return try await answer(of: flight, key: key, secret: secret, request: request, version: currentVersion, joined: started ? 0 : joined + 1)
+    }
+
+    /// One token lookup's answer, shared by every request that waits for it, with the policy
+    /// version it was read at.
+    struct TokenLookup: Sendable {
+        var found: (identity: APITokenIdentity, fetchedAt: ContinuousClock.Instant)?
+        var version: UInt64
+    }
+
+    /// Reads the token and remembers it, or remembers that it does not exist.
+    private func readToken(key: Data, client: IPAddress, unknown: Bool, version currentVersion: UInt64) async throws -> TokenLookup {
         let fetchedAt = ContinuousClock.now
         let identity: APITokenIdentity?
         do {
             identity = try await deadline.run { [store] in try await store.apiTokenIdentity(secretHash: Array(key)) }
         } catch {
             logger.warning("API token cannot be checked: the store is unreachable", metadata: ["error": "\(error)"])
-            throw TokenLookupFailure()
+            throw error
         }
         guard let identity else {
-            logger.info("unknown API token refused", metadata: ["client": "\(request.client)"])
+            logger.info("unknown API token refused", metadata: ["client": "\(client)"])
             if unknown { lookups.rememberMiss(key) }
-            return nil
+            return TokenLookup(found: nil, version: currentVersion)
         }
         known.withLock { entries in
             if entries.count >= Self.capacity, entries[key] == nil { entries.removeAll() }
             let written = entries[key]?.useWrittenAt ?? (identity.token.lastUsedAt ?? .distantPast)
             entries[key] = Known(identity: identity, fetchedAt: fetchedAt, version: currentVersion, useWrittenAt: written)
         }
-        return (identity, fetchedAt)
+        return TokenLookup(found: (identity, fetchedAt), version: currentVersion)
+    }
+
+    /// A lookup's answer for one request. One that joined a lookup read at another policy
+    /// version than its own (a revocation landed between) asks again, once; a second time it is
+    /// refused as not checkable now.
+    private func answer(
+        of flight: Task<TokenLookup, any Error>, key: Data, secret: String, request: AuthenticationRequest, version currentVersion: UInt64,
+        joined: Int
+    ) async throws(TokenLookupFailure) -> (APITokenIdentity, fetchedAt: ContinuousClock.Instant)? {
+        let lookup: TokenLookup
+        do {
+            lookup = try await flight.value
+        } catch {
+            throw TokenLookupFailure()
+        }
+        if joined > 0, lookup.version != currentVersion {
+            guard joined < 2 else { throw TokenLookupFailure() }
+            return try await tokenIdentity(key: key, secret: secret, request: request, version: currentVersion, joined: joined)
+        }
+        return lookup.found.map { ($0.identity, $0.fetchedAt) }
     }
 
     struct TokenLookupFailure: Error {}

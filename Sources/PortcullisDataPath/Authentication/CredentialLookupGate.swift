@@ -10,14 +10,17 @@ import Synchronization
 ///
 /// - Credentials carry a keyed tag (``CredentialTags``): one with a wrong tag is refused
 ///   without a read, and one with the right tag was made by a gateway, so it is looked up
-///   outside the overall bound, at most ``perClientTagged`` at once per client (a signed-out
-///   cookie sent a thousand times at once holds no more of the pool than that).
+///   outside the untagged credentials' bound, under its own: at most ``perClientTagged`` at
+///   once per client and ``totalTagged`` overall. Concurrent requests with one credential share
+///   one lookup (``LookupFlights``, in the authenticators): a signed-out cookie sent a thousand
+///   times at once, from as many addresses, is one read.
 /// - A credential the store said does not exist is remembered as a miss (per process, for
 ///   ``missLifetime``, at most ``missCapacity`` of them): ids and secrets are random and made by
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
 /// - Credentials made before tags take a ticket: at most ``perClient`` lookups at once per
 ///   client (an IPv4 address, or an IPv6 /64, which one host usually holds whole) and
-///   ``total`` at once overall, well under the pool's 16 connections; past either, the
+///   ``total`` at once overall. With ``totalTagged`` that is 14 of the pool's 16 connections
+///   at most: two are always left for sign-ins, the admin API and writes. Past a bound, the
 ///   request is refused at once (`session_unverifiable`: it could not be checked now) rather
 ///   than queued. A flood of made-up untagged credentials can take those tickets, but never
 ///   a lookup of a tagged one. Credentials the cache knows (an entry past `max_staleness`)
@@ -28,7 +31,12 @@ package final class CredentialLookupGate: Sendable {
     /// credential, not that it still lives (a signed-out cookie keeps its tag), so they are
     /// bounded per client too, though outside ``total``.
     package let perClientTagged: Int
+    /// Lookups of untagged credentials at once, overall.
     package let total: Int
+    /// Lookups of tagged credentials at once, overall: distinct credentials only (requests with
+    /// one share its lookup), so this binds only many signed-out cookies at once, or a restart
+    /// of a busy instance, whose extra lookups are refused as not checkable now.
+    package let totalTagged: Int
     package let missLifetime: Duration
     package let missCapacity: Int
     /// `nil`: no key (tests and tools), every credential of the right length is looked up
@@ -38,6 +46,7 @@ package final class CredentialLookupGate: Sendable {
     private struct State {
         var inFlight: [IPAddress: Int] = [:]
         var total = 0
+        var totalTagged = 0
         /// Misses in the order they were learnt, with when each stops counting.
         var misses: [Data: ContinuousClock.Instant] = [:]
         var missOrder: [Data] = []
@@ -47,10 +56,11 @@ package final class CredentialLookupGate: Sendable {
     private let state = Mutex(State())
 
     package init(
-        tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 4, total: Int = 8, missLifetime: Duration = .seconds(60),
-        missCapacity: Int = 10_000
+        tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 4, total: Int = 8, totalTagged: Int = 6,
+        missLifetime: Duration = .seconds(60), missCapacity: Int = 10_000
     ) {
         self.tags = tags
+        self.totalTagged = totalTagged
         self.perClientTagged = perClientTagged
         self.perClient = perClient
         self.total = total
@@ -71,7 +81,8 @@ package final class CredentialLookupGate: Sendable {
         return state.withLock { state -> Admission in
             let mine = state.inFlight[key, default: 0]
             if tagged {
-                guard mine < perClientTagged else { return .busy }
+                guard mine < perClientTagged, state.totalTagged < totalTagged else { return .busy }
+                state.totalTagged += 1
             } else {
                 guard mine < perClient, state.total < total else { return .busy }
                 state.total += 1
@@ -92,7 +103,7 @@ package final class CredentialLookupGate: Sendable {
 
     package func release(_ ticket: Ticket) {
         state.withLock { state in
-            if ticket.countsInTotal { state.total -= 1 }
+            if ticket.countsInTotal { state.total -= 1 } else { state.totalTagged -= 1 }
             let left = state.inFlight[ticket.client, default: 1] - 1
             state.inFlight[ticket.client] = left > 0 ? left : nil
         }

@@ -27,6 +27,8 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     /// Bounds the lookups of sessions this instance has not seen; shared with the API token
     /// authenticator.
     package let lookups: CredentialLookupGate
+    /// Session lookups under way, which later requests with the same cookie join.
+    private let sessionLookups = LookupFlights<SessionLookup>()
     /// Told, off the request path and after the new address is written, when a live session's
     /// client address changes (the session risk signals); `nil` when nothing listens.
     private let onAddressChange: (@Sendable (SessionAddressChange) async -> Void)?
@@ -124,7 +126,9 @@ package final class GatewayAuthenticator: RequestAuthenticator {
 
     // MARK: sessions
 
-    private func authenticateSession(_ cookie: String, request: AuthenticationRequest, on eventLoop: any EventLoop) -> AuthenticationOutcome {
+    private func authenticateSession(
+        _ cookie: String, request: AuthenticationRequest, on eventLoop: any EventLoop, joined: Int = 0
+    ) -> AuthenticationOutcome {
         guard let hash = SessionToken.hash(of: cookie) else {
             return .resolved(Authentication(identity: .rejected(.sessionExpired)))
         }
@@ -132,13 +136,17 @@ package final class GatewayAuthenticator: RequestAuthenticator {
         if let entry = cache.freshEntry(hash, maxAge: settings.maxStaleness, now: now) {
             return .resolved(authentication(for: entry, hash: hash, request: request))
         }
+        let key = Data(hash.bytes)
+        // A lookup of this session under way: wait for its answer rather than read again.
+        if let running = sessionLookups.current(key) {
+            return answer(of: running, cookie: cookie, hash: hash, request: request, on: eventLoop, joined: joined + 1)
+        }
         // A session this instance has not seen: a known miss or a forged id is answered at
         // once, and an untagged id's lookup needs a ticket (``CredentialLookupGate``). A known
         // one is read again freely.
         let ticket: CredentialLookupGate.Ticket?
-        let missKey: Data?
-        if cache.entry(hash) == nil {
-            let key = Data(hash.bytes)
+        let unknown = cache.entry(hash) == nil
+        if unknown {
             if lookups.isKnownMiss(key, now: now) {
                 return .resolved(Authentication(identity: .rejected(.sessionExpired)))
             }
@@ -147,36 +155,81 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             case .forged: return .resolved(Authentication(identity: .rejected(.sessionExpired)))
             case .busy: return .resolved(Authentication(identity: .rejected(.sessionUnverifiable)))
             }
-            missKey = key
         } else {
             ticket = nil
-            missKey = nil
         }
-        let store = self.store
-        let cache = self.cache
-        let logger = self.logger
         let lookups = self.lookups
-        return .pending(eventLoop.makeFutureWithTask { [self] in
+        let before = (generation: cache.generation, evictions: cache.evictionCount, version: cache.version.current)
+        let (flight, started) = sessionLookups.start(key) { [self] in
             defer { if let ticket { lookups.release(ticket) } }
-            let version = cache.version.current
-            let identity: SessionIdentity?
+            return try await readSession(hash, key: key, unknown: unknown, before: before)
+        }
+        if !started, let ticket { lookups.release(ticket) }
+        // The request that started the lookup takes its answer as it is; one that joined
+        // another's (started meanwhile) counts as joining.
+        return answer(of: flight, cookie: cookie, hash: hash, request: request, on: eventLoop, joined: started ? 0 : joined + 1)
+    }
+
+    /// One session lookup's answer, shared by every request that waits for it
+    /// (``LookupFlights``), with the cache's generation when it started.
+    struct SessionLookup: Sendable {
+        var entry: SessionCache.Entry?
+        var generation: UInt64
+    }
+
+    /// Reads the session and keeps it in the cache (unless a sign-out landed meanwhile), or
+    /// remembers that it does not exist. Throws when the store cannot answer in time.
+    private func readSession(
+        _ hash: SessionIDHash, key: Data, unknown: Bool, before: (generation: UInt64, evictions: UInt64, version: UInt64)
+    ) async throws -> SessionLookup {
+        let identity: SessionIdentity?
+        do {
+            identity = try await deadline.run { [store] in try await store.sessionIdentity(hash) }
+        } catch {
+            logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
+                "session": "\(hash)", "error": "\(error)",
+            ])
+            throw error
+        }
+        guard let identity else {
+            // Evicting counts, and makes other lookups under way not keep what they read: only
+            // when there is something to evict (not for every made-up cookie).
+            if !unknown || cache.entry(hash) != nil { cache.evict(hash) }
+            if unknown { lookups.rememberMiss(key) }
+            return SessionLookup(entry: nil, generation: before.generation)
+        }
+        let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
+        let entry = SessionCache.Entry(identity: identity, hash: hash, fetchedAt: .now, activityWrittenAt: written, version: before.version)
+        cache.store(entry, for: hash, ifNoEvictionSince: before.evictions)
+        return SessionLookup(entry: entry, generation: before.generation)
+    }
+
+    /// A request's answer from a lookup. One that joined a lookup already under way (`joined`:
+    /// how many times this request has) uses its answer only when nothing was evicted and no
+    /// policy changed between the lookup's start and the join (else the answer may predate a
+    /// sign-out the request came after): it asks again, once; a second such miss is refused
+    /// as not checkable now.
+    private func answer(
+        of flight: Task<SessionLookup, any Error>, cookie: String, hash: SessionIDHash, request: AuthenticationRequest,
+        on eventLoop: any EventLoop, joined: Int
+    ) -> AuthenticationOutcome {
+        let generation = cache.generation
+        return .pending(eventLoop.makeFutureWithTask { [self] in
+            let lookup: SessionLookup
             do {
-                identity = try await deadline.run { try await store.sessionIdentity(hash) }
+                lookup = try await flight.value
             } catch {
-                logger.warning("session cannot be re-checked: the store is unreachable", metadata: [
-                    "session": "\(hash)", "error": "\(error)",
-                ])
                 return Authentication(identity: .rejected(.sessionUnverifiable))
             }
-            guard let identity else {
-                cache.evict(hash)
-                if let missKey { lookups.rememberMiss(missKey) }
-                return Authentication(identity: .rejected(.sessionExpired))
+            if joined > 0, lookup.generation != generation {
+                guard joined < 2 else { return Authentication(identity: .rejected(.sessionUnverifiable)) }
+                switch authenticateSession(cookie, request: request, on: eventLoop, joined: joined) {
+                case .resolved(let authentication): return authentication
+                case .pending(let future): return try await future.get()
+                }
             }
-            let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
-            let entry = SessionCache.Entry(identity: identity, hash: hash, fetchedAt: .now, activityWrittenAt: written, version: version)
-            cache.store(entry, for: hash)
-            return self.authentication(for: entry, hash: hash, request: request)
+            guard let entry = lookup.entry else { return Authentication(identity: .rejected(.sessionExpired)) }
+            return authentication(for: entry, hash: hash, request: request)
         })
     }
 

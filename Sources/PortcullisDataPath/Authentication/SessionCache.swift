@@ -99,17 +99,35 @@ package final class SessionCache: CredentialInvalidation {
         }
     }
 
-    package func store(_ entry: Entry, for hash: SessionIDHash) {
+    /// Evictions so far.
+    package var evictionCount: UInt64 { evictions.load(ordering: .acquiring) }
+
+    /// Keeps `entry` unless a session was evicted since `evictionCount` (``evictionCount``, taken
+    /// before the entry was read): a sign-out that lands while the read is under way must not
+    /// be undone by the read's older answer. Answers whether it was kept. (A policy change
+    /// needs no check here: the entry carries the version it was read at.)
+    @discardableResult
+    package func store(_ entry: Entry, for hash: SessionIDHash, ifNoEvictionSince evictionCount: UInt64) -> Bool {
         entries.withLock { entries in
-            var entry = entry
-            if entry.addressChangedAt == nil { entry.addressChangedAt = entries[hash]?.addressChangedAt }
-            if entries.count >= capacity, entries[hash] == nil {
-                // Full: forget the stalest tenth rather than grow.
-                let victims = entries.sorted { $0.value.fetchedAt < $1.value.fetchedAt }.prefix(Swift.max(1, capacity / 10))
-                for (key, _) in victims { entries.removeValue(forKey: key) }
-            }
-            entries[hash] = entry
+            guard evictions.load(ordering: .acquiring) == evictionCount else { return false }
+            Self.put(entry, for: hash, in: &entries, capacity: capacity)
+            return true
         }
+    }
+
+    package func store(_ entry: Entry, for hash: SessionIDHash) {
+        entries.withLock { entries in Self.put(entry, for: hash, in: &entries, capacity: capacity) }
+    }
+
+    private static func put(_ entry: Entry, for hash: SessionIDHash, in entries: inout [SessionIDHash: Entry], capacity: Int) {
+        var entry = entry
+        if entry.addressChangedAt == nil { entry.addressChangedAt = entries[hash]?.addressChangedAt }
+        if entries.count >= capacity, entries[hash] == nil {
+            // Full: forget the stalest tenth rather than grow.
+            let victims = entries.sorted { $0.value.fetchedAt < $1.value.fetchedAt }.prefix(Swift.max(1, capacity / 10))
+            for (key, _) in victims { entries.removeValue(forKey: key) }
+        }
+        entries[hash] = entry
     }
 
     /// Marks activity as written now; answers false when another request already did it within
@@ -151,16 +169,20 @@ package final class SessionCache: CredentialInvalidation {
         }
     }
 
+    /// The count moves under the entries' lock, so that a conditional ``store(_:for:ifNoEvictionSince:)``
+    /// sees either the entry gone and the count moved, or neither.
     package func evict(_ hash: SessionIDHash) {
-        _ = entries.withLock { $0.removeValue(forKey: hash) }
-        evictions.add(1, ordering: .releasing)
+        entries.withLock { entries in
+            entries.removeValue(forKey: hash)
+            evictions.add(1, ordering: .releasing)
+        }
     }
 
     package func evict(userID: String) {
         entries.withLock { entries in
             entries = entries.filter { $0.value.session.userID != userID }
+            evictions.add(1, ordering: .releasing)
         }
-        evictions.add(1, ordering: .releasing)
     }
 
     package func policyDidChange() {
