@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOCore
 
 /// Tells systemd how the service is doing (`Type=notify`, sd_notify(3)): one datagram to the
 /// Unix socket named by `NOTIFY_SOCKET`, as `KEY=VALUE` lines. A path starting with `@` is in
@@ -83,9 +84,8 @@ package struct SystemdNotifier: Sendable {
     }
 
     /// `CLOCK_MONOTONIC` in microseconds, the clock systemd compares reloads against.
+    /// (NIO's deadlines read that clock.)
     static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
+        NIODeadline.now().uptimeNanoseconds / 1_000
     }
 }

@@ -65,9 +65,9 @@ enum StoreOwnership {
 
     /// The owner's uid of an existing file or folder (following symbolic links, as SQLite does).
     static func owner(of path: String) -> uid_t? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return info.st_uid
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let owner = (try? FileManager.default.attributesOfItem(atPath: target))?[.ownerAccountID] as? NSNumber else { return nil }
+        return uid_t(truncatingIfNeeded: owner.uint64Value)
     }
 
     static func name(_ uid: uid_t) -> String {
