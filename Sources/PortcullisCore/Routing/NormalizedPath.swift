@@ -132,31 +132,56 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return form
     }
 
-    /// The path a lenient server reads when a segment, folded as it may fold it
-    /// (``folded(_:)``), is `.` or `..` or holds a `/` or `\` (`．．`, `‥`, `／`, `＼`, `℅`, which is
-    /// `c/o`): every non-ASCII segment folded, split again, and dot segments applied (never
-    /// above the root). `nil` when no segment folds so. The route table refuses such a path
-    /// only when this reading is another route's (`/public/．．/admin`, `/wiki/secret／x`), not
-    /// when it stays in the same one (`/wiki/東京／大阪`).
-    var foldedReading: NormalizedPath? {
-        func isNonASCII(_ segment: String) -> Bool { segment.utf8.contains { $0 >= 0x80 } }
-        func walks(_ form: String) -> Bool { form == "." || form == ".." || form.contains("/") || form.contains("\\") }
-        guard segments.contains(where: { isNonASCII($0) && walks(Self.folded($0)) }) else { return nil }
+    /// The path a lenient server may read, when some segment reads as something else
+    /// (``lenientParts(_:)``): `．．`, `‥`, `.. `, `..::$INDEX_ALLOCATION` as `..`; `／`, `＼`,
+    /// `℅` (which is `c/o`) as separators; `Ｗiki` as `wiki`. Every segment so read, split again,
+    /// and dot segments applied (never above the root); `nil` when every segment reads as
+    /// itself. The route table refuses such a path only when this reading is another route's
+    /// (`/public/．．/admin`, `/x/.. /admin`, `/wiki/secret／x`), not when it stays in the same
+    /// one (`/wiki/東京／大阪`).
+    var lenientReading: NormalizedPath? {
         var read: [String] = []
+        var differs = false
         for segment in segments {
-            guard isNonASCII(segment) else {
+            guard let parts = Self.lenientParts(segment) else {
                 read.append(segment)
                 continue
             }
-            for part in Self.folded(segment).split(whereSeparator: { $0 == "/" || $0 == "\\" }) {
+            differs = true
+            for part in parts {
                 switch part {
                 case ".": continue
                 case "..": _ = read.popLast()
-                default: read.append(String(part))
+                default: read.append(part)
                 }
             }
         }
-        return NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash)
+        return differs ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
+    }
+
+    /// How a lenient server may read one segment, when not as itself: folded when it holds
+    /// non-ASCII (``folded(_:)``), an NTFS stream suffix cut, trailing spaces trimmed (IIS and
+    /// Windows); a segment left of only dots and spaces is `..` (when it starts with two dots)
+    /// or `.`; the rest split at `/` and `\`. `nil` for a segment that reads as itself, which
+    /// every segment without non-ASCII, a `:`, or a trailing space or dot does.
+    static func lenientParts(_ segment: String) -> [String]? {
+        let bytes = segment.utf8
+        let nonASCII = bytes.contains { $0 >= 0x80 }
+        guard nonASCII || bytes.last == UInt8(ascii: " ") || bytes.last == UInt8(ascii: ".") || bytes.contains(UInt8(ascii: ":")) else {
+            return nil
+        }
+        var form = nonASCII ? folded(segment) : segment
+        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
+            form = String(form[..<colon])
+        }
+        while form.unicodeScalars.last == " " {
+            form.unicodeScalars.removeLast()
+        }
+        if !form.isEmpty, form.unicodeScalars.allSatisfy({ $0 == "." || $0 == " " }) {
+            return [form.hasPrefix("..") ? ".." : "."]
+        }
+        let parts = form.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map(String.init)
+        return parts == [segment] ? nil : parts
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``

@@ -36,7 +36,7 @@ public struct RouteTable: Hashable, Sendable {
     }
 
     /// `rereading`: whether to match again the path a lenient server would read
-    /// (``NormalizedPath/foldedReading``); not within that second match, whose segments are
+    /// (``NormalizedPath/lenientReading``); not within that second match, whose segments are
     /// already folded.
     private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Bool) -> Match {
         let mayImitate = path.mayImitate
@@ -53,7 +53,7 @@ public struct RouteTable: Hashable, Sendable {
                 }
                 continue
             }
-            if mayImitate, rereading, let reading = path.foldedReading {
+            if mayImitate, rereading, let reading = path.lenientReading {
                 switch match(host: host, path: reading, method: method, rereading: false) {
                 case .route(let other), .methodNotAllowed(let other):
                     if other != route { return .lookAlike(route) }
