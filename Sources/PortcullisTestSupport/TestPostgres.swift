@@ -97,6 +97,14 @@ public final class TestPostgres: Sendable {
         return try ChildProcess.start(runAsPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + arguments : arguments)
     }
 
+    /// Runs `sql` with `psql` and answers what it prints, unaligned and without headers.
+    public func query(_ sql: String, database: String) throws -> String {
+        try command([
+            "\(binaries)/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "portcullis", "-d", database, "-v", "ON_ERROR_STOP=1",
+            "-tA", "-c", sql,
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Stops the server at once (`-m fast`: open connections are closed).
     public func stopServer() throws {
         try command(["\(binaries)/pg_ctl", "-D", folder + "/data", "-m", "fast", "-w", "stop"])

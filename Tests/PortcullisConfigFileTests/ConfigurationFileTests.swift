@@ -451,6 +451,25 @@ struct DataPathConfigurationTests {
         #expect(alone.contains { $0.path == "store" && $0.message.contains("sqlite or postgres") }, "\(alone.map(\.description))")
     }
 
+    @Test("store.postgres.max_connections: 8 by default, a whole number from 1 to 256; a bad one is named with its key path")
+    func postgresPoolSize() throws {
+        let plain = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL }\n").get()
+        #expect(plain.store.poolSize == 8)
+        let sized = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL, max_connections: 2 }\n").get()
+        guard case .postgres(_, let connections) = sized.store else {
+            Issue.record("expected the PostgreSQL store, got \(sized.store.kind)")
+            return
+        }
+        #expect(connections == 2)
+        for text in ["0", "257", "-1", "many", "2.5"] {
+            let found = problems(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL, max_connections: \(text) }\n")
+            let problem = found.first { $0.path == "store.postgres.max_connections" }
+            #expect(problem?.message.contains("a whole number from 1 to 256") == true, "\(text): \(found.map(\.description))")
+            #expect(problem?.description.hasPrefix("conf/test.yaml:") == true, "\(text): \(found.map(\.description))")
+        }
+        #expect(try decode(valid + "\nstore:\n  sqlite: { path: store.sqlite }\n").get().store.poolSize == 16)
+    }
+
     @Test("two routes whose prefixes differ only in letter case are refused; case_sensitive is read")
     func caseRule() throws {
         let clash = valid + """

@@ -15,10 +15,10 @@ struct PostgresStoreTests {
         let store: PostgresStore
         private let task: Task<Void, Never>
 
-        init(url: String, migrate: Bool = true) async throws {
+        init(url: String, migrate: Bool = true, maxConnections: Int = StoreConfiguration.defaultPostgresConnections) async throws {
             var logger = Logger(label: "test.postgres")
             logger.logLevel = .error
-            store = PostgresStore(url: try PostgresURL(parsing: url), logger: logger)
+            store = PostgresStore(url: try PostgresURL(parsing: url), maxConnections: maxConnections, logger: logger)
             let store = self.store
             // Queries wait for the pool to start: no sleep needed, and no "run() hasn't been
             // called yet" warning.
@@ -206,6 +206,37 @@ struct PostgresStoreTests {
         return PostgresConnection.Configuration(
             host: parsed.host, port: parsed.port, username: parsed.username, password: nil, database: parsed.database, tls: .disable
         )
+    }
+
+    /// `store.postgres.max_connections` (issue 28 item 4): thirty instances on PostgreSQL's
+    /// default 100 connections need a small pool each. Ten reads wait on a locked table; no
+    /// more of them reach the server than the pool holds.
+    @Test("the pool holds at most max_connections connections: ten reads at once on a pool of two, two at the server")
+    func poolSize() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        let url = try cluster.createDatabase()
+        let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let running = try await Running(url: url, maxConnections: 2)
+        defer { Task { await running.stop() } }
+        let store = running.store
+        let lock = try cluster.startSQL("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;", database: database)
+        defer { Task { _ = await lock.stop(grace: .seconds(1)) } }
+        try await Task.sleep(for: .milliseconds(500))
+        let reads = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<10 {
+                    group.addTask { _ = try await store.sessionIdentity(try #require(SessionIDHash(bytes: Array(repeating: UInt8(index), count: 32)))) }
+                }
+                try await group.waitForAll()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        let waiting = try cluster.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", database: database
+        )
+        #expect(waiting == "2", "reads waiting on the lock at the server: \(waiting)")
+        try await reads.value
     }
 
     @Test("a store used before its service runs waits for it, without postgres-nio's warning")

@@ -23,10 +23,12 @@ extension ConfigurationReader {
             else { return nil }
             return .sqlite(path: resolvePath(path))
         case (nil, let postgres?):
-            guard let inner = postgres.mapping(keys: ["url_env", "url_file"]),
-                  let url = readSecret(inner, fileKey: "url_file", envKey: "url_env", what: "the PostgreSQL URL")
+            guard let inner = postgres.mapping(keys: ["url_env", "url_file", "max_connections"]) else { return nil }
+            let connections = inner["max_connections"].map { $0.integer(in: StoreConfiguration.postgresConnectionsRange) }
+                ?? StoreConfiguration.defaultPostgresConnections
+            guard let url = readSecret(inner, fileKey: "url_file", envKey: "url_env", what: "the PostgreSQL URL"), let connections
             else { return nil }
-            return .postgres(url: url)
+            return .postgres(url: url, maxConnections: connections)
         }
     }
 }

@@ -24,13 +24,31 @@ public struct SessionConfiguration: Hashable, Sendable {
 public enum StoreConfiguration: Sendable {
     /// Embedded, one node, WAL.
     case sqlite(path: String)
-    /// Shared by several gateway instances; the URL is a secret.
-    case postgres(url: SecretSource)
+    /// Shared by several gateway instances; the URL is a secret. `maxConnections`
+    /// (`store.postgres.max_connections`): the query pool's size; each instance also holds one
+    /// connection of its own for LISTEN.
+    case postgres(url: SecretSource, maxConnections: Int = StoreConfiguration.defaultPostgresConnections)
+
+    /// `store.postgres.max_connections`'s default: ten instances (nine connections each) fit
+    /// in PostgreSQL's default `max_connections` of 100 with room for its superuser slots and
+    /// an operator's session.
+    public static let defaultPostgresConnections = 8
+    /// What `store.postgres.max_connections` may be.
+    public static let postgresConnectionsRange: ClosedRange<Int> = 1 ... 256
 
     /// `store.request_deadline`'s default.
     public static let defaultRequestDeadline: Duration = .seconds(1)
     /// What `store.request_deadline` may be.
     public static let requestDeadlineRange: ClosedRange<Duration> = .milliseconds(50) ... .seconds(30)
+
+    /// Connections that serve queries at once: the PostgreSQL pool's size; for SQLite, the 16
+    /// the lookup bounds were first sized for (GRDB's readers do not queue behind a pool).
+    public var poolSize: Int {
+        switch self {
+        case .sqlite: 16
+        case .postgres(_, let maxConnections): maxConnections
+        }
+    }
 
     /// `sqlite` or `postgres`, for logs.
     public var kind: String {

@@ -50,14 +50,14 @@ public final class OpenedStore: Sendable {
             } catch {
                 throw Failure(description: "store.sqlite.path \(path): cannot open: \(error)")
             }
-        case .postgres(let source):
+        case .postgres(let source, let maxConnections):
             let url: PostgresURL
             do {
                 url = try PostgresURL(parsing: try secret(source))
             } catch {
                 throw Failure(description: "store.postgres (\(source)): \(error)")
             }
-            let store = PostgresStore(url: url, logger: logger, observer: observer)
+            let store = PostgresStore(url: url, maxConnections: maxConnections, logger: logger, observer: observer)
             // Queries wait until `run()` has started the pool.
             let task = Task { await store.run() }
             do {

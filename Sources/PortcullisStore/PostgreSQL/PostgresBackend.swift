@@ -25,11 +25,15 @@ package final class PostgresBackend: StoreBackend {
     /// The store's write lock (``StoreConnection/lockForWriting()``), also taken by migrations.
     static let writeLock: Int64 = 0x706F_7274_6375_6C6C
 
-    init(url: PostgresURL, logger: Logger, group: any EventLoopGroup) {
+    /// `maxConnections`: the query pool's size (`store.postgres.max_connections`); the
+    /// listener's connection is one more.
+    init(url: PostgresURL, maxConnections: Int, logger: Logger, group: any EventLoopGroup) {
         self.url = url
         self.logger = logger
         self.group = group
-        client = PostgresClient(configuration: url.clientConfiguration, eventLoopGroup: group, backgroundLogger: logger)
+        client = PostgresClient(
+            configuration: url.clientConfiguration(maxConnections: maxConnections), eventLoopGroup: group, backgroundLogger: logger
+        )
     }
 
     var isListening: Bool { listening.load(ordering: .acquiring) }

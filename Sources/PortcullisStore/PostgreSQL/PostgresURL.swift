@@ -136,12 +136,12 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         }
     }
 
-    var clientConfiguration: PostgresClient.Configuration {
+    func clientConfiguration(maxConnections: Int) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
         configuration.options.connectTimeout = .seconds(3)
-        configuration.options.maximumConnections = 16
+        configuration.options.maximumConnections = maxConnections
         configuration.options.keepAliveBehavior = .init(frequency: .seconds(10))
         return configuration
     }

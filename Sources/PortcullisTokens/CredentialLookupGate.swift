@@ -1,6 +1,5 @@
 import Foundation
 import PortcullisCore
-import PortcullisTokens
 import Synchronization
 
 /// Bounds the store reads that anyone can cause without being anyone (issue 21 item 5). A
@@ -19,8 +18,8 @@ import Synchronization
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
 /// - Credentials made before tags take a ticket: at most ``perClient`` lookups at once per
 ///   client (an IPv4 address, or an IPv6 /64, which one host usually holds whole) and
-///   ``total`` at once overall. With ``totalTagged`` that is 14 of the pool's 16 connections
-///   at most: two are always left for sign-ins, the admin API and writes. Past a bound, the
+///   ``total`` at once overall. Sized to the pool (``init(tags:poolSize:)``), both bounds
+///   together leave two connections for sign-ins, the admin API and writes. Past a bound, the
 ///   request is refused at once (`session_unverifiable`: it could not be checked now) rather
 ///   than queued. A flood of made-up untagged credentials can take those tickets, but never
 ///   a lookup of a tagged one. Credentials the cache knows (an entry past `max_staleness`)
@@ -54,6 +53,15 @@ package final class CredentialLookupGate: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// Bounds for a store pool of `poolSize` connections: half of it (at least one) for untagged
+    /// lookups, and what is left but two (at least one) for tagged ones: 8 and 6 of 16, 4 and 2
+    /// of 8, 1 and 1 of 2. Sign-ins, the admin API and writes keep two connections of a pool of
+    /// four or more.
+    package convenience init(tags: CredentialTags?, poolSize: Int) {
+        let untagged = max(1, poolSize / 2)
+        self.init(tags: tags, total: untagged, totalTagged: max(1, poolSize - untagged - 2))
+    }
 
     package init(
         tags: CredentialTags? = nil, perClient: Int = 4, perClientTagged: Int = 4, total: Int = 8, totalTagged: Int = 6,
