@@ -63,17 +63,39 @@ struct SessionAddressChangeTests {
     /// lookup keeps what it read: the signed-out session would be served from the cache until
     /// `max_staleness`. The lookup's store is conditional on no eviction since it started.
     @Test("a lookup that started before a sign-out does not put the session back in the cache")
-    func signOutDuringLookup() {
+    func signOutDuringLookup() throws {
         let cache = SessionCache()
         let hash = Self.cached(cache)
-        let read = cache.entry(hash)
-        let evictionsBefore = cache.evictionCount
+        let read = try #require(cache.entry(hash))
+        let before = cache.mark
         cache.evict(hash)
-        if let read { #expect(!cache.store(read, for: hash, ifNoEvictionSince: evictionsBefore)) }
+        #expect(!cache.store(read, for: hash, ifUnchangedSince: before))
         #expect(cache.entry(hash) == nil, "the signed-out session is back in the cache")
-        // With no eviction between, it is kept.
-        if let read { #expect(cache.store(read, for: hash, ifNoEvictionSince: cache.evictionCount)) }
+        #expect(!cache.isUnchanged(hash, userID: read.session.userID, since: before))
+        // Its user's sessions all signed out: the same.
+        let second = cache.mark
+        cache.evict(userID: read.session.userID)
+        #expect(!cache.store(read, for: hash, ifUnchangedSince: second))
+        // With no eviction of it between, it is kept.
+        #expect(cache.store(read, for: hash, ifUnchangedSince: cache.mark))
         #expect(cache.entry(hash) != nil)
+    }
+
+    /// Review round 5: with one count for every eviction, anyone could keep every session out
+    /// of the cache by signing out made-up cookies while reads were under way.
+    @Test("evicting other sessions and users does not keep a session out of the cache")
+    func otherEvictions() throws {
+        let cache = SessionCache()
+        let hash = Self.cached(cache)
+        let read = try #require(cache.entry(hash))
+        let before = cache.mark
+        for byte in UInt8(10)..<UInt8(60) { cache.evict(try #require(SessionIDHash(bytes: Array(repeating: byte, count: 32)))) }
+        cache.evict(userID: "someone-else")
+        #expect(cache.store(read, for: hash, ifUnchangedSince: before))
+        #expect(cache.isUnchanged(hash, userID: read.session.userID, since: before))
+        // A policy change still counts for an answer in hand.
+        cache.policyDidChange()
+        #expect(!cache.isUnchanged(hash, userID: read.session.userID, since: before))
     }
 
     @Test("an unknown session claims nothing")

@@ -140,9 +140,17 @@ package final class IdentityEndpoints: Sendable {
             return ControlPlanePages.json(.forbidden, error: "forbidden", reason: "csrf",
                                           message: "sign-out must come from this site")
         }
-        if let hash = cookie(SessionCookie.name, in: request).flatMap(SessionToken.hash(of:)) {
+        if let cookie = cookie(SessionCookie.name, in: request) {
             do {
-                try await sessions.revoke(hash, by: "user", reason: "logout", now: now())
+                if try await sessions.signOut(cookie: cookie, client: context.clientAddress, now: now()) == .busy {
+                    logger.notice("sign-out refused: too many sign-outs of unknown sessions at once", metadata: [
+                        "client": "\(context.clientAddress)",
+                    ])
+                    return ControlPlanePages.problem(
+                        .serviceUnavailable, title: "Temporarily unavailable", reason: ReasonCode.sessionUnverifiable.rawValue,
+                        message: "Your sign-out could not be recorded right now, and you are still signed in. Try again shortly."
+                    )
+                }
             } catch {
                 logger.error("logout could not be recorded", metadata: ["error": "\(error)"])
                 return unavailable(error)

@@ -18,6 +18,9 @@ package final class SessionService: Sendable {
     /// Tags new session ids and API token secrets (the store's shared key, the same on every
     /// instance).
     package let credentialTags: CredentialTags
+    /// Bounds the sign-outs anyone can ask for by cookie (``signOut(cookie:client:now:)``), as
+    /// the data path bounds lookups; shared with it. `nil`: unbounded (tools and tests).
+    private let lookups: CredentialLookupGate?
     /// Called with revoked sessions and users, for broadcasting to other instances.
     private let onRevoked: @Sendable (_ sessions: [SessionIDHash], _ userIDs: [String]) async -> Void
 
@@ -27,9 +30,11 @@ package final class SessionService: Sendable {
         settings: SessionConfiguration,
         geoIP: any GeoIPResolver,
         credentialTags: CredentialTags,
+        lookups: CredentialLookupGate? = nil,
         logger: Logger,
         onRevoked: @escaping @Sendable ([SessionIDHash], [String]) async -> Void = { _, _ in }
     ) {
+        self.lookups = lookups
         self.store = store
         self.cache = cache
         self.settings = settings
@@ -69,6 +74,47 @@ package final class SessionService: Sendable {
         cache.evict(hash)
         if revoked { await onRevoked([hash], []) }
         return revoked
+    }
+
+    /// What a sign-out by cookie did.
+    package enum SignOut: Sendable, Equatable {
+        /// The session was live and is now revoked.
+        case signedOut
+        /// Nothing to sign out: no such session, signed out already, or a cookie no gateway
+        /// made (a wrong tag), which costs no store write.
+        case nothing
+        /// Too many sign-outs of unknown sessions at once: not recorded; the caller is told to
+        /// try again.
+        case busy
+    }
+
+    /// `/logout` with the session's own cookie. Anyone can send one with any cookie, and each is
+    /// a write that waits for the store's write lock while it holds a pool connection: so a
+    /// sign-out is bounded as a lookup of the same cookie is (``CredentialLookupGate``). A
+    /// forged tag or a session the store was just found not to have costs nothing; past the
+    /// bounds the sign-out is refused (``SignOut/busy``), never silently dropped. Only a session
+    /// that was live is evicted from this instance's cache.
+    package func signOut(cookie: String, client: IPAddress, now: Date) async throws -> SignOut {
+        guard let hash = SessionToken.hash(of: cookie) else { return .nothing }
+        var ticket: CredentialLookupGate.Ticket?
+        let key = Data(hash.bytes)
+        if let lookups {
+            if lookups.isKnownMiss(key) { return .nothing }
+            switch lookups.admit(client, credential: cookie) {
+            case .lookup(let admitted): ticket = admitted
+            case .forged: return .nothing
+            case .busy: return .busy
+            }
+        }
+        defer { if let ticket { lookups?.release(ticket) } }
+        let revoked = try await store.revokeSession(hash, at: now, by: "user", reason: "logout")
+        guard revoked else {
+            lookups?.rememberMiss(key)
+            return .nothing
+        }
+        cache.evict(hash)
+        await onRevoked([hash], [])
+        return .signedOut
     }
 
     /// "Sign out of all sessions": every session, every bearer JWT issued before now and, when

@@ -159,7 +159,7 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             ticket = nil
         }
         let lookups = self.lookups
-        let before = (generation: cache.generation, evictions: cache.evictionCount, version: cache.version.current)
+        let before = cache.mark
         let (flight, started) = sessionLookups.start(key) { [self] in
             defer { if let ticket { lookups.release(ticket) } }
             return try await readSession(hash, key: key, unknown: unknown, before: before)
@@ -171,16 +171,16 @@ package final class GatewayAuthenticator: RequestAuthenticator {
     }
 
     /// One session lookup's answer, shared by every request that waits for it
-    /// (``LookupFlights``), with the cache's generation when it started.
+    /// (``LookupFlights``), with where the cache stood when it started.
     struct SessionLookup: Sendable {
         var entry: SessionCache.Entry?
-        var generation: UInt64
+        var mark: SessionCache.Mark
     }
 
     /// Reads the session and keeps it in the cache (unless a sign-out landed meanwhile), or
     /// remembers that it does not exist. Throws when the store cannot answer in time.
     private func readSession(
-        _ hash: SessionIDHash, key: Data, unknown: Bool, before: (generation: UInt64, evictions: UInt64, version: UInt64)
+        _ hash: SessionIDHash, key: Data, unknown: Bool, before: SessionCache.Mark
     ) async throws -> SessionLookup {
         let identity: SessionIdentity?
         do {
@@ -196,32 +196,31 @@ package final class GatewayAuthenticator: RequestAuthenticator {
             // when there is something to evict (not for every made-up cookie).
             if !unknown || cache.entry(hash) != nil { cache.evict(hash) }
             if unknown { lookups.rememberMiss(key) }
-            return SessionLookup(entry: nil, generation: before.generation)
+            return SessionLookup(entry: nil, mark: before)
         }
         let written = cache.entry(hash)?.activityWrittenAt ?? identity.session.lastSeenAt
         let entry = SessionCache.Entry(identity: identity, hash: hash, fetchedAt: .now, activityWrittenAt: written, version: before.version)
-        cache.store(entry, for: hash, ifNoEvictionSince: before.evictions)
-        return SessionLookup(entry: entry, generation: before.generation)
+        cache.store(entry, for: hash, ifUnchangedSince: before)
+        return SessionLookup(entry: entry, mark: before)
     }
 
     /// A request's answer from a lookup. One that joined a lookup already under way (`joined`:
-    /// how many times this request has) uses its answer only when nothing was evicted and no
-    /// policy changed between the lookup's start and the join (else the answer may predate a
-    /// sign-out the request came after): it asks again, once; a second such miss is refused
-    /// as not checkable now.
+    /// how many times this request has) uses its answer only when the policy version is the
+    /// one the lookup started at and neither the session nor its user was evicted since (else
+    /// the answer may predate a sign-out or a demotion the request came after): it asks again,
+    /// once; a second such miss is refused as not checkable now.
     private func answer(
         of flight: Task<SessionLookup, any Error>, cookie: String, hash: SessionIDHash, request: AuthenticationRequest,
         on eventLoop: any EventLoop, joined: Int
     ) -> AuthenticationOutcome {
-        let generation = cache.generation
-        return .pending(eventLoop.makeFutureWithTask { [self] in
+        .pending(eventLoop.makeFutureWithTask { [self] in
             let lookup: SessionLookup
             do {
                 lookup = try await flight.value
             } catch {
                 return Authentication(identity: .rejected(.sessionUnverifiable))
             }
-            if joined > 0, lookup.generation != generation {
+            if joined > 0, !cache.isUnchanged(hash, userID: lookup.entry?.session.userID, since: lookup.mark) {
                 guard joined < 2 else { return Authentication(identity: .rejected(.sessionUnverifiable)) }
                 switch authenticateSession(cookie, request: request, on: eventLoop, joined: joined) {
                 case .resolved(let authentication): return authentication

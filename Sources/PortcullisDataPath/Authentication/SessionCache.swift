@@ -99,20 +99,79 @@ package final class SessionCache: CredentialInvalidation {
         }
     }
 
-    /// Evictions so far.
-    package var evictionCount: UInt64 { evictions.load(ordering: .acquiring) }
+    /// Where the cache stands, taken before a session is read: the policy version and the
+    /// evictions so far.
+    package struct Mark: Sendable, Equatable {
+        package var version: UInt64
+        package var evictions: UInt64
+    }
 
-    /// Keeps `entry` unless a session was evicted since `evictionCount` (``evictionCount``, taken
-    /// before the entry was read): a sign-out that lands while the read is under way must not
-    /// be undone by the read's older answer. Answers whether it was kept. (A policy change
-    /// needs no check here: the entry carries the version it was read at.)
+    package var mark: Mark {
+        entries.withLock { _ in Mark(version: version.current, evictions: evictions.load(ordering: .acquiring)) }
+    }
+
+    /// Which sessions and users were evicted, and when (the eviction count then and the time),
+    /// so that a read is judged against evictions of its own session only: a stream of
+    /// sign-outs of other (or made-up) sessions must not keep every session out of the cache.
+    /// Kept a minute (far beyond `store.request_deadline`'s 30 s at most, so beyond any read
+    /// under way); past ``markCapacity`` at once, every read under way counts as overtaken
+    /// (``markFloor``).
+    private struct Marks {
+        var sessions: [SessionIDHash: (evictions: UInt64, at: ContinuousClock.Instant)] = [:]
+        var users: [String: (evictions: UInt64, at: ContinuousClock.Instant)] = [:]
+        /// Reads marked before this count as overtaken, whatever they read.
+        var floor: UInt64 = 0
+    }
+
+    private let marks = Mutex(Marks())
+    static let markLifetime: Duration = .seconds(60)
+    static let markCapacity = 65_536
+
+    /// Whether the session `hash` (of `userID`, when known) was evicted since `mark`.
+    private func evictedSince(_ mark: Mark, _ hash: SessionIDHash, userID: String?) -> Bool {
+        marks.withLock { marks in
+            if mark.evictions < marks.floor { return true }
+            if let evicted = marks.sessions[hash], evicted.evictions > mark.evictions { return true }
+            if let userID, let evicted = marks.users[userID], evicted.evictions > mark.evictions { return true }
+            return false
+        }
+    }
+
+    /// Records an eviction (called under the entries' lock, with the count after it).
+    private func markEviction(_ count: UInt64, session: SessionIDHash? = nil, user: String? = nil) {
+        let now = ContinuousClock.now
+        marks.withLock { marks in
+            if let session { marks.sessions[session] = (count, now) }
+            if let user { marks.users[user] = (count, now) }
+            guard marks.sessions.count + marks.users.count > 4_096 else { return }
+            let oldest = now.advanced(by: .zero - Self.markLifetime)
+            marks.sessions = marks.sessions.filter { $0.value.at > oldest }
+            marks.users = marks.users.filter { $0.value.at > oldest }
+            if marks.sessions.count + marks.users.count > Self.markCapacity {
+                marks.sessions = [:]
+                marks.users = [:]
+                marks.floor = count
+            }
+        }
+    }
+
+    /// Keeps `entry` unless its session or user was evicted since `mark` (taken before the
+    /// entry was read): a sign-out that lands while the read is under way must not be undone by
+    /// the read's older answer. Answers whether it was kept. (A policy change needs no check
+    /// here: the entry carries the version it was read at.)
     @discardableResult
-    package func store(_ entry: Entry, for hash: SessionIDHash, ifNoEvictionSince evictionCount: UInt64) -> Bool {
+    package func store(_ entry: Entry, for hash: SessionIDHash, ifUnchangedSince mark: Mark) -> Bool {
         entries.withLock { entries in
-            guard evictions.load(ordering: .acquiring) == evictionCount else { return false }
+            guard !evictedSince(mark, hash, userID: entry.session.userID) else { return false }
             Self.put(entry, for: hash, in: &entries, capacity: capacity)
             return true
         }
+    }
+
+    /// Whether an answer read from `mark` on still holds: same policy version, and neither the
+    /// session nor its user evicted since.
+    package func isUnchanged(_ hash: SessionIDHash, userID: String?, since mark: Mark) -> Bool {
+        version.current == mark.version && !evictedSince(mark, hash, userID: userID)
     }
 
     package func store(_ entry: Entry, for hash: SessionIDHash) {
@@ -169,19 +228,20 @@ package final class SessionCache: CredentialInvalidation {
         }
     }
 
-    /// The count moves under the entries' lock, so that a conditional ``store(_:for:ifNoEvictionSince:)``
-    /// sees either the entry gone and the count moved, or neither.
+    /// The count moves and the eviction is marked under the entries' lock, so that a
+    /// conditional ``store(_:for:ifUnchangedSince:)`` sees either the entry gone and the
+    /// eviction marked, or neither.
     package func evict(_ hash: SessionIDHash) {
         entries.withLock { entries in
             entries.removeValue(forKey: hash)
-            evictions.add(1, ordering: .releasing)
+            markEviction(evictions.add(1, ordering: .releasing).newValue, session: hash)
         }
     }
 
     package func evict(userID: String) {
         entries.withLock { entries in
             entries = entries.filter { $0.value.session.userID != userID }
-            evictions.add(1, ordering: .releasing)
+            markEviction(evictions.add(1, ordering: .releasing).newValue, user: userID)
         }
     }
 

@@ -107,9 +107,12 @@ package final class GatewayAssembly: Sendable {
         )
         let cache = SessionCache(version: version)
         let credentialTags = CredentialTags(key: try await store.sharedSecret(named: CredentialTags.secretName) { CredentialTags.newKey() })
+        // One bound on lookups of unknown credentials, cookies and API tokens together (and on
+        // sign-outs by cookie), sized to the store's pool.
+        let lookups = CredentialLookupGate(tags: credentialTags, poolSize: configuration.store.poolSize)
         let sessions = SessionService(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
-            credentialTags: credentialTags, logger: logger
+            credentialTags: credentialTags, lookups: lookups, logger: logger
         )
         self.sessions = sessions
         let sessionMetrics = SessionMetrics(factory: dependencies.metricsFactory)
@@ -155,8 +158,6 @@ package final class GatewayAssembly: Sendable {
         if risk.isEnabled {
             addressChanges = { change in await risk.assessAddressChange(change) }
         }
-        // One bound on lookups of unknown credentials, cookies and API tokens together.
-        let lookups = CredentialLookupGate(tags: credentialTags)
         authenticator = GatewayAuthenticator(
             store: dependencies.store, cache: cache, settings: configuration.sessions, geoIP: dependencies.geoIP,
             bearer: bearer,
