@@ -6,6 +6,12 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// `fuzz/run` builds with PORTCULLIS_FUZZING set: the modules the data-path fuzzer exercises get
+/// libFuzzer's coverage and AddressSanitizer, in the same build folder as the tests, so the
+/// dependencies (SwiftNIO, BoringSSL, …) are not built a second time (CI's largest cost).
+let fuzzing = Context.environment["PORTCULLIS_FUZZING"] != nil
+let fuzzed: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"]), .define("FUZZING")] : []
+
 let package = Package(
     name: "portcullis",
     platforms: [.macOS(.v15)],
@@ -38,7 +44,7 @@ let package = Package(
         // The access model: pure Swift, no I/O.
         .target(
             name: "PortcullisCore",
-            swiftSettings: strict
+            swiftSettings: strict + fuzzed
         ),
         // libmaxminddb from Debian's libmaxminddb-dev.
         .systemLibrary(
@@ -79,7 +85,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict + fuzzed
         ),
         // Configuration files: YAML (Yams) turned into the core's configuration tree.
         .target(
@@ -111,7 +117,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict + fuzzed
         ),
         // Login, callback, logout, back-channel logout, the admin API, SCIM and the console: a
         // Hummingbird application the data path reaches for `/_portcullis/`. It never imports the
@@ -194,7 +200,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict + fuzzed
         ),
         // Fakes, test processes and the store conformance suite.
         .target(
@@ -281,7 +287,8 @@ let package = Package(
         .executableTarget(
             name: "portcullis-fuzz",
             dependencies: ["PortcullisDataPathTesting"],
-            swiftSettings: strict
+            swiftSettings: strict + fuzzed + (fuzzing ? [.unsafeFlags(["-parse-as-library"])] : []),
+            linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
         ),
         .testTarget(
             name: "PortcullisCoreTests",
