@@ -24,6 +24,21 @@ struct MaxMindDatabaseTests {
         #expect(location.asn == nil)
     }
 
+    /// Issue 28 item 3: a database left in place for months decides country rules on old data;
+    /// past 60 days the gateway warns (at start-up and on reload) with what to do.
+    @Test("a database older than 60 days gets a warning naming the file, its build day, its age and what to do; a fresh one none")
+    func staleness() throws {
+        let database = try MaxMindDatabase(path: FixturePaths.testCityDatabase)
+        let built = GeoIPFreshness.builtAt(database)
+        #expect(database.buildEpoch > 1_600_000_000, "the fixture's build_epoch: \(database.buildEpoch)")
+        #expect(GeoIPFreshness.warning(for: database, now: built.addingTimeInterval(59 * 86_400)) == nil)
+        let warning = try #require(GeoIPFreshness.warning(for: database, now: built.addingTimeInterval(61 * 86_400)))
+        #expect(warning.contains(FixturePaths.testCityDatabase))
+        #expect(warning.contains("61 days ago"))
+        #expect(warning.contains(built.formatted(.iso8601.year().month().day())))
+        #expect(warning.contains("GeoIP data ages"))
+    }
+
     @Test("no record is unknown", arguments: ["8.8.8.8", "192.0.3.1", "2001:db9::1", "::1", "0.0.0.0"])
     func unknown(_ ip: String) throws {
         let database = try MaxMindDatabase(path: FixturePaths.testCityDatabase)

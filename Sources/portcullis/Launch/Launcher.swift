@@ -16,6 +16,20 @@ import UnixSignals
 /// Wires a configuration into running services: the data path, the control plane, the
 /// internal listener and the reloader, in one service group until SIGTERM or SIGINT.
 struct Launcher {
+    /// Warns when a GeoIP database is older than ``GeoIPFreshness/staleAfter`` (at start-up and
+    /// on each reload), and publishes each database's build time as
+    /// `portcullis_geoip_database_build_timestamp_seconds{database="city"|"asn"}` for alerts.
+    static func reportFreshness(of resolver: MaxMindGeoIPResolver, logger: Logger) {
+        for (name, database) in [("city", resolver.cityDatabase), ("asn", resolver.asnDatabase)] {
+            guard let database else { continue }
+            Gauge(label: "portcullis_geoip_database_build_timestamp_seconds", dimensions: [("database", name)])
+                .record(Double(database.buildEpoch))
+            if let warning = GeoIPFreshness.warning(for: database, now: Date()) {
+                logger.warning("\(warning)")
+            }
+        }
+    }
+
     let configuration: GatewayConfiguration
     let configPath: String
     /// Reads the configuration again on SIGHUP.
@@ -63,6 +77,7 @@ struct Launcher {
         if let city = resolver.cityDatabase {
             logger.info("GeoIP database loaded", metadata: ["path": "\(city.path)", "type": "\(city.databaseType)"])
         }
+        Self.reportFreshness(of: resolver, logger: logger)
         geoIP = resolver
         cachedGeoIP = CachedGeoIPResolver(resolver)
 
@@ -140,6 +155,7 @@ struct Launcher {
                     let (reloaded, _) = try MaxMindGeoIPResolver.open(cityPath: database, asnPath: configuration.geoIP.asnDatabase)
                     geoIP.replace(city: reloaded.cityDatabase, asn: reloaded.asnDatabase)
                     cachedGeoIP.clear()
+                    Self.reportFreshness(of: geoIP, logger: logger)
                 }
             },
             tls: gateway.tls,
