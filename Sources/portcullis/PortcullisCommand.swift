@@ -18,6 +18,7 @@ struct PortcullisCommand: AsyncParsableCommand {
             SessionsCommand.self,
             GroupsCommand.self,
             AuditCommand.self,
+            IdPRegistrationCommand.self,
         ]
     )
 }
