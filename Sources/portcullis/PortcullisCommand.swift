@@ -1,5 +1,6 @@
 import ArgumentParser
 import PortcullisConfigFile
+import PortcullisCore
 
 /// `portcullis`: the one binary.
 @main
@@ -27,4 +28,14 @@ struct PortcullisCommand: AsyncParsableCommand {
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "The configuration file.")
     var config: String = ConfigurationFile.defaultPath
+
+    /// The configuration, or every problem on standard error and exit 2.
+    func load() throws -> GatewayConfiguration {
+        switch ConfigurationFile.load(path: config, environment: .system) {
+        case .success(let loaded): return loaded
+        case .failure(let error):
+            Console.error(error.description)
+            throw ExitCode(2)
+        }
+    }
 }

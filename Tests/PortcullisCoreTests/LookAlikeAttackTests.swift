@@ -2,10 +2,8 @@ import Foundation
 import PortcullisCore
 import Testing
 
-private let app = Upstream(scheme: .http, host: "127.0.0.1", port: 8080)
-
 private func route(_ name: String, _ path: String, require: RouteRequirement = .authenticated) -> Route {
-    Route(name: name, host: nil, prefix: path.split(separator: "/").map(String.init), methods: nil, target: .upstream(app), requirement: require)
+    RouteTableProbe.route(name, path, require: require)
 }
 
 /// Adversarial review of issue 21, round 3 (look-alike paths): the gateway folds a segment as
@@ -15,7 +13,7 @@ private func route(_ name: String, _ path: String, require: RouteRequirement = .
 /// into a dot segment or a separator, and then walks out of the public route.
 @Suite("Look-alike paths: folded dot segments and 8.3 short names (review round 3)")
 struct LookAlikeAttackTests {
-    let table = RouteTable(routes: [
+    let probe = RouteTableProbe([
         route("app", "/"),
         route("admin", "/admin", require: .permission(.teammatesView)),
         route("administration", "/administration", require: .permission(.teammatesView)),
@@ -23,13 +21,7 @@ struct LookAlikeAttackTests {
     ])
 
     func name(_ target: String) throws -> String {
-        let path = try RequestTarget(parsing: target).path
-        switch table.match(host: nil, path: path, method: "GET") {
-        case .route(let route): return route.name
-        case .noRoute: return "404"
-        case .methodNotAllowed(let route): return "405 \(route.name)"
-        case .lookAlike(let route): return "400 \(route.name)"
-        }
+        try probe.name(target)
     }
 
     @Test("a segment that folds into a dot segment or a separator never carries a path out of the public route", arguments: [

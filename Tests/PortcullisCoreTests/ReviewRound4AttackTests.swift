@@ -2,16 +2,14 @@ import Foundation
 import PortcullisCore
 import Testing
 
-private let app = Upstream(scheme: .http, host: "127.0.0.1", port: 8080)
-
 private func route(_ name: String, _ path: String, require: RouteRequirement = .authenticated) -> Route {
-    Route(name: name, host: nil, prefix: path.split(separator: "/").map(String.init), methods: nil, target: .upstream(app), requirement: require)
+    RouteTableProbe.route(name, path, require: require)
 }
 
 /// Adversarial review of issue 21, round 4 (81e1825): the fixes of round 3, attacked.
 @Suite("Review round 4: short names with - and _, identity headers of the same families")
 struct ReviewRound4AttackTests {
-    let table = RouteTable(routes: [
+    let probe = RouteTableProbe([
         route("app", "/", require: .public),
         route("user-management", "/user-management", require: .permission(.teammatesView)),
         route("admin_panel", "/admin_panel", require: .permission(.teammatesView)),
@@ -19,13 +17,7 @@ struct ReviewRound4AttackTests {
     ])
 
     func name(_ target: String) throws -> String {
-        let path = try RequestTarget(parsing: target).path
-        switch table.match(host: nil, path: path, method: "GET") {
-        case .route(let route): return route.name
-        case .noRoute: return "404"
-        case .methodNotAllowed(let route): return "405 \(route.name)"
-        case .lookAlike(let route): return "400 \(route.name)"
-        }
+        try probe.name(target)
     }
 
     /// Windows keeps `-`, `_` and the other legal 8.3 punctuation (`! # $ % & ' ( ) @ ^ { } ~`)

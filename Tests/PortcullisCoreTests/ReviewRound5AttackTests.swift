@@ -2,28 +2,20 @@ import Foundation
 import PortcullisCore
 import Testing
 
-private let app = Upstream(scheme: .http, host: "127.0.0.1", port: 8080)
-
 private func route(_ name: String, _ path: String, require: RouteRequirement = .authenticated) -> Route {
-    Route(name: name, host: nil, prefix: path.split(separator: "/").map(String.init), methods: nil, target: .upstream(app), requirement: require)
+    RouteTableProbe.route(name, path, require: require)
 }
 
 /// Adversarial review of issue 21, round 5 (7180561): the dot segments a lenient server reads.
 @Suite("Review round 5: dot segments with IIS's trailing spaces and streams")
 struct ReviewRound5CoreAttackTests {
-    let table = RouteTable(routes: [
+    let probe = RouteTableProbe([
         route("app", "/", require: .public),
         route("administration", "/administration", require: .permission(.teammatesView)),
     ])
 
     func name(_ target: String) throws -> String {
-        let path = try RequestTarget(parsing: target).path
-        switch table.match(host: nil, path: path, method: "GET") {
-        case .route(let route): return route.name
-        case .noRoute: return "404"
-        case .methodNotAllowed(let route): return "405 \(route.name)"
-        case .lookAlike(let route): return "400 \(route.name)"
-        }
+        try probe.name(target)
     }
 
     /// The look-alike rules say IIS trims a segment's trailing dots and spaces and cuts an NTFS

@@ -37,6 +37,14 @@ struct CredentialFloodTests {
         return (harness, try await AdminClient.signIn(harness, as: "root@example.com"), database)
     }
 
+    /// The admin API's caller during a flood: a global API token not used yet, so that its
+    /// lookup reads `api_tokens` through the pool the flood would take.
+    static func unusedTokenClient(_ harness: SSOHarness, root: AdminClient) async throws -> AdminClient {
+        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
+        let secret = try #require(created["secret"] as? String, "\(created.body)")
+        return try AdminClient.bearer(harness, secret)
+    }
+
     /// `count` requests at once, each with its own random session cookie, from `client` (behind
     /// the trusted proxy on 127.0.0.1): each answer's status, reason and time.
     static func flood(_ harness: SSOHarness, count: Int, from client: String, tagged: Bool = false) async throws
@@ -69,11 +77,7 @@ struct CredentialFloodTests {
         defer { cluster.remove() }
         let (harness, root, database) = try await Self.start(cluster)
         defer { Task { await root.shutdown(); await harness.stop() } }
-        // The admin API's caller during the flood: an API token not used yet, so that its
-        // lookup reads `api_tokens` through the pool the flood would have taken.
-        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
-        let secret = try #require(created["secret"] as? String, "\(created.body)")
-        let tokenClient = try AdminClient.bearer(harness, secret)
+        let tokenClient = try await Self.unusedTokenClient(harness, root: root)
         defer { Task { await tokenClient.shutdown() } }
 
         // Another client holds the sessions table: every lookup of a session waits on it (as on
@@ -107,9 +111,7 @@ struct CredentialFloodTests {
         let registry = PrometheusCollectorRegistry()
         let (harness, root, database) = try await Self.start(cluster, registry: registry)
         defer { Task { await root.shutdown(); await harness.stop() } }
-        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
-        let secret = try #require(created["secret"] as? String, "\(created.body)")
-        let tokenClient = try AdminClient.bearer(harness, secret)
+        let tokenClient = try await Self.unusedTokenClient(harness, root: root)
         defer { Task { await tokenClient.shutdown() } }
         let reads = { try await MetricsTests.Scrape.of(harness).value(
             "portcullis_store_operation_duration_seconds_count", ["operation": "read_session_identity"]) ?? 0 }

@@ -22,9 +22,7 @@ struct CredentialTagRound4AttackTests {
         let registry = PrometheusCollectorRegistry()
         let (harness, root, database) = try await CredentialFloodTests.start(cluster, registry: registry)
         defer { Task { await root.shutdown(); await harness.stop() } }
-        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
-        let secret = try #require(created["secret"] as? String, "\(created.body)")
-        let tokenClient = try AdminClient.bearer(harness, secret)
+        let tokenClient = try await CredentialFloodTests.unusedTokenClient(harness, root: root)
         defer { Task { await tokenClient.shutdown() } }
 
         let (browser, _) = try await harness.signedIn()

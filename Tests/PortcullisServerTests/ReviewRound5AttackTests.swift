@@ -115,9 +115,7 @@ struct ReviewRound5AttackTests {
         defer { cluster.remove() }
         let (harness, root, database) = try await CredentialFloodTests.start(cluster)
         defer { Task { await root.shutdown(); await harness.stop() } }
-        let created = try await root.call(.POST, "/api-tokens", json: #"{"name":"ops","scope":"global","expires_in_days":1}"#)
-        let secret = try #require(created["secret"] as? String, "\(created.body)")
-        let tokenClient = try AdminClient.bearer(harness, secret)
+        let tokenClient = try await CredentialFloodTests.unusedTokenClient(harness, root: root)
         defer { Task { await tokenClient.shutdown() } }
 
         let lock = try cluster.startSQL("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;", database: database)

@@ -25,13 +25,7 @@ struct IdPRegistrationCommand: AsyncParsableCommand {
             Console.error("--provider \(provider): expected one of \(IdPRegistration.Provider.allCases.map(\.rawValue).joined(separator: ", "))")
             throw ExitCode(64)
         }
-        let configuration: GatewayConfiguration
-        switch ConfigurationFile.load(path: options.config, environment: .system) {
-        case .success(let loaded): configuration = loaded
-        case .failure(let error):
-            Console.error(error.description)
-            throw ExitCode(2)
-        }
+        let configuration = try options.load()
         guard let registration = IdPRegistration(configuration) else {
             Console.error("\(options.config): identity.oidc is not configured: there is no identity provider to register at")
             throw ExitCode(2)

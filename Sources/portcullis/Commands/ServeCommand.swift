@@ -19,13 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         Launcher.bootstrapLogging(level: level)
         let logger = Logger(label: "portcullis")
-        let configuration: GatewayConfiguration
-        switch ConfigurationFile.load(path: options.config, environment: .system) {
-        case .success(let loaded): configuration = loaded
-        case .failure(let error):
-            Console.error(error.description)
-            throw ExitCode(2)
-        }
+        let configuration = try options.load()
         let launcher = try await Launcher(configuration: configuration, configPath: options.config, logger: logger)
         try await launcher.run()
     }
