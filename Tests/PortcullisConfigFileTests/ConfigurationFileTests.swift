@@ -456,11 +456,21 @@ struct DataPathConfigurationTests {
         let plain = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL }\n").get()
         #expect(plain.store.poolSize == 8)
         let sized = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL, max_connections: 2 }\n").get()
-        guard case .postgres(_, let connections) = sized.store else {
+        guard case .postgres(_, let connections, let listenURL) = sized.store else {
             Issue.record("expected the PostgreSQL store, got \(sized.store.kind)")
             return
         }
         #expect(connections == 2)
+        #expect(listenURL == nil)
+        // LISTEN's own URL (PgBouncer in front of queries), read as any secret is; half of it is refused.
+        let bounced = try decode(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL, listen_url_env: DATABASE_LISTEN_URL }\n").get()
+        if case .postgres(_, _, let listen) = bounced.store {
+            #expect(listen == .environment("DATABASE_LISTEN_URL"))
+        } else {
+            Issue.record("expected the PostgreSQL store, got \(bounced.store.kind)")
+        }
+        let both = problems(valid + "\nstore:\n  postgres: { url_env: A, listen_url_env: B, listen_url_file: c }\n")
+        #expect(both.contains { $0.path == "store.postgres" && $0.message.contains("not both") }, "\(both.map(\.description))")
         for text in ["0", "257", "-1", "many", "2.5"] {
             let found = problems(valid + "\nstore:\n  postgres: { url_env: DATABASE_URL, max_connections: \(text) }\n")
             let problem = found.first { $0.path == "store.postgres.max_connections" }

@@ -97,6 +97,64 @@ struct MultiInstanceTests {
         await two.stop()
     }
 
+    /// Issue 28 item 4: many instances share PostgreSQL through PgBouncer in transaction mode
+    /// (Debian's `pgbouncer`), which cannot hold a LISTEN: queries go through it and each
+    /// instance listens on the server itself (`store.postgres.listen_url_file`).
+    @Test("through PgBouncer in transaction mode, LISTEN direct: sign-in, admin API and SCIM work, and sign-out-all on one instance reaches the other in under a second")
+    func throughPgBouncer() async throws {
+        let cluster = try await Self.cluster()
+        defer { cluster.remove() }
+        try #require(TestPgBouncer.isInstalled, "PgBouncer is not installed (scripts/setup-debian installs it)")
+        let direct = try cluster.createDatabase()
+        let database = String(direct.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let bouncer = try await TestPgBouncer.start(in: cluster, poolSize: 4)
+        let one = try await SSOHarness.start(
+            routes: AdminAPITests.routes, postgresURL: bouncer.url(database: database), postgresListenURL: direct, scimToken: SCIMTests.token
+        )
+        let two = try await SSOHarness.start(
+            routes: AdminAPITests.routes, postgresURL: bouncer.url(database: database), postgresListenURL: direct, scimToken: SCIMTests.token
+        )
+        try await AdminAPITests.bootstrap(one)
+        let root = try await AdminClient.signIn(one, as: "root@example.com")
+        defer { Task { await root.shutdown() } }
+        let (samOnOne, _) = try await one.signedIn("sam@example.com")
+        defer { Task { await samOnOne.shutdown() } }
+        let sam = try Self.sameSession(samOnOne, from: one, on: two)
+        defer { Task { await sam.shutdown() } }
+        #expect(try await sam.request(two.url("/echo")).status == .ok)
+
+        // Every query went through PgBouncer: the server sees its pool (at most 4 connections)
+        // and the two listeners, nothing else.
+        let listeners = try cluster.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'", database: database
+        )
+        #expect(listeners == "2", "listeners at the server: \(listeners)")
+        let others = try Int(cluster.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query NOT LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+            database: database
+        )) ?? -1
+        #expect((0...4).contains(others), "server connections besides the listeners: \(others)")
+
+        let out = try await root.call(.POST, "/teammates/sam@example.com/sessions/sign-out-all", json: "{}")
+        #expect(out.status == .ok, "\(out.body)")
+        let start = ContinuousClock.now
+        var refused: Duration?
+        while ContinuousClock.now - start < .seconds(5) {
+            let page = try await sam.request(two.url("/echo"))
+            if page.status == .found, page.location?.contains("/_portcullis/login") == true {
+                refused = ContinuousClock.now - start
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(refused != nil, "instance two never refused the revoked session")
+        #expect(refused.map { $0 < .seconds(1) } ?? false, "\(String(describing: refused))")
+        // Stopped here, not deferred: PgBouncer must be gone before the suite's leak check.
+        await one.stop()
+        await two.stop()
+        await bouncer.stop()
+    }
+
     /// Deprovisioning stays instant on every instance (issue 13): removal from a group that
     /// carried a role, and DELETE, on instance one end access on instance two at once.
     @Test("SCIM group removal and user deletion on one instance apply on the other in under a second")

@@ -23,12 +23,19 @@ extension ConfigurationReader {
             else { return nil }
             return .sqlite(path: resolvePath(path))
         case (nil, let postgres?):
-            guard let inner = postgres.mapping(keys: ["url_env", "url_file", "max_connections"]) else { return nil }
+            guard let inner = postgres.mapping(keys: ["url_env", "url_file", "max_connections", "listen_url_env", "listen_url_file"]) else {
+                return nil
+            }
             let connections = inner["max_connections"].map { $0.integer(in: StoreConfiguration.postgresConnectionsRange) }
                 ?? StoreConfiguration.defaultPostgresConnections
-            guard let url = readSecret(inner, fileKey: "url_file", envKey: "url_env", what: "the PostgreSQL URL"), let connections
+            // Optional: LISTEN's own URL, for a PgBouncer in transaction mode in front of queries.
+            let listens = inner["listen_url_env"] != nil || inner["listen_url_file"] != nil
+            let listenURL = listens
+                ? readSecret(inner, fileKey: "listen_url_file", envKey: "listen_url_env", what: "the PostgreSQL URL for LISTEN") : nil
+            guard let url = readSecret(inner, fileKey: "url_file", envKey: "url_env", what: "the PostgreSQL URL"), let connections,
+                  !listens || listenURL != nil
             else { return nil }
-            return .postgres(url: url, maxConnections: connections)
+            return .postgres(url: url, maxConnections: connections, listenURL: listenURL)
         }
     }
 }

@@ -26,8 +26,9 @@ public enum StoreConfiguration: Sendable {
     case sqlite(path: String)
     /// Shared by several gateway instances; the URL is a secret. `maxConnections`
     /// (`store.postgres.max_connections`): the query pool's size; each instance also holds one
-    /// connection of its own for LISTEN.
-    case postgres(url: SecretSource, maxConnections: Int = StoreConfiguration.defaultPostgresConnections)
+    /// connection of its own for LISTEN, to `listenURL` when given (`listen_url_file`/`_env`:
+    /// the server itself, when queries go through PgBouncer in transaction mode), else to `url`.
+    case postgres(url: SecretSource, maxConnections: Int = StoreConfiguration.defaultPostgresConnections, listenURL: SecretSource? = nil)
 
     /// `store.postgres.max_connections`'s default: ten instances (nine connections each) fit
     /// in PostgreSQL's default `max_connections` of 100 with room for its superuser slots and
@@ -46,7 +47,7 @@ public enum StoreConfiguration: Sendable {
     public var poolSize: Int {
         switch self {
         case .sqlite: 16
-        case .postgres(_, let maxConnections): maxConnections
+        case .postgres(_, let maxConnections, _): maxConnections
         }
     }
 

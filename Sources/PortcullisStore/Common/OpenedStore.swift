@@ -50,14 +50,20 @@ public final class OpenedStore: Sendable {
             } catch {
                 throw Failure(description: "store.sqlite.path \(path): cannot open: \(error)")
             }
-        case .postgres(let source, let maxConnections):
+        case .postgres(let source, let maxConnections, let listenSource):
             let url: PostgresURL
+            let listenURL: PostgresURL?
             do {
                 url = try PostgresURL(parsing: try secret(source))
             } catch {
                 throw Failure(description: "store.postgres (\(source)): \(error)")
             }
-            let store = PostgresStore(url: url, maxConnections: maxConnections, logger: logger, observer: observer)
+            do {
+                listenURL = try listenSource.map { try PostgresURL(parsing: try secret($0)) }
+            } catch {
+                throw Failure(description: "store.postgres.listen_url (\(listenSource.map { "\($0)" } ?? "")): \(error)")
+            }
+            let store = PostgresStore(url: url, maxConnections: maxConnections, listenURL: listenURL, logger: logger, observer: observer)
             // Queries wait until `run()` has started the pool.
             let task = Task { await store.run() }
             do {

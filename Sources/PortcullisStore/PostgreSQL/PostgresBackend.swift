@@ -14,6 +14,8 @@ import Synchronization
 package final class PostgresBackend: StoreBackend {
     let client: PostgresClient
     let url: PostgresURL
+    /// Where the change listener connects (``url`` unless `store.postgres.listen_url` says otherwise).
+    let listenURL: PostgresURL
     let logger: Logger
     private let group: any EventLoopGroup
     private let subscribers = Mutex<[UUID: AsyncStream<AnnouncedChange>.Continuation]>([:])
@@ -26,9 +28,11 @@ package final class PostgresBackend: StoreBackend {
     static let writeLock: Int64 = 0x706F_7274_6375_6C6C
 
     /// `maxConnections`: the query pool's size (`store.postgres.max_connections`); the
-    /// listener's connection is one more.
-    init(url: PostgresURL, maxConnections: Int, logger: Logger, group: any EventLoopGroup) {
+    /// listener's connection is one more, to `listenURL` when given (the server itself, when
+    /// `url` is a PgBouncer in transaction mode, which cannot hold a LISTEN), else to `url`.
+    init(url: PostgresURL, maxConnections: Int, listenURL: PostgresURL? = nil, logger: Logger, group: any EventLoopGroup) {
         self.url = url
+        self.listenURL = listenURL ?? url
         self.logger = logger
         self.group = group
         client = PostgresClient(
@@ -185,7 +189,7 @@ package final class PostgresBackend: StoreBackend {
         while !Task.isCancelled {
             do {
                 let connection = try await PostgresConnection.connect(
-                    on: group.next(), configuration: try url.connectionConfiguration(), id: nextID, logger: logger
+                    on: group.next(), configuration: try listenURL.connectionConfiguration(), id: nextID, logger: logger
                 )
                 nextID += 1
                 do {

@@ -10,10 +10,13 @@ package typealias PostgresStore = SQLStore<PostgresBackend>
 
 extension SQLStore where Backend == PostgresBackend {
     package convenience init(
-        url: PostgresURL, maxConnections: Int = StoreConfiguration.defaultPostgresConnections, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, observer: (any StoreOperationObserver)? = nil
+        url: PostgresURL, maxConnections: Int = StoreConfiguration.defaultPostgresConnections, listenURL: PostgresURL? = nil,
+        logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, observer: (any StoreOperationObserver)? = nil
     ) {
-        self.init(backend: PostgresBackend(url: url, maxConnections: maxConnections, logger: logger, group: group), observer: observer)
+        self.init(
+            backend: PostgresBackend(url: url, maxConnections: maxConnections, listenURL: listenURL, logger: logger, group: group),
+            observer: observer
+        )
     }
 
     package var url: PostgresURL { backend.url }

@@ -185,7 +185,7 @@ struct IPCheckCommand: AsyncParsableCommand {
     static func describe(_ store: StoreConfiguration) -> String {
         switch store {
         case .sqlite(let path): path
-        case .postgres(let source, _): "store.postgres (\(source))"
+        case .postgres(let source, _, _): "store.postgres (\(source))"
         }
     }
 

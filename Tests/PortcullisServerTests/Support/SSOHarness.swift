@@ -71,7 +71,7 @@ final class SSOHarness: Sendable {
     ///   - behaviour: how the development IdP states claims.
     static func start(
         routes: String = defaultRoutes, sessions: String = "", storePath: String? = nil, externalIssuer: String? = nil,
-        postgresURL: String? = nil, scimToken: String? = nil, scimNetworks: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
+        postgresURL: String? = nil, postgresListenURL: String? = nil, scimToken: String? = nil, scimNetworks: String? = nil, metrics registry: PrometheusCollectorRegistry? = nil,
         publicPort: Int? = nil, serverExtra: String = "", oidc: String = "", identity: String = "", store storeExtra: String = "",
         admin: String = "",
         behaviour: DevIdentityProvider.Behaviour = .init(), extraUsers: [DevIdentityDirectory.User] = [],
@@ -108,7 +108,7 @@ final class SSOHarness: Sendable {
         \(identity)
         \(sessions)
         store:
-        \(postgresURL != nil ? "  postgres: { url_file: postgres-url }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
+        \(postgresURL != nil ? "  postgres: { url_file: postgres-url\(postgresListenURL != nil ? ", listen_url_file: postgres-listen-url" : "") }" : "  sqlite: { path: \"\(storePath ?? certificates.folder + "/store.sqlite")\" }")
         \(storeExtra)
         \(admin)
         routes:
@@ -116,6 +116,7 @@ final class SSOHarness: Sendable {
         """
         let path = certificates.folder + "/portcullis.yaml"
         if let postgresURL { try certificates.write(postgresURL, "postgres-url") }
+        if let postgresListenURL { try certificates.write(postgresListenURL, "postgres-listen-url") }
         if let scimToken { try certificates.write(scimToken, "scim-token") }
         try certificates.write(yaml, "portcullis.yaml")
         let configuration = try ConfigurationFile.load(path: path, environment: .system).get()
