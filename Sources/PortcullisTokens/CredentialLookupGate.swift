@@ -18,8 +18,9 @@ import Synchronization
 ///   the store's writer before anyone holds them, so a miss never becomes a hit.
 /// - Credentials made before tags take a ticket: at most ``perClient`` lookups at once per
 ///   client (an IPv4 address, or an IPv6 /64, which one host usually holds whole) and
-///   ``total`` at once overall. Sized to the pool (``init(tags:poolSize:)``), both bounds
-///   together leave two connections for sign-ins, the admin API and writes. Past a bound, the
+///   ``total`` at once overall: half the pool (``init(tags:poolSize:)``), so that a flood of
+///   them leaves the other half to sign-ins, the admin API, writes and tagged lookups. Tagged
+///   and untagged lookups are counted apart per client too. Past a bound, the
 ///   request is refused at once (`session_unverifiable`: it could not be checked now) rather
 ///   than queued. A flood of made-up untagged credentials can take those tickets, but never
 ///   a lookup of a tagged one. Credentials the cache knows (an entry past `max_staleness`)
@@ -28,7 +29,7 @@ package final class CredentialLookupGate: Sendable {
     package let perClient: Int
     /// Lookups of tagged credentials at once per client: a tag says a gateway made the
     /// credential, not that it still lives (a signed-out cookie keeps its tag), so they are
-    /// bounded per client too, though outside ``total``.
+    /// bounded per client too, apart from untagged ones and outside ``total``.
     package let perClientTagged: Int
     /// Lookups of untagged credentials at once, overall.
     package let total: Int
@@ -43,7 +44,12 @@ package final class CredentialLookupGate: Sendable {
     package let tags: CredentialTags?
 
     private struct State {
+        /// Untagged lookups in flight per client.
         var inFlight: [IPAddress: Int] = [:]
+        /// Tagged lookups in flight per client, counted apart: a flood of made-up untagged
+        /// cookies from a shared address (a NAT, a /64) must not take the tickets its users'
+        /// own tagged sessions and sign-outs need.
+        var inFlightTagged: [IPAddress: Int] = [:]
         var total = 0
         var totalTagged = 0
         /// Misses in the order they were learnt, with when each stops counting.
@@ -54,13 +60,15 @@ package final class CredentialLookupGate: Sendable {
 
     private let state = Mutex(State())
 
-    /// Bounds for a store pool of `poolSize` connections: half of it (at least one) for untagged
-    /// lookups, and what is left but two (at least one) for tagged ones: 8 and 6 of 16, 4 and 2
-    /// of 8, 1 and 1 of 2. Sign-ins, the admin API and writes keep two connections of a pool of
-    /// four or more.
+    /// Bounds for a store pool of `poolSize` connections: half of it (at least one) for
+    /// untagged lookups, which anyone can cause, so that a flood of them leaves the other half
+    /// to everyone else; the pool less two (at least two) for tagged ones, which only a
+    /// credential a gateway made can cause, one lookup per distinct credential (requests with
+    /// one share it): 8 and 14 of 16, 4 and 6 of 8, 1 and 2 of 2. Past the tagged bound, many
+    /// distinct sessions new to this instance at once (after a restart) are refused as not
+    /// checkable now rather than queued for the pool.
     package convenience init(tags: CredentialTags?, poolSize: Int) {
-        let untagged = max(1, poolSize / 2)
-        self.init(tags: tags, total: untagged, totalTagged: max(1, poolSize - untagged - 2))
+        self.init(tags: tags, total: max(1, poolSize / 2), totalTagged: max(2, poolSize - 2))
     }
 
     package init(
@@ -87,15 +95,17 @@ package final class CredentialLookupGate: Sendable {
         }
         let key = Self.clientKey(client)
         return state.withLock { state -> Admission in
-            let mine = state.inFlight[key, default: 0]
             if tagged {
+                let mine = state.inFlightTagged[key, default: 0]
                 guard mine < perClientTagged, state.totalTagged < totalTagged else { return .busy }
                 state.totalTagged += 1
+                state.inFlightTagged[key] = mine + 1
             } else {
+                let mine = state.inFlight[key, default: 0]
                 guard mine < perClient, state.total < total else { return .busy }
                 state.total += 1
+                state.inFlight[key] = mine + 1
             }
-            state.inFlight[key] = mine + 1
             return .lookup(Ticket(client: key, countsInTotal: !tagged))
         }
     }
@@ -111,9 +121,15 @@ package final class CredentialLookupGate: Sendable {
 
     package func release(_ ticket: Ticket) {
         state.withLock { state in
-            if ticket.countsInTotal { state.total -= 1 } else { state.totalTagged -= 1 }
-            let left = state.inFlight[ticket.client, default: 1] - 1
-            state.inFlight[ticket.client] = left > 0 ? left : nil
+            if ticket.countsInTotal {
+                state.total -= 1
+                let left = state.inFlight[ticket.client, default: 1] - 1
+                state.inFlight[ticket.client] = left > 0 ? left : nil
+            } else {
+                state.totalTagged -= 1
+                let left = state.inFlightTagged[ticket.client, default: 1] - 1
+                state.inFlightTagged[ticket.client] = left > 0 ? left : nil
+            }
         }
     }
 

@@ -51,6 +51,27 @@ struct CredentialLookupGateTests {
         #expect(Self.ticket(gate.admit(try IPAddress(parsing: "2001:db8:1:3::1"), credential: Self.untagged)) != nil)
     }
 
+    /// Review round 6: one count per client for both let a flood of made-up untagged cookies
+    /// from a shared address (a NAT, a /64) take the tickets its users' own sessions and
+    /// sign-outs need.
+    @Test("untagged lookups from a client do not take its tagged tickets, nor the other way round")
+    func taggedAndUntaggedApart() throws {
+        let tags = CredentialTags(key: CredentialTags.newKey())
+        let gate = CredentialLookupGate(tags: tags, perClient: 2, perClientTagged: 2, total: 8)
+        for _ in 0..<2 { _ = try #require(Self.ticket(gate.admit(Self.a, credential: Self.untagged))) }
+        #expect(Self.isBusy(gate.admit(Self.a, credential: Self.untagged)))
+        for _ in 0..<2 { _ = try #require(Self.ticket(gate.admit(Self.a, credential: tags.make())), "a tagged lookup behind an untagged flood") }
+        #expect(Self.isBusy(gate.admit(Self.a, credential: tags.make())))
+    }
+
+    @Test("sized to the pool: half for untagged lookups, the pool less two (at least two) for tagged ones")
+    func sizedToThePool() {
+        for (pool, untagged, tagged) in [(16, 8, 14), (8, 4, 6), (2, 1, 2), (1, 1, 2)] {
+            let gate = CredentialLookupGate(tags: nil, poolSize: pool)
+            #expect(gate.total == untagged && gate.totalTagged == tagged, "pool \(pool): \(gate.total), \(gate.totalTagged)")
+        }
+    }
+
     @Test("with a key: a forged tag is refused without a lookup; a right tag is admitted past the overall bound, within its own per-client bound")
     func tags() throws {
         let tags = CredentialTags(key: CredentialTags.newKey())

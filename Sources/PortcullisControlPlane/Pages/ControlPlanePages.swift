@@ -33,10 +33,13 @@ package enum ControlPlanePages {
     }
 
     package static func problem(_ status: HTTPResponse.Status, title: String, reason: String, message: String) -> Response {
-        page(status, title: title, body: """
+        var response = page(status, title: title, body: """
             <p>\(HTMLText.escape(message))</p><p>Reason code: <code>\(HTMLText.escape(reason))</code></p>
             <p><a href="/_portcullis/login">Sign in again</a></p>
             """)
+        // The reason code for machines too, as the data path's refusals carry it.
+        if let name = HTTPField.Name("X-Portcullis-Reason") { response.headers[name] = reason }
+        return response
     }
 
     /// `https://host:port` of a URL, for CSP source lists.

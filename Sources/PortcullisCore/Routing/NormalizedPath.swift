@@ -132,13 +132,14 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return form
     }
 
-    /// The path a lenient server may read, when some segment reads as something else
-    /// (``lenientParts(_:)``): `．．`, `‥`, `.. `, `..::$INDEX_ALLOCATION` as `..`; `／`, `＼`,
-    /// `℅` (which is `c/o`) as separators; `Ｗiki` as `wiki`. Every segment so read, split again,
-    /// and dot segments applied (never above the root); `nil` when every segment reads as
-    /// itself. The route table refuses such a path only when this reading is another route's
-    /// (`/public/．．/admin`, `/x/.. /admin`, `/wiki/secret／x`), not when it stays in the same
-    /// one (`/wiki/東京／大阪`).
+    /// The path a lenient server may read, when some segment walks: a segment that is a dot
+    /// segment to it (`．．`, `‥`, `.. `, `..::$INDEX_ALLOCATION` are `..`), or holds a
+    /// character it folds into a separator (`／`, `＼`, `℅`, which is `c/o`); see
+    /// ``lenientParts(_:)``. Every such segment split and dot segments applied (never above the
+    /// root); `nil` when no segment walks. The route table refuses such a path only when this
+    /// reading is another route's (`/public/．．/admin`, `/x/.. /admin`, `/wiki/secret／x`), not
+    /// when it stays in the same one (`/wiki/東京／大阪`). A segment that only folds (case,
+    /// width, accents: `/Café`) reads as itself here: the look-alike check judges those.
     var lenientReading: NormalizedPath? {
         var read: [String] = []
         var differs = false
@@ -159,29 +160,56 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return differs ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
     }
 
-    /// How a lenient server may read one segment, when not as itself: folded when it holds
-    /// non-ASCII (``folded(_:)``), an NTFS stream suffix cut, trailing spaces trimmed (IIS and
-    /// Windows); a segment left of only dots and spaces is `..` (when it starts with two dots)
-    /// or `.`; the rest split at `/` and `\`. `nil` for a segment that reads as itself, which
-    /// every segment without non-ASCII, a `:`, or a trailing space or dot does.
+    /// How a lenient server may split one segment, when it walks: at each character it folds
+    /// into `/` or `\` (the rest kept as written), each piece that is only dots and spaces once
+    /// folded, with an NTFS stream cut and trailing spaces trimmed, read as `..` (two dots or
+    /// more first) or `.`. `nil` for a segment that neither splits nor is a dot segment so
+    /// read, which every segment without non-ASCII, a `:`, or a trailing space or dot is.
     static func lenientParts(_ segment: String) -> [String]? {
         let bytes = segment.utf8
         let nonASCII = bytes.contains { $0 >= 0x80 }
         guard nonASCII || bytes.last == UInt8(ascii: " ") || bytes.last == UInt8(ascii: ".") || bytes.contains(UInt8(ascii: ":")) else {
             return nil
         }
-        var form = nonASCII ? folded(segment) : segment
+        var pieces = [""]
+        if nonASCII {
+            for character in segment {
+                let form = character.isASCII ? String(character) : folded(String(character))
+                guard form.contains(where: { $0 == "/" || $0 == "\\" }) else {
+                    pieces[pieces.count - 1].append(character)
+                    continue
+                }
+                let split = form.split(separator: "/", omittingEmptySubsequences: false)
+                    .flatMap { $0.split(separator: "\\", omittingEmptySubsequences: false) }
+                pieces[pieces.count - 1] += split[0]
+                pieces += split.dropFirst().map(String.init)
+            }
+        } else {
+            pieces = [segment]
+        }
+        var walks = pieces.count > 1
+        let parts = pieces.compactMap { piece -> String? in
+            if let dots = dotSegment(piece) {
+                walks = true
+                return dots
+            }
+            return piece.isEmpty ? nil : piece
+        }
+        return walks ? parts : nil
+    }
+
+    /// `..` or `.` when `piece` is only dots and spaces once folded, its NTFS stream cut and
+    /// its trailing spaces trimmed; `nil` otherwise.
+    private static func dotSegment(_ piece: String) -> String? {
+        var form = piece.utf8.contains { $0 >= 0x80 } ? folded(piece) : piece
         if form.contains(":$"), let colon = form.firstIndex(of: ":") {
             form = String(form[..<colon])
         }
         while form.unicodeScalars.last == " " {
             form.unicodeScalars.removeLast()
         }
-        if !form.isEmpty, form.unicodeScalars.allSatisfy({ $0 == "." || $0 == " " }) {
-            return [form.hasPrefix("..") ? ".." : "."]
-        }
-        let parts = form.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map(String.init)
-        return parts == [segment] ? nil : parts
+        guard !form.isEmpty, form.unicodeScalars.allSatisfy({ $0 == "." || $0 == " " }) else { return nil }
+        return form.hasPrefix("..") ? ".." : "."
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``
