@@ -87,6 +87,22 @@ struct ConfigurationFileTests {
         #expect(found.contains { $0.hasPrefix("identity.scim.allowed_networks") }, "\(found)")
     }
 
+    /// Review round 7: a prefix segment a lenient server reads as a separator or a dot segment
+    /// could never be matched as written (every request to it reads as another path), so it is
+    /// a configuration error, named with the route's key path; `/café` and `/東京` are not.
+    @Test("a route prefix with a character servers fold into / or \\ (or a folded dot segment) is refused; folding letters are not")
+    func walkingPrefixRefused() throws {
+        for prefix in ["/東京／大阪", "/a＼b", "/notes/℅", "/．．x/．．"] {
+            let found = problems(valid.replacingOccurrences(of: "    path: /\n", with: "    path: \"\(prefix)\"\n"))
+            let problem = found.first { $0.path == "routes[0].path" }
+            #expect(problem?.message.contains("fold into / or") == true, "\(prefix): \(found.map(\.description))")
+        }
+        for prefix in ["/café", "/Новости", "/東京"] {
+            let yaml = valid.replacingOccurrences(of: "    path: /\n", with: "    path: \"\(prefix)\"\n")
+            #expect(problems(yaml).isEmpty, "\(prefix): \(problems(yaml).map(\.description))")
+        }
+    }
+
     @Test("admin.require_mfa, admin.max_auth_age and a route's max_auth_age (issue 21 item 6)")
     func recentSignInKeys() throws {
         #expect(try decode(valid).get().admin == AdminConfiguration())

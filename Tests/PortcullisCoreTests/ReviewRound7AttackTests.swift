@@ -45,14 +45,14 @@ struct ReviewRound7CoreAttackTests {
     }
 
     /// Round 6 made a route whose prefix holds a letter that folds reachable at its own path,
-    /// but not one whose prefix holds a character that folds into a separator, which the
-    /// configuration reader accepts as written (`/東京／大阪`, a fullwidth solidus, common in
-    /// Japanese titles): every request to it reads, leniently, as `/東京/大阪/…`, which is no
-    /// longer the route's, so it is refused as a look-alike of its own route.
-    @Test("a route whose prefix holds a character that folds into a separator is reachable at its own path")
+    /// but not one whose prefix holds a character that folds into a separator (`/東京／大阪`):
+    /// every request to it reads, leniently, as `/東京/大阪/…`. Such a prefix is now a
+    /// configuration error (ConfigurationFileTests `walkingPrefixRefused`); a table built with
+    /// one anyway refuses requests to it, never passes them to a shorter route.
+    @Test("a route whose prefix holds a character that folds into a separator: refused by the configuration, and never falls to a shorter route")
     func routeWithSeparatorInPrefix() throws {
         let probe = RouteTableProbe([route("app", "/", require: .public), route("own", "/東京／大阪")])
         let matched = try probe.name("/%E6%9D%B1%E4%BA%AC%EF%BC%8F%E5%A4%A7%E9%98%AA/x")
-        #expect(matched == "own", "/東京／大阪/x, under the route /東京／大阪, was matched as \(matched)")
+        #expect(matched == "400 own", "/東京／大阪/x, under the route /東京／大阪, was matched as \(matched)")
     }
 }

@@ -136,6 +136,12 @@ extension ConfigurationReader {
             value.expected("\(what) (it normalises to \(normalized))")
             return nil
         }
+        // A segment a lenient server reads as a separator or a dot segment (`東京／大阪`, `．．`)
+        // could never be matched as written: every request to it is read as another path.
+        if let walking = target.path.segments.first(where: { NormalizedPath.lenientParts($0) != nil }) {
+            value.expected("\(what) (the segment \(walking) holds a character that servers fold into / or \\, or is a dot segment once folded)")
+            return nil
+        }
         return target.path.segments
     }
 

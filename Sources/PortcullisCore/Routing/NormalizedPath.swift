@@ -160,7 +160,7 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return differs ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
     }
 
-    /// How a lenient server may split one segment, when it walks: at each character it folds
+    /// How a lenient server may split one segment, when it walks: at each code point it folds
     /// into `/` or `\` (the rest kept as written), each piece that is only dots and spaces once
     /// folded, with an NTFS stream cut and trailing spaces trimmed, read as `..` (two dots or
     /// more first) or `.`. `nil` for a segment that neither splits nor is a dot segment so
@@ -173,16 +173,25 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         }
         var pieces = [""]
         if nonASCII {
-            for character in segment {
-                let form = character.isASCII ? String(character) : folded(String(character))
-                guard form.contains(where: { $0 == "/" || $0 == "\\" }) else {
-                    pieces[pieces.count - 1].append(character)
+            // Scalar by scalar, not by Character: a grapheme cluster may hold a separator with
+            // a prepended character or a spacing mark (`؀／`, `／ः`), and a server that folds
+            // `／` reads the `/` in it all the same.
+            for scalar in segment.unicodeScalars {
+                let form = scalar.isASCII ? String(scalar) : folded(String(scalar))
+                guard form.unicodeScalars.contains(where: { $0 == "/" || $0 == "\\" }) else {
+                    pieces[pieces.count - 1].unicodeScalars.append(scalar)
                     continue
                 }
-                let split = form.split(separator: "/", omittingEmptySubsequences: false)
-                    .flatMap { $0.split(separator: "\\", omittingEmptySubsequences: false) }
-                pieces[pieces.count - 1] += split[0]
-                pieces += split.dropFirst().map(String.init)
+                var current = pieces.removeLast()
+                for folded in form.unicodeScalars {
+                    if folded == "/" || folded == "\\" {
+                        pieces.append(current)
+                        current = ""
+                    } else {
+                        current.unicodeScalars.append(folded)
+                    }
+                }
+                pieces.append(current)
             }
         } else {
             pieces = [segment]
