@@ -36,8 +36,8 @@ public struct RouteTable: Hashable, Sendable {
     }
 
     /// `rereading`: whether to match again the path a lenient server would read
-    /// (``NormalizedPath/lenientReading``); not within that second match, whose segments are
-    /// already folded.
+    /// (``NormalizedPath/lenientReading``); not within that second match, whose walking
+    /// segments are already split and applied.
     private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Bool) -> Match {
         let mayImitate = path.mayImitate
         // The path's segments folded once per request, not once per route (NFKD can multiply a
