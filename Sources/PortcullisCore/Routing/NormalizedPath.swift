@@ -122,10 +122,7 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     /// - an NTFS stream suffix cut (`admin::$INDEX_ALLOCATION`, `admin:x:$DATA`: IIS serves
     ///   `admin`), then trailing dots and spaces trimmed (IIS).
     static func lenientForm(_ segment: String) -> String {
-        var form = folded(segment)
-        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
-            form = String(form[..<colon])
-        }
+        var form = cutStream(folded(segment))
         while let last = form.unicodeScalars.last, last == "." || last == " " {
             form.unicodeScalars.removeLast()
         }
@@ -177,7 +174,9 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
             // a prepended character or a spacing mark (`؀／`, `／ः`), and a server that folds
             // `／` reads the `/` in it all the same.
             for scalar in segment.unicodeScalars {
-                let form = scalar.isASCII ? String(scalar) : folded(String(scalar))
+                // Windows' best-fit conversion to the Japanese and Korean code pages writes `¥`
+                // and `₩` as `\` (the "WorstFit" attacks): read them as separators too.
+                let form = scalar.isASCII ? String(scalar) : Self.bestFitBackslashes.contains(scalar) ? "\\" : folded(String(scalar))
                 guard form.unicodeScalars.contains(where: { $0 == "/" || $0 == "\\" }) else {
                     pieces[pieces.count - 1].unicodeScalars.append(scalar)
                     continue
@@ -210,15 +209,27 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     /// `..` or `.` when `piece` is only dots and spaces once folded, its NTFS stream cut and
     /// its trailing spaces trimmed; `nil` otherwise.
     private static func dotSegment(_ piece: String) -> String? {
-        var form = piece.utf8.contains { $0 >= 0x80 } ? folded(piece) : piece
-        if form.contains(":$"), let colon = form.firstIndex(of: ":") {
-            form = String(form[..<colon])
-        }
+        var form = cutStream(piece.utf8.contains { $0 >= 0x80 } ? folded(piece) : piece)
         while form.unicodeScalars.last == " " {
             form.unicodeScalars.removeLast()
         }
         guard !form.isEmpty, form.unicodeScalars.allSatisfy({ $0 == "." || $0 == " " }) else { return nil }
         return form.hasPrefix("..") ? ".." : "."
+    }
+
+    /// U+00A5 YEN SIGN (code page 932) and U+20A9 WON SIGN (949), which best-fit conversion
+    /// turns into `\`.
+    static let bestFitBackslashes: Set<Unicode.Scalar> = ["\u{A5}", "\u{20A9}"]
+
+    /// `form` cut at its first `:` when it names an NTFS stream (holds `:$`): `admin::$DATA` and
+    /// `admin:x:$DATA` are `admin`. By code point, not by `Character`: a `:` followed by a mark
+    /// the folding keeps would not be a `Character` of its own.
+    static func cutStream(_ form: String) -> String {
+        let scalars = form.unicodeScalars
+        guard let colon = scalars.firstIndex(of: ":"),
+              zip(scalars[colon...], scalars[colon...].dropFirst()).contains(where: { $0 == ":" && $1 == "$" })
+        else { return form }
+        return String(scalars[..<colon])
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``
@@ -230,12 +241,21 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
             let value = scalar.value
             let plain = (0xFF01...0xFF5E).contains(value) ? Unicode.Scalar(value - 0xFEE0) ?? scalar : scalar
             for upper in plain.properties.uppercaseMapping.unicodeScalars {
-                for lower in upper.properties.lowercaseMapping.unicodeScalars where lower.properties.generalCategory != .nonspacingMark {
+                for lower in upper.properties.lowercaseMapping.unicodeScalars where !Self.isCombiningMark(lower) {
                     scalars.append(lower)
                 }
             }
         }
         return String(scalars)
+    }
+
+    /// Any combining mark (Unicode's category M: nonspacing, spacing and enclosing), as
+    /// servers that strip "combining marks" (`\p{M}`) drop them.
+    static func isCombiningMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
     }
 
     static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
