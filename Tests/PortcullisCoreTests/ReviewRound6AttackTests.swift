@@ -12,16 +12,6 @@ private func route(_ name: String, _ path: String, require: RouteRequirement = .
 /// (e3cfcad) refuses that is nobody's look-alike.
 @Suite("Review round 6: the lenient reading and routes of their own")
 struct ReviewRound6CoreAttackTests {
-    func name(_ table: RouteTable, _ target: String) throws -> String {
-        let path = try RequestTarget(parsing: target).path
-        switch table.match(host: nil, path: path, method: "GET") {
-        case .route(let route): return route.name
-        case .noRoute: return "404"
-        case .methodNotAllowed(let route): return "405 \(route.name)"
-        case .lookAlike(let route): return "400 \(route.name)"
-        }
-    }
-
     /// A route whose own prefix holds a letter that folding changes (an accented letter, a
     /// non-ASCII capital), which the configuration reader accepts as written. Since e3cfcad
     /// every non-ASCII segment that folds differently makes a lenient reading (before, only
@@ -34,11 +24,9 @@ struct ReviewRound6CoreAttackTests {
         ("/Новости", "/%D0%9D%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/today"),
     ])
     func routeWithFoldingPrefix(_ prefix: String, _ target: String) throws {
-        let table = RouteTable(routes: [route("site", "/", require: .public), route("own", prefix)])
-        let matched = try name(table, target)
+        let matched = try RouteTableProbe([route("site", "/", require: .public), route("own", prefix)]).name(target)
         #expect(matched == "own", "\(target), under the route \(prefix), was matched as \(matched)")
-        let alone = RouteTable(routes: [route("own", prefix)])
-        let matchedAlone = try name(alone, target)
+        let matchedAlone = try RouteTableProbe([route("own", prefix)]).name(target)
         #expect(matchedAlone == "own", "\(target), under the only route \(prefix), was matched as \(matchedAlone)")
     }
 }

@@ -24,6 +24,20 @@ struct MultiInstanceTests {
         return other
     }
 
+    /// How long until `browser`'s session is refused on `instance` (sent to the login), polled
+    /// every 10 ms for at most 5 s; `nil` if it never is.
+    static func timeUntilRefused(_ browser: TestBrowser, on instance: SSOHarness) async throws -> Duration? {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(5) {
+            let page = try await browser.request(instance.url("/echo"))
+            if page.status == .found, page.location?.contains("/_portcullis/login") == true {
+                return ContinuousClock.now - start
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
     @Test("sign-out-all on one instance: the other refuses the session in under a second")
     func revocationReachesTheOtherInstance() async throws {
         let cluster = try await Self.cluster()
@@ -40,16 +54,7 @@ struct MultiInstanceTests {
 
         let out = try await root.call(.POST, "/teammates/sam@example.com/sessions/sign-out-all", json: "{}")
         #expect(out.status == .ok, "\(out.body)")
-        let start = ContinuousClock.now
-        var refused: Duration?
-        while ContinuousClock.now - start < .seconds(5) {
-            let page = try await sam.request(two.url("/echo"))
-            if page.status == .found, page.location?.contains("/_portcullis/login") == true {
-                refused = ContinuousClock.now - start
-                break
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let refused = try await Self.timeUntilRefused(sam, on: two)
         let elapsed = try #require(refused, "instance two never refused the revoked session")
         #expect(elapsed < .seconds(1))
 
@@ -137,16 +142,7 @@ struct MultiInstanceTests {
 
         let out = try await root.call(.POST, "/teammates/sam@example.com/sessions/sign-out-all", json: "{}")
         #expect(out.status == .ok, "\(out.body)")
-        let start = ContinuousClock.now
-        var refused: Duration?
-        while ContinuousClock.now - start < .seconds(5) {
-            let page = try await sam.request(two.url("/echo"))
-            if page.status == .found, page.location?.contains("/_portcullis/login") == true {
-                refused = ContinuousClock.now - start
-                break
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let refused = try await Self.timeUntilRefused(sam, on: two)
         #expect(refused != nil, "instance two never refused the revoked session")
         #expect(refused.map { $0 < .seconds(1) } ?? false, "\(String(describing: refused))")
         // Stopped here, not deferred: PgBouncer must be gone before the suite's leak check.
