@@ -496,6 +496,25 @@ struct DataPathConfigurationTests {
         #expect(try decode(valid + "\nstore:\n  sqlite: { path: store.sqlite }\n").get().store.poolSize == 16)
     }
 
+    /// Review round 8: a route whose prefix a lenient server serves as another route's would
+    /// be decided by the order of the routes; it is refused, named with its key path.
+    @Test("a route whose prefix imitates another route's is refused; a custom method's route or another host's is not")
+    func imitatingRouteRefused() throws {
+        let protected = "\n  - { name: administration, path: /administration, upstream: \"http://127.0.0.1:8080\", require: authenticated }"
+        for prefix in ["/administration.", "/administration::$DATA", "/ADMINI~1", "/ａdministration", "/administration./reports"] {
+            let yaml = valid + protected + "\n  - { name: imitation, path: \"\(prefix)\", upstream: \"http://127.0.0.1:8080\", require: public }"
+            let found = problems(yaml)
+            let problem = found.first { $0.path == "routes[2]" }
+            #expect(problem?.message.contains("imitates the path /administration of routes[1]") == true, "\(prefix): \(found.map(\.description))")
+        }
+        for (prefix, host) in [("/administration:batchGet", ""), ("/administration/ADMINI~1", ""), ("/administration.", ", host: other.example.com")] {
+            let yaml = valid + "\n  - { name: administration, path: /administration, host: admin.example.com, upstream: \"http://127.0.0.1:8080\", require: authenticated }"
+                + "\n  - { name: other, path: \"\(prefix)\"\(host), upstream: \"http://127.0.0.1:8080\", require: public }"
+            let found = problems(host.isEmpty ? yaml.replacingOccurrences(of: "host: admin.example.com, ", with: "") : yaml)
+            #expect(found.isEmpty, "\(prefix)\(host): \(found.map(\.description))")
+        }
+    }
+
     @Test("two routes whose prefixes differ only in letter case are refused; case_sensitive is read")
     func caseRule() throws {
         let clash = valid + """

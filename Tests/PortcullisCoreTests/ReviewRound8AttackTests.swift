@@ -76,40 +76,61 @@ struct ReviewRound8CoreAttackTests {
 
     /// LOW, and only with a configuration that names both: a route whose prefix is a look-alike
     /// of another route's (`/administration.`, `/administration::$DATA`, `/ADMINI~1`, each
-    /// `administration` to IIS) passes the configuration check (only walking prefixes are
-    /// refused), and then which of the two a request to it gets depends on the order of the
-    /// routes in the file: listed first, the look-alike route is matched as written (and the
+    /// `administration` to IIS) passed the configuration check (only walking prefixes were
+    /// refused), and then which of the two a request to it got depended on the order of the
+    /// routes in the file: listed first, the look-alike route was matched as written (and the
     /// request served as `/administration` by IIS under the weaker policy); listed second, it
-    /// can never be matched (every request to it is refused 400 as the other's look-alike).
+    /// could never be matched. Now the configuration refuses such a route
+    /// (ConfigurationFileTests), and a table built with one anyway refuses its requests as
+    /// look-alikes of the other, in either order.
     @Test("a route that imitates another is not decided by the order of the routes", arguments: [
-        "/administration.", "/administration::$DATA", "/ADMINI~1",
+        "/administration.", "/administration::$DATA", "/ADMINI~1", "/%EF%BC%A1DMINISTRATION", "/administration%20",
     ])
-    func lookAlikeRouteOrder(_ prefix: String) throws {
+    func lookAlikeRouteOrder(_ written: String) throws {
+        let prefix = try RequestTarget(parsing: written).path.description
         let lookAlike = route("look-alike", prefix, require: .public)
         let protected = route("administration", "/administration", require: .permission(.teammatesView))
-        let first = try RouteTableProbe([lookAlike, protected]).name(prefix + "/y")
-        let second = try RouteTableProbe([protected, lookAlike]).name(prefix + "/y")
-        // Not fixed yet (the configuration should refuse a route that imitates another): held
-        // as a known issue so that the fix shows here.
-        withKnownIssue("a configuration may name a route that imitates another (review round 8, LOW)") {
-            #expect(first == second, "\(prefix)/y: \(first) with the look-alike route first, \(second) with it second")
-            #expect(first != "look-alike", "\(prefix)/y, served by IIS as /administration/y, was matched as \(first)")
-        }
+        let first = try RouteTableProbe([lookAlike, protected]).name(written + "/y")
+        let second = try RouteTableProbe([protected, lookAlike]).name(written + "/y")
+        #expect(first == second, "\(written)/y: \(first) with the look-alike route first, \(second) with it second")
+        #expect(first == "400 administration", "\(written)/y, served by IIS as /administration/y, was matched as \(first)")
+        #expect(try RouteTableProbe([lookAlike, protected]).name("/administration/y") == "administration")
     }
 
-    /// Argued, LOW: the table reads `admin:x:$DATA` (the named stream `x`, of type `$DATA`) as
-    /// `admin`, but cuts a stream only when `:$` is written. On NTFS the type defaults to
+    /// Argued, LOW: the table read `admin:x:$DATA` (the named stream `x`, of type `$DATA`) as
+    /// `admin`, but cut a stream only when `:$` was written. On NTFS the type defaults to
     /// `$DATA`, so `administration:x` names the very stream `administration:x:$DATA` names, and
     /// `administration:` the default one: by the table's own model both are `administration`.
+    /// Such a segment is not refused for imitating a route (an API's custom method is written
+    /// so: `/items:batchGet`, AIP-136), but a path whose segments past its route's prefix,
+    /// cut at a colon, are another route's is refused.
     @Test("a stream suffix without its type is cut as the typed one is", arguments: [
-        "/administration:x/y", "/administration:/y",
+        "/administration:x/y", "/administration:/y", "/administration:x", "/administration%EF%BC%9Ax/y",
+        "/:x/administration/y", "/x/..:y/administration/y", "/x/..%EF%BC%9Ay/administration/y",
+        "/x%EF%BC%8F..%EF%BC%8Fadministration:y/z",
     ])
     func streamWithoutType(_ target: String) throws {
         let matched = try name(target)
-        // Not fixed yet: cutting at every `:` would refuse AIP-136 custom methods
-        // (`/items:batchGet` under a route `/items`); held as a known issue.
-        withKnownIssue("a stream without its type is not cut (review round 8, LOW)") {
-            #expect(matched != "app", "\(target) was matched as \(matched)")
-        }
+        #expect(matched.hasPrefix("400"), "\(target) was matched as \(matched)")
+    }
+
+    /// What the typeless cut must not refuse: a colon past the route's own prefix that stays in
+    /// that route (`/administration/users:batchGet`, `/app:x` when no route is `/app`), and a
+    /// custom method that has a route of its own.
+    @Test("a colon that stays within its route, or a custom method routed as written, is matched")
+    func customMethodsStillMatched() throws {
+        #expect(try name("/administration/users:batchGet") == "administration")
+        #expect(try name("/administration:x/y".replacingOccurrences(of: "administration", with: "reports")) == "app")
+        #expect(try name("/wiki/User:Alice") == "app")
+        let api = RouteTableProbe([
+            route("app", "/", require: .public),
+            route("items", "/v1/items"),
+            route("items-batch", "/v1/items:batchGet"),
+        ])
+        #expect(try api.name("/v1/items:batchGet") == "items-batch")
+        #expect(try api.name("/v1/items/abc:cancel") == "items")
+        // Without a route of its own, a custom method on the route's collection is refused:
+        // by the NTFS model it is `/v1/items`, not the public route's.
+        #expect(try api.name("/v1/items:batchDelete") == "400 app")
     }
 }

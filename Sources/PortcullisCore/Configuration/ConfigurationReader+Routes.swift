@@ -8,6 +8,7 @@ extension ConfigurationReader {
         var routes: [Route] = []
         var names: [String: Int] = [:]
         var matches: [String: Int] = [:]
+        var indices: [String: Int] = [:]
         for (index, node) in nodes.enumerated() {
             let item = ConfigValue(node: node, path: "\(value.path)[\(index)]", problems: problems)
             guard let route = readRoute(item, declaredGreenlists: declaredGreenlists) else { continue }
@@ -25,6 +26,16 @@ extension ConfigurationReader {
                 matches[key] = index
             }
             routes.append(route)
+            indices[route.name] = index
+        }
+        // A prefix a lenient server reads as another route's (`/administration.`, `/ADMINI~1`
+        // beside `/administration`) could never be matched as written: every request to it is
+        // refused as a look-alike of the other.
+        for (route, imitated) in RouteTable.imitations(among: routes) {
+            guard let index = indices[route.name], let other = indices[imitated.name] else { continue }
+            ConfigValue(node: nodes[index], path: "\(value.path)[\(index)]", problems: problems).problem(
+                "path \(route.prefixDescription) imitates the path \(imitated.prefixDescription) of \(value.path)[\(other)] (a server that folds case, width or accents, cuts NTFS streams, trims trailing dots and spaces or answers 8.3 short names serves it as that path), so every request to it would be refused look_alike_path"
+            )
         }
         return routes
     }

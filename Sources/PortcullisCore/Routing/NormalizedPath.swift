@@ -206,10 +206,14 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return walks ? parts : nil
     }
 
-    /// `..` or `.` when `piece` is only dots and spaces once folded, its NTFS stream cut and
-    /// its trailing spaces trimmed; `nil` otherwise.
+    /// `..` or `.` when `piece` is only dots and spaces once folded, cut at its first colon (an
+    /// NTFS stream, typed or not: `..:x` is `..` to IIS, and no app names a custom method of
+    /// `..`) and its trailing spaces trimmed; `nil` otherwise.
     private static func dotSegment(_ piece: String) -> String? {
-        var form = cutStream(piece.utf8.contains { $0 >= 0x80 } ? folded(piece) : piece)
+        var form = piece.utf8.contains { $0 >= 0x80 } ? folded(piece) : piece
+        if let colon = form.unicodeScalars.firstIndex(of: ":") {
+            form = String(form.unicodeScalars[..<colon])
+        }
         while form.unicodeScalars.last == " " {
             form.unicodeScalars.removeLast()
         }
@@ -230,6 +234,35 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
               zip(scalars[colon...], scalars[colon...].dropFirst()).contains(where: { $0 == ":" && $1 == "$" })
         else { return form }
         return String(scalars[..<colon])
+    }
+
+    /// The path with every segment from `start` on cut at its first colon, as NTFS reads a
+    /// stream whose type is not written (`administration:x` is the stream `x` of
+    /// `administration`, `administration:` its default one); `nil` when no such segment holds a
+    /// colon (or a character folding into one, `：`). The route table does not refuse such a
+    /// segment for imitating a route, since an API's custom method is written so too
+    /// (`/items:batchGet`, AIP-136), but it refuses a path whose reading so cut is another
+    /// route's (``RouteTable/match(host:path:method:)``). A cut that leaves a segment empty
+    /// drops it.
+    func streamReading(from start: Int) -> NormalizedPath? {
+        guard start < segments.count else { return nil }
+        var read = Array(segments[..<start])
+        var differs = false
+        for segment in segments[start...] {
+            let bytes = segment.utf8
+            guard bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: ":") }),
+                  let colon = segment.unicodeScalars.firstIndex(where: { scalar in
+                      scalar == ":" || (!scalar.isASCII && Self.folded(String(scalar)).unicodeScalars.contains(":"))
+                  })
+            else {
+                read.append(segment)
+                continue
+            }
+            differs = true
+            let kept = String(segment.unicodeScalars[..<colon])
+            if !kept.isEmpty { read.append(kept) }
+        }
+        return differs ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``

@@ -16,6 +16,11 @@ public struct RouteTable: Hashable, Sendable {
     /// Ordered by prefix length (longest first), then host-specific before any-host.
     public let routes: [Route]
 
+    /// By route name, the routes whose prefix that route's own imitates
+    /// (``imitations(among:)``): a request to such a route is refused as a look-alike of the
+    /// other, whatever the order of the two in the configuration (which refuses them anyway).
+    let imitated: [String: [Route]]
+
     /// The configured routes plus the reserved control-plane route.
     public init(routes configured: [Route]) {
         var all = configured.filter { $0.prefix.first?.lowercased() != Route.reservedSegment }
@@ -29,16 +34,53 @@ public struct RouteTable: Hashable, Sendable {
             }
             return a.offset < b.offset
         }.map(\.element)
+        imitated = Dictionary(grouping: Self.imitations(among: all), by: \.route.name).mapValues { $0.map(\.imitated) }
     }
 
+    /// Each pair of routes where the first's prefix is not under the second's but imitates it
+    /// (``NormalizedPath/imitates(_:)``: `/administration.`, `/administration::$DATA`,
+    /// `/ADMINI~1` or `/ＡDMINISTRATION/x` beside `/administration`) on a host both can
+    /// answer: a lenient upstream serves the first's requests as the second's path. Folding
+    /// imitates both ways (`/administration` is `/administration.` folded too): the prefix
+    /// that is already as a lenient server reads it (but for ASCII case) is the one imitated.
+    public static func imitations(among routes: [Route]) -> [(route: Route, imitated: Route)] {
+        func imitates(_ route: Route, _ other: Route) -> Bool {
+            if let host = route.host, let otherHost = other.host, host != otherHost { return false }
+            let path = NormalizedPath(segments: route.prefix)
+            return !path.hasPrefix(other.prefix, caseSensitive: other.caseSensitive) && path.imitates(other.prefix)
+        }
+        func isPlain(_ route: Route) -> Bool {
+            route.prefix.allSatisfy { NormalizedPath.lenientForm($0) == $0.lowercased() && $0.allSatisfy(\.isASCII) }
+        }
+        var pairs: [(route: Route, imitated: Route)] = []
+        for route in routes where !route.prefix.isEmpty {
+            for other in routes where other.name != route.name && !other.prefix.isEmpty && imitates(route, other) {
+                if isPlain(route), !isPlain(other), imitates(other, route) { continue }
+                pairs.append((route, other))
+            }
+        }
+        return pairs
+    }
+
+    /// A path whose reading by a lenient server (``NormalizedPath/lenientReading``: its walking
+    /// segments split and applied; or ``NormalizedPath/streamReading(from:)``: its segments past
+    /// the route's prefix cut at a colon) is another route's, or none, is refused as a
+    /// look-alike. So `/administration:x/y` is not the public `/` route's when
+    /// `/administration` is a route; an API's custom method on a route's own collection
+    /// (`/items:batchGet` beside a route `/items`) needs a route of its own for that reason.
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
-        match(host: host, path: path, method: method, rereading: true)
+        match(host: host, path: path, method: method, rereading: [.walking, .streams])
     }
 
-    /// `rereading`: whether to match again the path a lenient server would read
-    /// (``NormalizedPath/lenientReading``); not within that second match, whose walking
-    /// segments are already split and applied.
-    private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Bool) -> Match {
+    /// The readings a match checks (``match(host:path:method:)``): within the match of a
+    /// reading, those already applied are not checked again.
+    private struct Readings: OptionSet {
+        let rawValue: UInt8
+        static let walking = Readings(rawValue: 1)
+        static let streams = Readings(rawValue: 2)
+    }
+
+    private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Readings) -> Match {
         let mayImitate = path.mayImitate
         // The path's segments folded once per request, not once per route (NFKD can multiply a
         // segment many times over).
@@ -53,13 +95,16 @@ public struct RouteTable: Hashable, Sendable {
                 }
                 continue
             }
-            if mayImitate, rereading, let reading = path.lenientReading {
-                switch match(host: host, path: reading, method: method, rereading: false) {
-                case .route(let other), .methodNotAllowed(let other):
-                    if other != route { return .lookAlike(route) }
-                case .noRoute, .lookAlike:
-                    return .lookAlike(route)
-                }
+            if !imitated.isEmpty, let other = imitated[route.name]?.first(where: { $0.host == nil || $0.host == host }) {
+                return .lookAlike(other)
+            }
+            if mayImitate, rereading.contains(.walking), let reading = path.lenientReading,
+               !isRouteOf(reading, route, host: host, method: method, rereading: []) {
+                return .lookAlike(route)
+            }
+            if mayImitate, rereading.contains(.streams), let reading = path.streamReading(from: route.prefix.count),
+               !isRouteOf(reading, route, host: host, method: method, rereading: .walking) {
+                return .lookAlike(route)
             }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
@@ -67,6 +112,14 @@ public struct RouteTable: Hashable, Sendable {
             return .route(route)
         }
         return .noRoute
+    }
+
+    /// Whether `reading` is matched to `route` too.
+    private func isRouteOf(_ reading: NormalizedPath, _ route: Route, host: HostName?, method: String, rereading: Readings) -> Bool {
+        switch match(host: host, path: reading, method: method, rereading: rereading) {
+        case .route(let other), .methodNotAllowed(let other): other == route
+        case .noRoute, .lookAlike: false
+        }
     }
 
     public func route(named name: String) -> Route? {
