@@ -162,7 +162,11 @@ extension ConfigEnvironment {
     /// Checks files and environment variables of this process.
     public static let system = ConfigEnvironment(
         fileExists: { FileManager.default.isReadableFile(atPath: $0) },
-        variable: { ProcessInfo.processInfo.environment[$0] }
+        variable: { ProcessInfo.processInfo.environment[$0] },
+        fileMode: { path in
+            var status = stat()
+            return stat(path, &status) == 0 ? UInt32(status.st_mode) & 0o7777 : nil
+        }
     )
 
     /// Checks the document only: for commands such as `ip-check` that need the network policy

@@ -22,7 +22,7 @@ identity:
   oidc:
     issuer: "https://localhost:9443"
     client_id: "portcullis"
-    client_secret_file: dev-oidc-client-secret   # development only; use client_secret_env in production
+    client_secret_file: ../certs/dev/oidc-client-secret   # made by `portcullis certs dev`; in production, client_secret_env or a file of mode 0640
     ca_file: ../certs/dev/ca.pem
     scopes: [openid, email, profile]
     claims: { groups: groups, department: department, name: name }
@@ -92,7 +92,7 @@ listen: "127.0.0.1:9443"
 access_token_audience: portcullis-api
 client:
   client_id: portcullis
-  client_secret_file: dev-oidc-client-secret
+  client_secret_file: ../certs/dev/oidc-client-secret
   redirect_uris: ["https://localhost:8443/_portcullis/callback"]
   backchannel_logout_uri: "https://localhost:8443/_portcullis/backchannel-logout"
 users:

@@ -28,7 +28,11 @@ public final class TestPostgres: Sendable {
 
     public static func start() async throws -> TestPostgres {
         guard let binaries else { throw Unavailable(description: "PostgreSQL is not installed (scripts/setup-debian installs it)") }
-        let folder = "/tmp/portcullis-pg-\(UUID().uuidString.prefix(8))"
+        // Under TMPDIR (scripts/test's private folder) when the server's socket path fits in
+        // a sockaddr_un (108 bytes); in /tmp otherwise. Removed by ``stop()``.
+        let name = "portcullis-pg-\(UUID().uuidString.prefix(8))"
+        let temporary = FileManager.default.temporaryDirectory.path
+        let folder = (temporary + "/" + name + "/.s.PGSQL.65535").utf8.count < 100 ? temporary + "/" + name : "/tmp/" + name
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let root = getuid() == 0
         if root {

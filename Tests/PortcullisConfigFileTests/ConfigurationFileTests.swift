@@ -496,6 +496,45 @@ struct DataPathConfigurationTests {
         #expect(try decode(valid + "\nstore:\n  sqlite: { path: store.sqlite }\n").get().store.poolSize == 16)
     }
 
+    /// Issue 28 item 8: one rule for every file that holds a secret (TLS keys, client secret,
+    /// refresh token key, SCIM token, webhook key, PostgreSQL URLs): no access for others and
+    /// no group write, so 0600 or 0640; any other mode is named with its key path and the fix.
+    @Test("a secret file others can read, or its group can write, is refused with its key path and the chmod that fixes it; 0600 and 0640 pass")
+    func secretFileModes() throws {
+        let yaml = valid.replacingOccurrences(of: "    client_secret_env: OIDC_SECRET", with: """
+                client_secret_file: client-secret
+                refresh_token_key_file: refresh-key
+              scim: { token_file: scim-token }
+            store:
+              postgres: { url_file: postgres-url, listen_url_file: listen-url }
+            sessions:
+              risk:
+                webhook: { url: "https://hooks.example.com/x", secret_file: hook-key }
+            """)
+        let secretKeys = [
+            "server.tls.certificates[0].key_file", "identity.oidc.client_secret_file", "identity.oidc.refresh_token_key_file",
+            "identity.scim.token_file", "store.postgres.url_file", "store.postgres.listen_url_file", "sessions.risk.webhook.secret_file",
+        ]
+        for mode: UInt32 in [0o644, 0o604, 0o660, 0o601, 0o666] {
+            let environment = ConfigEnvironment(fileExists: { _ in true }, variable: { _ in nil }, fileMode: { path in
+                path.hasSuffix(".pem") && !path.hasSuffix("-key.pem") ? 0o644 : mode
+            })
+            let found = problems(yaml, environment: environment)
+            for key in secretKeys {
+                let problem = found.first { $0.path == key }
+                #expect(problem?.message.contains("holds a secret but has mode 0\(String(mode, radix: 8))") == true, "\(key) at \(String(mode, radix: 8)): \(found.map(\.description))")
+                #expect(problem?.message.contains("chmod 0640 ") == true)
+            }
+            // A certificate is no secret: 0644 is fine.
+            #expect(!found.contains { $0.path == "server.tls.certificates[0].cert_file" })
+        }
+        for mode: UInt32 in [0o600, 0o640, 0o400, 0o440] {
+            let environment = ConfigEnvironment(fileExists: { _ in true }, variable: { _ in nil }, fileMode: { _ in mode })
+            let found = problems(yaml, environment: environment)
+            #expect(found.isEmpty, "\(String(mode, radix: 8)): \(found.map(\.description))")
+        }
+    }
+
     /// Review round 8: a route whose prefix a lenient server serves as another route's would
     /// be decided by the order of the routes; it is refused, named with its key path.
     @Test("a route whose prefix imitates another route's is refused; a custom method's route or another host's is not")

@@ -165,7 +165,7 @@ struct CommandLineTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder + "/conf", withIntermediateDirectories: true)
         for file in ["server.pem", "server-key.pem", "client-secret"] {
-            _ = FileManager.default.createFile(atPath: folder + "/conf/" + file, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: folder + "/conf/" + file, contents: Data("x".utf8), attributes: [.posixPermissions: 0o600])
         }
         let store = folder + "/var/portcullis.sqlite"
         let yaml = """
@@ -215,6 +215,63 @@ struct CommandLineTests {
         let verified = try await Self.portcullis(["audit", "verify", "--config", config])
         #expect(verified.status == 0, "\(verified.error)")
         #expect(verified.output.hasPrefix("OK: 1 entry, chain intact"), "\(verified.output)")
+    }
+
+    /// Issue 28 item 8, through the real file system: a secret file as `umask 022` leaves it
+    /// (0644) is refused by `check-config`, named with its key path and the chmod that fixes it.
+    @Test("check-config refuses a secret file other users can read, and passes once it is 0640")
+    func secretFileMode() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let (folder, config, _) = try Self.configurationFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let secret = folder + "/conf/client-secret"
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: secret)
+        let refused = try await Self.portcullis(["check-config", "--config", config])
+        #expect(refused.status == 2)
+        #expect(refused.error.contains("identity.oidc.client_secret_file: file \(secret) holds a secret but has mode 0644 (other users can read it)"), "\(refused.error)")
+        #expect(refused.error.contains("chmod 0640 \(secret)"), "\(refused.error)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: secret)
+        let passed = try await Self.portcullis(["check-config", "--config", config])
+        #expect(passed.status == 0, "\(passed.error)")
+    }
+
+    /// Issue 28 item 8: the shipped certbot deploy hook, run as certbot runs it (a lineage
+    /// folder in `RENEWED_LINEAGE`), installs the chain 0644 and the key 0640, which
+    /// `check-config` accepts, and reloads the gateway through systemctl (recorded here).
+    @Test("conf/certbot-deploy-hook installs a renewed certificate with the secret file modes and reloads the gateway")
+    func certbotDeployHook() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
+        let (folder, config, _) = try Self.configurationFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let lineage = folder + "/letsencrypt/live/gateway.example.com", wrappers = folder + "/wrappers", calls = folder + "/calls"
+        for made in [lineage, wrappers] { try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: true) }
+        try "CHAIN\n".write(toFile: lineage + "/fullchain.pem", atomically: true, encoding: .utf8)
+        try "KEY\n".write(toFile: lineage + "/privkey.pem", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: lineage + "/privkey.pem")
+        try "#!/bin/sh\necho \"systemctl $*\" >>\(calls)\n".write(toFile: wrappers + "/systemctl", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrappers + "/systemctl")
+        // As umask 022 leaves them before the hook: the key is refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: folder + "/conf/server-key.pem")
+        #expect(try await Self.portcullis(["check-config", "--config", config]).status == 2)
+
+        let done = try await ChildProcess.run([FixturePaths.repositoryRoot + "/conf/certbot-deploy-hook"], environment: [
+            "RENEWED_LINEAGE": lineage, "PORTCULLIS_TLS_DIR": folder + "/conf", "PORTCULLIS_TLS_NAME": "server",
+            "PORTCULLIS_OWNER": String(getuid()), "PORTCULLIS_GROUP": String(getgid()),
+            "PATH": wrappers + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+        ])
+        #expect(done.status == 0, "\(done.output)")
+        func mode(_ name: String) throws -> Int? {
+            (try FileManager.default.attributesOfItem(atPath: folder + "/conf/" + name)[.posixPermissions] as? NSNumber)?.intValue
+        }
+        #expect(try mode("server-key.pem") == 0o640)
+        #expect(try mode("server.pem") == 0o644)
+        #expect(try String(contentsOfFile: folder + "/conf/server-key.pem", encoding: .utf8) == "KEY\n")
+        #expect(try String(contentsOfFile: folder + "/conf/server.pem", encoding: .utf8) == "CHAIN\n")
+        #expect(try String(contentsOfFile: calls, encoding: .utf8) == "systemctl reload portcullis\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder + "/conf").filter { $0.hasSuffix(".new") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let checked = try await Self.portcullis(["check-config", "--config", config])
+        #expect(checked.status == 0, "\(checked.error)")
     }
 
     @Test("check-config names the file it checked, and lists problems in the order of the file")
@@ -293,22 +350,45 @@ struct CommandLineTests {
         #expect(loopback["scope"] as? String == "loopback")
     }
 
-    @Test("scripts/install puts the binary (and the systemd unit, when the checkout has one) where it is told")
+    /// Issue 28 item 7: `--prefix` keeps to its folder. `sudo`, `systemctl` and `install` are
+    /// wrapped (first on `PATH`) to record every call, and every path `install` is given must
+    /// be under the prefix.
+    @Test("scripts/install --prefix puts the binary and the systemd unit under the prefix, and never runs sudo or systemctl")
     func install() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: DurabilityTests.binary), "build the binary first: swift build --build-tests")
         let root = FixturePaths.repositoryRoot
-        let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-install-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-install-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let prefix = scratch + "/prefix", wrappers = scratch + "/wrappers", calls = scratch + "/calls"
+        try FileManager.default.createDirectory(atPath: wrappers, withIntermediateDirectories: true)
+        for (name, body) in [
+            ("sudo", "echo \"sudo $*\" >>\(calls); exit 1"),
+            ("systemctl", "echo \"systemctl $*\" >>\(calls); exit 1"),
+            ("install", "echo \"install $*\" >>\(calls); exec /usr/bin/install \"$@\""),
+        ] {
+            try "#!/bin/sh\n\(body)\n".write(toFile: wrappers + "/" + name, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrappers + "/" + name)
+        }
+        let path = wrappers + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let done = try await ChildProcess.run(
-            [root + "/scripts/install", "--prefix", prefix, "--binary", DurabilityTests.binary], environment: ["UNIT_DIR": prefix + "/units"]
+            [root + "/scripts/install", "--prefix", prefix, "--binary", DurabilityTests.binary], environment: ["PATH": path]
         )
         #expect(done.status == 0, "\(done.output)")
         #expect(done.output.contains("installed \(prefix)/bin/portcullis"))
         let help = try await ChildProcess.run([prefix + "/bin/portcullis", "--help"])
         #expect(help.status == 0)
         #expect(help.output.contains("check-config"))
-        let unit = FileManager.default.fileExists(atPath: root + "/conf/portcullis.service")
-        #expect(FileManager.default.fileExists(atPath: prefix + "/units/portcullis.service") == unit)
+        let recorded = (try? String(contentsOfFile: calls, encoding: .utf8)) ?? ""
+        #expect(!recorded.contains("sudo") && !recorded.contains("systemctl"), "\(recorded)")
+        for line in recorded.split(separator: "\n") {
+            #expect(line.split(separator: " ").last.map { $0.hasPrefix(prefix + "/") } == true, "install outside the prefix: \(line)")
+        }
+        let unit = prefix + "/lib/systemd/system/portcullis.service"
+        if FileManager.default.fileExists(atPath: root + "/conf/portcullis.service") {
+            let text = try String(contentsOfFile: unit, encoding: .utf8)
+            #expect(text.contains("ExecStart=\(prefix)/bin/portcullis serve --config /etc/portcullis/portcullis.yaml"), "\(text)")
+            #expect(!text.contains("/usr/local/bin"))
+        }
     }
 }
 }

@@ -158,6 +158,16 @@ struct OperationsTests {
         #expect(server.chain.count == 2)
         let keyPermissions = try FileManager.default.attributesOfItem(atPath: paths.serverKey)[.posixPermissions] as? NSNumber
         #expect(keyPermissions?.intValue == 0o600)
+        // The development IdP's client secret is made here too, owner-only (git keeps no modes).
+        let secretPermissions = try FileManager.default.attributesOfItem(atPath: paths.clientSecret)[.posixPermissions] as? NSNumber
+        #expect(secretPermissions?.intValue == 0o600)
+        #expect(try String(contentsOfFile: paths.clientSecret, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).count >= 43)
+        // Certificates made before the secret existed keep their CA: only the secret is added.
+        try FileManager.default.removeItem(atPath: paths.clientSecret)
+        let authority = try String(contentsOfFile: paths.caCertificate, encoding: .utf8)
+        try DevelopmentCertificateFiles.write(to: folder)
+        #expect(FileManager.default.fileExists(atPath: paths.clientSecret))
+        #expect(try String(contentsOfFile: paths.caCertificate, encoding: .utf8) == authority)
         // Run again: existing files are kept unless asked.
         let before = try String(contentsOfFile: paths.serverCertificate, encoding: .utf8)
         try DevelopmentCertificateFiles.write(to: folder)

@@ -45,6 +45,7 @@ struct SuspiciousSessionTests {
         if let webhook {
             let secretPath = FileManager.default.temporaryDirectory.appendingPathComponent("portcullis-risk-\(UUID().uuidString).secret").path
             try secret.write(toFile: secretPath, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secretPath)
             risk += "    webhook: { url: \"http://127.0.0.1:\(webhook.port)/hook\", secret_file: \"\(secretPath)\" }\n"
         }
         return try await SSOHarness.start(

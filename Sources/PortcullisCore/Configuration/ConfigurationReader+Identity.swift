@@ -160,7 +160,7 @@ extension ConfigurationReader {
             map.problem("give \(fileKey) or \(envKey), not both")
             return nil
         case (let file?, nil):
-            return requiredFile(file).map(SecretSource.file)
+            return secretFile(file).map(SecretSource.file)
         case (nil, let env?):
             guard let name = env.string(), Self.isEnvironmentName(name) else {
                 env.expected("an environment variable name such as PORTCULLIS_SECRET")

@@ -44,7 +44,7 @@ extension ConfigurationReader {
             list.list { item -> CertificateFiles? in
                 guard let pair = item.mapping(keys: ["cert_file", "key_file"]) else { return nil }
                 let cert = pair.required("cert_file", "a PEM certificate chain").flatMap { requiredFile($0) }
-                let key = pair.required("key_file", "a PEM private key").flatMap { requiredFile($0) }
+                let key = pair.required("key_file", "a PEM private key").flatMap { secretFile($0) }
                 guard let cert, let key else { return nil }
                 return CertificateFiles(certificateFile: cert, keyFile: key)
             }

@@ -52,6 +52,17 @@ struct ConfigurationReader {
         return resolved
     }
 
+    /// ``requiredFile(_:)`` for a file that holds a secret: its mode must follow
+    /// ``SecretFileMode``.
+    func secretFile(_ value: ConfigValue) -> String? {
+        guard let path = requiredFile(value) else { return nil }
+        if let mode = environment.fileMode?(path), let problem = SecretFileMode.problem(mode, file: path) {
+            value.problem(problem)
+            return nil
+        }
+        return path
+    }
+
     func problemsFree(under path: String) -> Bool {
         !problems.problems.contains { $0.path == path || $0.path.hasPrefix(path + ".") || $0.path.hasPrefix(path + "[") }
     }

@@ -45,7 +45,6 @@ struct DevWorkspace {
         try FileManager.default.createDirectory(atPath: conf, withIntermediateDirectories: true)
         try Data(DevDefaults.gatewayConfiguration.utf8).write(to: URL(fileURLWithPath: conf + "/portcullis.yaml"))
         try Data(DevDefaults.developmentUsers.utf8).write(to: URL(fileURLWithPath: conf + "/dev-users.yaml"))
-        try Data(SessionToken.random().utf8).write(to: URL(fileURLWithPath: conf + "/dev-oidc-client-secret"))
         try DevelopmentCertificateFiles.write(to: temporary + "/certs/dev")
         return DevWorkspace(
             configPath: conf + "/portcullis.yaml", usersPath: conf + "/dev-users.yaml",

@@ -1,13 +1,14 @@
 import Foundation
 import PortcullisConfigFile
 import PortcullisCore
+import PortcullisDevelopment
 
 /// The shipped configuration serves development certificates that each machine makes for
 /// itself (`certs/dev/`, never committed), so on a fresh clone they are missing. When they are
 /// what is missing, `check-config` names the one command that makes them.
 enum DevelopmentCertificatesHint {
     /// What `portcullis certs dev` writes.
-    static let fileNames: Set<String> = ["ca.pem", "ca-key.pem", "server.pem", "server-key.pem"]
+    static let fileNames = DevelopmentCertificateFiles.fileNames
 
     /// `portcullis certs dev` (with `--out` unless the folder is `certs/dev` from here), when
     /// every missing certificate or key the configuration names is one of those files in one
@@ -18,6 +19,9 @@ enum DevelopmentCertificatesHint {
         guard case .success(let configuration) = ConfigurationFile.load(path: path, environment: unchecked) else { return nil }
         let named = configuration.server.tls.certificates.flatMap { [$0.certificateFile, $0.keyFile] }
             + [configuration.identity.oidc?.caFile].compactMap { $0 }
+            + [configuration.identity.oidc?.clientSecret].compactMap { source in
+                if case .file(let path) = source { path } else { nil }
+            }
         let missing = named.filter { !FileManager.default.isReadableFile(atPath: $0) }
         let folders = Set(missing.map { ($0 as NSString).deletingLastPathComponent })
         guard folders.count == 1, let folder = folders.first,

@@ -29,8 +29,12 @@ struct TestCertificates {
         return files
     }
 
+    /// Writes a fixture file readable by its owner only, as the gateway wants any secret file
+    /// (``SecretFileMode``); certificates too, which does no harm.
     func write(_ text: String, _ name: String) throws {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+        let path = "\(folder)/\(name)"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     var caFile: String { "\(folder)/ca.pem" }
