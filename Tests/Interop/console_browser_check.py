@@ -163,6 +163,11 @@ try:
     Select(grace.find_element(By.ID, "teammate-department")).select_by_visible_text("Sales")
     grace.find_element(By.ID, "teammate-filter").click()
     wait(grace, lambda d: "sam@example.com" in text_of(d, "#teammates-table") and "ada@example.com" not in text_of(d, "#teammates-table"))
+    # The filters live in the address: a reload shows the same list (issue 28 item 6).
+    wait(grace, lambda d: "department=Sales" in d.execute_script("return location.hash"))
+    grace.refresh()
+    wait(grace, lambda d: "sam@example.com" in text_of(d, "#teammates-table") and "ada@example.com" not in text_of(d, "#teammates-table"))
+    assert Select(grace.find_element(By.ID, "teammate-department")).first_selected_option.get_attribute("value") == "Sales"
     Select(grace.find_element(By.ID, "teammate-department")).select_by_value("")
     Select(grace.find_element(By.ID, "teammate-role")).select_by_value("super_admin")
     grace.find_element(By.ID, "teammate-filter").click()
@@ -269,6 +274,11 @@ try:
     sam.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait(sam, lambda d: "sam@example.com" in d.page_source)
     console(grace, "#/default-permissions")
+    assert "Can create new public Pins" in text_of(grace, "#main"), text_of(grace, "#main")
+    console(grace, "#/feature-flags")
+    described = grace.find_element(By.ID, "flag-group-based").get_attribute("aria-describedby")
+    assert "stop counting at the next request" in text_of(grace, "#" + described), described
+    console(grace, "#/default-permissions")
     switch = grace.find_element(By.ID, "default-answers-create")
     assert switch.is_selected()
     switch.click()
@@ -298,6 +308,9 @@ try:
         grace.find_element(By.XPATH, "//button[text()='Test']").click()
         wait(grace, lambda d: expected in text_of(d, "#ip-test-result") and "Location: " in text_of(d, "#ip-test-result"))
     assert "office" in text_of(grace, "#ip-test-result"), text_of(grace, "#ip-test-result")
+    # Editing the address clears the answer to the old one (issue 28 item 6).
+    grace.find_element(By.ID, "test-ip").send_keys("9")
+    wait(grace, lambda d: text_of(d, "#ip-test-result") == "")
     step("tested addresses against the IP policy")
 
     # A member: only their own sessions, and they can end their other ones.
@@ -342,6 +355,12 @@ try:
     grace.find_element(By.ID, "token-name").send_keys("ci")
     grace.find_element(By.XPATH, "//button[text()='Create token']").click()
     wait(grace, lambda d: "pct_" in text_of(d, "#token-secret"))
+    # The one-time secret has a Copy button (clipboard, or selected for Ctrl+C without one).
+    grace.find_element(By.ID, "copy-token-secret").click()
+    wait(grace, lambda d: "clipboard" in text_of(d, "#notice") or "Ctrl+C" in text_of(d, "#notice"))
+    # Names and dates in the token table are not broken inside words.
+    wrap = grace.execute_script("return getComputedStyle(document.querySelector('#tokens-table td')).overflowWrap")
+    assert wrap == "normal", wrap
     grace.find_element(By.XPATH, "//tr[th[text()='ci']]//button[text()='Revoke']").click()
     notice(grace, "Token ci revoked")
     console(grace, "#/audit")

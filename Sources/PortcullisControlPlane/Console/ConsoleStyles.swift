@@ -24,6 +24,8 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); margin: .5rem 0 1rem; }
 caption { text-align: left; font-weight: 600; padding: .5rem 0; }
 th, td { text-align: left; padding: .5rem .65rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+#tokens-table th, #tokens-table td { overflow-wrap: normal; word-break: normal; }
+#tokens-table code { white-space: nowrap; }
 thead th { background: #f0f2f5; font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); overflow-wrap: normal; }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem 1.25rem; align-items: flex-end; margin-bottom: 1rem; }
 .field { display: flex; flex-direction: column; gap: .2rem; margin-bottom: .5rem; }

@@ -7,7 +7,7 @@ const state = { me: null, roles: { primary: [], secondary: [] }, focusTitle: fal
 const AUTH_METHODS = { oidc: 'Single sign-on', bearer: 'Bearer token from the identity provider', api_token: 'API token' };
 const DEFAULT_PERMISSIONS = [
   ['answers.create', 'Can create new Answers'], ['collections.create', 'Can create new Collections'],
-  ['pins.create_public', 'Can create new package Pins'], ['go_links.create', 'Can create new Go Links'],
+  ['pins.create_public', 'Can create new public Pins'], ['go_links.create', 'Can create new Go Links'],
   ['apps_actions.create', 'Can create new Apps and Actions'],
 ];
 
@@ -197,13 +197,16 @@ async function route() {
   setMenu(false);
   if (!state.me) return;
   const hash = location.hash || (can('teammates.view') ? '#/teammates' : '#/me');
-  renderNavigation(hash);
-  const [, section, ...rest] = hash.split('/');
+  // A page's own state after `?` in the hash (`#/teammates?department=Sales`), so that a link
+  // or a reload shows the same view.
+  const [path, ...query] = hash.split('?');
+  renderNavigation(path);
+  const [, section, ...rest] = path.split('/');
   try {
     switch (section) {
       case 'teammates':
         if (rest.length) await teammatePage(decodeURIComponent(rest.join('/')));
-        else await teammatesPage();
+        else await teammatesPage(new URLSearchParams(query.join('?')));
         break;
       case 'flagged': await flaggedSessionsPage(); break;
       case 'default-permissions': await defaultPermissionsPage(); break;
@@ -222,8 +225,9 @@ async function route() {
 
 // ---- teammates -----------------------------------------------------------------------------
 
-async function teammatesPage() {
-  const params = new URLSearchParams(location.search);
+/// The filters and the page number live in the hash (`#/teammates?query=ada&role=admin&page=2`):
+/// a reload, the back button or a shared link shows the same list.
+async function teammatesPage(params) {
   const query = h('input', { type: 'search', name: 'query', value: params.get('query') || '' });
   const department = h('select', { name: 'department' }, h('option', { value: '' }, 'Any department'));
   try {
@@ -232,15 +236,18 @@ async function teammatesPage() {
     department.append(...known.departments.map((d) => h('option', { value: d, selected: d === chosen }, d)));
   } catch (error) { failure(error); }
   const role = h('select', { name: 'role' }, h('option', { value: '' }, 'Any role'),
-    [...primaryRoles(), ...secondaryRoles()].map((r) => h('option', { value: r }, label(r))));
+    [...primaryRoles(), ...secondaryRoles()].map((r) => h('option', { value: r, selected: r === params.get('role') }, label(r))));
   const results = h('div', { id: 'teammates-results' });
-  let pageNumber = 1;
+  let pageNumber = Math.max(1, parseInt(params.get('page') || '1', 10) || 1);
 
   async function load() {
     const search = new URLSearchParams();
     if (query.value) search.set('query', query.value);
     if (department.value) search.set('department', department.value);
     if (role.value) search.set('role', role.value);
+    const shown = search.toString() + (pageNumber > 1 ? (search.toString() ? '&' : '') + 'page=' + pageNumber : '');
+    // Replaced, not pushed: the hash change must not route again (that would redraw the form).
+    history.replaceState(null, '', '#/teammates' + (shown ? '?' + shown : ''));
     search.set('page', String(pageNumber));
     try {
       const data = await call('GET', '/teammates?' + search.toString());
@@ -482,7 +489,12 @@ async function flagsPage() {
       notice('ok', 'Group-based permissions are ' + (input.checked ? 'on' : 'off') + '.');
     } catch (error) { input.checked = !input.checked; failure(error); }
   } });
-  page('Feature flags', h('div', { class: 'choice' }, input, h('label', { for: 'flag-group-based' }, 'Group-based permissions (roles inherited from identity provider groups)')));
+  input.setAttribute('aria-describedby', 'flag-group-based-description');
+  page('Feature flags', h('div', { class: 'choice' }, input, h('label', { for: 'flag-group-based' }, 'Group-based permissions (roles inherited from identity provider groups)')),
+    h('p', { class: 'hint', id: 'flag-group-based-description' },
+      'Turned off, roles that come from identity provider groups stop counting at the next request, on every instance: each teammate keeps only ' +
+      'the roles assigned to them directly (and Member when nothing is), and anyone who was an admin only through a group loses admin access. ' +
+      'Group mappings are kept, and count again when it is turned back on. Every change is in the audit log.'));
 }
 
 /// A mapping counts only for the group's members through its source, never for a group of
@@ -605,8 +617,18 @@ async function tokensPage() {
     try {
       const created = await call('POST', '/api-tokens', { name: name.value, scope: scope.value, expires_in_days: Number(days.value) });
       await tokensPage();
+      const shown = h('output', { class: 'secret', id: 'token-secret-value' }, created.secret);
       document.getElementById('token-secret').replaceChildren(h('p', { role: 'status' }, 'Copy this secret now; it is not shown again: '),
-        h('output', { class: 'secret' }, created.secret));
+        shown, ' ', h('button', { type: 'button', class: 'secondary small', id: 'copy-token-secret', onclick: async () => {
+          try {
+            await navigator.clipboard.writeText(created.secret);
+            notice('ok', 'The secret is on the clipboard.');
+          } catch (error) {
+            // No clipboard (an insecure context, or permission refused): select it for Ctrl+C.
+            getSelection().selectAllChildren(shown);
+            notice('ok', 'The secret is selected: press Ctrl+C (or Cmd+C) to copy it.');
+          }
+        } }, 'Copy'));
     } catch (error) { failure(error); }
   } }, field('token-name', 'Name', name), field('token-scope', 'Scope', scope), field('token-days', 'Expires in (days)', days),
     h('button', { type: 'submit' }, 'Create token'));
@@ -703,9 +725,12 @@ function ipTester() {
   const user = h('input', { type: 'email' });
   const routeName = h('input', { type: 'text' });
   const result = h('div', { id: 'ip-test-result', 'aria-live': 'polite' });
+  // A result answers the fields it was asked with: any edit, or a failed test, clears it.
+  for (const input of [ip, user, routeName]) input.addEventListener('input', () => result.replaceChildren());
   return h('section', { 'aria-labelledby': 'tester-heading' }, h('h2', { id: 'tester-heading' }, 'Test an address'),
     h('form', { onsubmit: async (event) => {
       event.preventDefault();
+      result.replaceChildren();
       try {
         const answer = await call('POST', '/ip-policy/test', { ip: ip.value, user: user.value || undefined, route: routeName.value || undefined });
         result.replaceChildren(h('p', {}, h('strong', {}, answer.allowed ? 'Allowed' : 'Refused (' + answer.reason + ')'),
