@@ -131,6 +131,6 @@ struct ReviewRound8CoreAttackTests {
         #expect(try api.name("/v1/items/abc:cancel") == "items")
         // Without a route of its own, a custom method on the route's collection is refused:
         // by the NTFS model it is `/v1/items`, not the public route's.
-        #expect(try api.name("/v1/items:batchDelete") == "400 app")
+        #expect(try api.name("/v1/items:batchDelete") == "400 items")
     }
 }

@@ -453,10 +453,44 @@ struct ProxyStateMachineTests {
         // connection's first request).
         #expect(h.forward(upgrade: true).contains("connect #1 fresh"))
         h.attached()
-        #expect(h.response(.switchingProtocols, headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
-            == ["client head 101 (Upgrade)", "flush client"])
+        #expect(h.response(.switchingProtocols, headers: [
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+        ]) == ["client head 101 (Upgrade)", "flush client"])
         #expect(h.responseEnd() == ["log 101 allow public_route", "start tunnel"])
         #expect(h.machine.state == .tunnelled)
+    }
+
+    /// Review round 9: a 101 that does not answer the client's key (no `Upgrade: websocket`,
+    /// no or a wrong `Sec-WebSocket-Accept`, or two of either) is an app endpoint relaying a
+    /// status, not a WebSocket server: no tunnel, a 502.
+    @Test("a 101 that does not answer the WebSocket handshake is a bad gateway, never a tunnel", arguments: [
+        [(String, String)](),
+        [("Upgrade", "websocket")],
+        [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")],
+        [("Upgrade", "h2c"), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")],
+        [("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")],
+        [("Upgrade", "websocket"), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")],
+    ])
+    func upgradeNotAnswered(_ headers: [(String, String)]) {
+        var h = MachineHarness()
+        h.head(headers: [("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket")])
+        h.end()
+        h.forward(upgrade: true)
+        h.attached()
+        let actions = h.response(.switchingProtocols, headers: headers)
+        #expect(actions.first == "upstream error app protocol")
+        #expect(actions.last == "log 502 bad_gateway upstream_protocol_error")
+        #expect(h.machine.state != .tunnelled && h.machine.state != .upgrading)
+    }
+
+    @Test("the handshake's accept value is RFC 6455's, and a key must be one base64 of 16 bytes")
+    func handshakeValues() {
+        #expect(WebSocketHandshake.accept(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(WebSocketHandshake.key(["Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="]) == "dGhlIHNhbXBsZSBub25jZQ==")
+        for headers: HTTPHeaders in [[:], ["Sec-WebSocket-Key": "short"], HTTPHeaders([("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]),
+                                     ["Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ"], ["Sec-WebSocket-Key": "!!!!!!!!!!!!!!!!!!!!!!=="]] {
+            #expect(WebSocketHandshake.key(headers) == nil, "\(headers)")
+        }
     }
 
     @Test("a 101 nobody asked for is a bad gateway")

@@ -91,6 +91,14 @@ public struct AccessPolicy: Sendable {
                 outcome: .badRequest, reason: .lookAlikePath, route: imitated, host: host, target: target, greenlistEntry: admittedBy
             )
         case .route(let matched):
+            // A method the query asks the app to take instead (`?_method=DELETE`) must be one
+            // the route allows, as the request's own must.
+            if let methods = matched.methods, target.methodOverrides.contains(where: { !methods.contains($0) }) {
+                return AccessDecision(
+                    outcome: .methodNotAllowed, reason: .methodNotAllowed,
+                    route: matched, host: host, target: target, greenlistEntry: admittedBy
+                )
+            }
             route = matched
         }
 

@@ -245,24 +245,68 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
     /// route's (``RouteTable/match(host:path:method:)``). A cut that leaves a segment empty
     /// drops it.
     func streamReading(from start: Int) -> NormalizedPath? {
+        cutReading(from: start, at: ":", keepingLeading: false) { _ in true }
+    }
+
+    /// The path with every segment from `start` on cut at its first dot, as a framework reads
+    /// a format suffix (Rails' `(.:format)`: `/staff/users.json` is `users#index`; Spring MVC's
+    /// suffix patterns before 5.3; Django REST Framework's `format_suffix_patterns`); `nil`
+    /// when no segment has a dot past its first character, or when no segment so cut could be
+    /// another route's (`relevant`: the table asks only for cut segments that are one of its
+    /// prefixes' segments, or a path that may imitate one), so that `/static/app.js` costs no
+    /// second match.
+    func suffixReading(from start: Int, relevant: (String) -> Bool) -> NormalizedPath? {
+        cutReading(from: start, at: ".", keepingLeading: true, relevant: relevant)
+    }
+
+    /// `segments` from `start` on, each cut at its first `separator` (or a character folding
+    /// into it), when at least one cut segment is `relevant`.
+    private func cutReading(
+        from start: Int, at separator: Unicode.Scalar, keepingLeading: Bool, relevant: (String) -> Bool
+    ) -> NormalizedPath? {
         guard start < segments.count else { return nil }
         var read = Array(segments[..<start])
-        var differs = false
+        var matters = false
+        let byte = UInt8(truncatingIfNeeded: separator.value)
         for segment in segments[start...] {
             let bytes = segment.utf8
-            guard bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: ":") }),
-                  let colon = segment.unicodeScalars.firstIndex(where: { scalar in
-                      scalar == ":" || (!scalar.isASCII && Self.folded(String(scalar)).unicodeScalars.contains(":"))
-                  })
+            guard bytes.contains(where: { $0 >= 0x80 || $0 == byte }),
+                  let cut = segment.unicodeScalars.firstIndex(where: { scalar in
+                      scalar == separator || (!scalar.isASCII && Self.folded(String(scalar)).unicodeScalars.contains(separator))
+                  }),
+                  !(keepingLeading && cut == segment.unicodeScalars.startIndex)
             else {
                 read.append(segment)
                 continue
             }
-            differs = true
-            let kept = String(segment.unicodeScalars[..<colon])
+            let kept = String(segment.unicodeScalars[..<cut])
             if !kept.isEmpty { read.append(kept) }
+            if !matters, relevant(kept) { matters = true }
         }
-        return differs ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
+        return matters ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
+    }
+
+    /// The path without its first script segment from `start` on that has segments after it
+    /// (`/index.php/admin/users` is `/admin/users`, `/app/index.php/admin` is `/app/admin`),
+    /// as a PHP, ASP.NET or CGI front controller reads its PATH_INFO (Laravel, Symfony,
+    /// WordPress, Drupal route on it; Symfony strips a leading `/index.php` itself); `nil` when
+    /// there is no such segment.
+    func pathInfoReading(from start: Int) -> NormalizedPath? {
+        guard start < segments.count - 1,
+              let script = segments.indices[start..<(segments.count - 1)].first(where: { Self.isScript(segments[$0]) })
+        else { return nil }
+        var read = segments
+        read.remove(at: script)
+        return NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash)
+    }
+
+    /// The extensions servers hand to a script with the rest of the path as its PATH_INFO.
+    private static let scriptExtensions = [".php", ".phtml", ".php5", ".php7", ".phar", ".asp", ".aspx", ".ashx", ".asmx", ".cgi", ".fcgi", ".pl"]
+
+    static func isScript(_ segment: String) -> Bool {
+        guard segment.utf8.contains(UInt8(ascii: ".")) else { return false }
+        let lower = segment.lowercased()
+        return scriptExtensions.contains { lower.hasSuffix($0) && lower.utf8.count > $0.utf8.count }
     }
 
     /// NFKD, default-ignorables dropped, case folded, combining marks dropped (``lenientForm(_:)``

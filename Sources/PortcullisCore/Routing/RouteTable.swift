@@ -21,6 +21,10 @@ public struct RouteTable: Hashable, Sendable {
     /// other, whatever the order of the two in the configuration (which refuses them anyway).
     let imitated: [String: [Route]]
 
+    /// Every segment of every prefix, ASCII lower-cased: a format suffix is worth reading
+    /// (``NormalizedPath/suffixReading(from:relevant:)``) only when what it leaves is one.
+    let prefixSegments: Set<String>
+
     /// The configured routes plus the reserved control-plane route.
     public init(routes configured: [Route]) {
         var all = configured.filter { $0.prefix.first?.lowercased() != Route.reservedSegment }
@@ -35,6 +39,7 @@ public struct RouteTable: Hashable, Sendable {
             return a.offset < b.offset
         }.map(\.element)
         imitated = Dictionary(grouping: Self.imitations(among: all), by: \.route.name).mapValues { $0.map(\.imitated) }
+        prefixSegments = Set(all.flatMap { $0.prefix.map { $0.lowercased() } })
     }
 
     /// Each pair of routes where the first's prefix is not under the second's but imitates it
@@ -62,14 +67,20 @@ public struct RouteTable: Hashable, Sendable {
         return pairs
     }
 
-    /// A path whose reading by a lenient server (``NormalizedPath/lenientReading``: its walking
-    /// segments split and applied; or ``NormalizedPath/streamReading(from:)``: its segments past
-    /// the route's prefix cut at a colon) is another route's, or none, is refused as a
-    /// look-alike. So `/administration:x/y` is not the public `/` route's when
-    /// `/administration` is a route; an API's custom method on a route's own collection
-    /// (`/items:batchGet` beside a route `/items`) needs a route of its own for that reason.
+    /// A path whose reading by a lenient server or an app's router is another route's, or
+    /// none, is refused as a look-alike (of that other route, when there is one). The readings:
+    /// - ``NormalizedPath/lenientReading``: its walking segments split and applied;
+    /// - ``NormalizedPath/streamReading(from:)``: its segments past the route's prefix cut at a
+    ///   colon (an NTFS stream): `/administration:x/y` is not the public `/` route's when
+    ///   `/administration` is a route;
+    /// - ``NormalizedPath/suffixReading(from:relevant:)``: cut at a dot (a format suffix):
+    ///   `/staff/users.json` is not `/staff`'s when `/staff/users` is a route;
+    /// - ``NormalizedPath/pathInfoReading(from:)``: without a script segment (PATH_INFO):
+    ///   `/index.php/admin` is not the public route's when `/admin` is a route.
+    /// So a custom method or a format of a route's own collection (`/items:batchGet`,
+    /// `/items.json` beside a route `/items`) needs a route of its own.
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
-        match(host: host, path: path, method: method, rereading: [.walking, .streams])
+        match(host: host, path: path, method: method, rereading: .all)
     }
 
     /// The readings a match checks (``match(host:path:method:)``): within the match of a
@@ -78,6 +89,9 @@ public struct RouteTable: Hashable, Sendable {
         let rawValue: UInt8
         static let walking = Readings(rawValue: 1)
         static let streams = Readings(rawValue: 2)
+        static let suffixes = Readings(rawValue: 4)
+        static let pathInfo = Readings(rawValue: 8)
+        static let all: Readings = [.walking, .streams, .suffixes, .pathInfo]
     }
 
     private func match(host: HostName?, path: NormalizedPath, method: String, rereading: Readings) -> Match {
@@ -102,9 +116,19 @@ public struct RouteTable: Hashable, Sendable {
                !isRouteOf(reading, route, host: host, method: method, rereading: []) {
                 return .lookAlike(route)
             }
-            if mayImitate, rereading.contains(.streams), let reading = path.streamReading(from: route.prefix.count),
-               !isRouteOf(reading, route, host: host, method: method, rereading: .walking) {
-                return .lookAlike(route)
+            let start = route.prefix.count
+            if mayImitate, rereading.contains(.streams), let reading = path.streamReading(from: start),
+               let other = otherRoute(reading, route, host: host, method: method, rereading: rereading.subtracting(.streams)) {
+                return .lookAlike(other)
+            }
+            if rereading.contains(.suffixes),
+               let reading = path.suffixReading(from: start, relevant: { mayImitate || prefixSegments.contains($0.lowercased()) }),
+               let other = otherRoute(reading, route, host: host, method: method, rereading: rereading.subtracting(.suffixes)) {
+                return .lookAlike(other)
+            }
+            if rereading.contains(.pathInfo), let reading = path.pathInfoReading(from: start),
+               let other = otherRoute(reading, route, host: host, method: method, rereading: rereading.subtracting(.pathInfo)) {
+                return .lookAlike(other)
             }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)
@@ -112,6 +136,16 @@ public struct RouteTable: Hashable, Sendable {
             return .route(route)
         }
         return .noRoute
+    }
+
+    /// The route `reading` is matched to when it is not `route`: that route, or `route` itself
+    /// when the reading has none (or is a look-alike); `nil` when it is `route`'s too.
+    private func otherRoute(_ reading: NormalizedPath, _ route: Route, host: HostName?, method: String, rereading: Readings) -> Route? {
+        switch match(host: host, path: reading, method: method, rereading: rereading) {
+        case .route(let other), .methodNotAllowed(let other): other == route ? nil : other
+        case .lookAlike(let other): other
+        case .noRoute: route
+        }
     }
 
     /// Whether `reading` is matched to `route` too.

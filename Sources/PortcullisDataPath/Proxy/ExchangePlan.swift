@@ -20,7 +20,10 @@ final class ForwardPlan {
     let target: UpstreamTarget
     /// From the end of the request to the response head.
     let responseTimeout: TimeAmount
-    let isWebSocketUpgrade: Bool
+    /// For a WebSocket upgrade, the `Sec-WebSocket-Accept` the upstream's 101 must carry
+    /// (``WebSocketHandshake``); `nil` for any other request.
+    let webSocketAccept: String?
+    var isWebSocketUpgrade: Bool { webSocketAccept != nil }
     /// Headers added to the response the client receives (a cookie to clear).
     let responseHeaders: [(String, String)]
     /// The gateway's cookie names: a `Set-Cookie` of the upstream's for one of them is dropped
@@ -32,13 +35,13 @@ final class ForwardPlan {
     let log: ExchangeLog
 
     init(
-        upstreamHead: HTTPRequestHead, target: UpstreamTarget, responseTimeout: TimeAmount, isWebSocketUpgrade: Bool,
+        upstreamHead: HTTPRequestHead, target: UpstreamTarget, responseTimeout: TimeAmount, webSocketAccept: String?,
         responseHeaders: [(String, String)], ownCookieNames: [String] = [], identityUserID: String?, log: ExchangeLog
     ) {
         self.upstreamHead = upstreamHead
         self.target = target
         self.responseTimeout = responseTimeout
-        self.isWebSocketUpgrade = isWebSocketUpgrade
+        self.webSocketAccept = webSocketAccept
         self.responseHeaders = responseHeaders
         self.ownCookieNames = ownCookieNames
         self.identityUserID = identityUserID

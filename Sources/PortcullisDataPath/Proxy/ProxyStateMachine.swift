@@ -593,6 +593,14 @@ struct ProxyStateMachine {
                         now: now, into: &actions)
                 return
             }
+            guard let accept = plan.webSocketAccept, WebSocketHandshake.isAnswer(head, accept: accept) else {
+                actions.append(.recordUpstreamError(route: exchange.log.route, kind: "protocol"))
+                releaseUpstream(reusable: false, into: &actions)
+                respond(.badGateway, reason: "upstream_protocol_error",
+                        message: "the upstream's 101 does not answer the WebSocket handshake (Upgrade: websocket and the Sec-WebSocket-Accept of the key)",
+                        now: now, into: &actions)
+                return
+            }
             exchange.responseStarted = true
             exchange.status = head.status.code
             state = .upgrading

@@ -105,7 +105,10 @@ enum RequestPlanner {
         if upstream.scheme == .https, tls == nil {
             return refuse(.badGateway, "upstream_unavailable", "no TLS settings for this upstream")
         }
-        let isUpgrade = isWebSocketUpgrade(head)
+        // An upgrade only with a key to answer: without one, a plain GET (its Upgrade and
+        // Connection headers not forwarded), so that any 101 to it is refused as unasked.
+        let webSocketKey = isWebSocketUpgrade(head) ? WebSocketHandshake.key(head.headers) : nil
+        let isUpgrade = webSocketKey != nil
         if isUpgrade, input.framing != .none {
             return refuse(.badRequest, "body_not_allowed", "a WebSocket upgrade does not take a request body")
         }
@@ -138,7 +141,7 @@ enum RequestPlanner {
             upstreamHead: upstreamHead,
             target: UpstreamTarget(upstream: upstream, tls: tls, connectTimeout: TimeAmount(route.timeouts.connect), routeName: route.name),
             responseTimeout: TimeAmount(route.timeouts.response),
-            isWebSocketUpgrade: isUpgrade,
+            webSocketAccept: webSocketKey.map(WebSocketHandshake.accept(forKey:)),
             responseHeaders: isControlPlane ? [] : responseHeaders,
             ownCookieNames: isControlPlane ? [] : snapshot.ownCookieNames,
             identityUserID: isControlPlane ? nil : decision.user?.userID,

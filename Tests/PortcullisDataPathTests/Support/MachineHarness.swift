@@ -6,6 +6,8 @@ import PortcullisCore
 /// Drives a ``ProxyStateMachine`` with a manual clock and describes its actions as short
 /// strings, so a test reads as the transition it checks.
 struct MachineHarness {
+    /// RFC 6455 §1.3's example key; its accept value is `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`.
+    static let webSocketKey = "dGhlIHNhbXBsZSBub25jZQ=="
     var machine: ProxyStateMachine
     var now: NIODeadline
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
@@ -69,7 +71,7 @@ struct MachineHarness {
             target: UpstreamTarget(upstream: Upstream(scheme: .http, host: "127.0.0.1", port: 8080), tls: nil,
                                    connectTimeout: .seconds(5), routeName: "app"),
             responseTimeout: .seconds(30),
-            isWebSocketUpgrade: upgrade,
+            webSocketAccept: upgrade ? WebSocketHandshake.accept(forKey: Self.webSocketKey) : nil,
             responseHeaders: [],
             identityUserID: identity,
             log: ExchangeLog(client: IPAddress(ipv4: 192, 0, 2, 1), method: method.rawValue, host: "app.test", path: "/",
