@@ -195,6 +195,9 @@ try:
     assert len(grace.find_elements(By.CSS_SELECTOR, "#role-editor .choice-text .hint[id$=-description]")) == 17
     # "View sessions" comes before the long role editor.
     assert grace.find_element(By.ID, "open-sessions").location["y"] < grace.find_element(By.ID, "role-editor").location["y"]
+    # Development keeps no refresh tokens: "Sync now" is off and says why (issue 28 item 6).
+    assert not grace.find_element(By.ID, "sync-now").is_enabled()
+    assert "refresh_token_key" in text_of(grace, "#sync-unavailable"), text_of(grace, "#sync-unavailable")
     grace.save_screenshot(os.path.join(SHOTS, "teammate.png"))
     step("each role in the editor says in one line what it grants")
 
@@ -205,18 +208,27 @@ try:
     grace.find_element(By.ID, "save-roles").click()
     notice(grace, "Roles saved")
     wait(grace, lambda d: text_of(d, "#effective-role").startswith("Admin") and "Answers moderator" in text_of(d, "#effective-role"))
+    # The changed role is in view after saving, and the sticky notice does not cover it.
+    wait(grace, lambda d: in_view(d, "effective-role"))
+    overlap = grace.execute_script(
+        "const a = document.getElementById('notice').getBoundingClientRect(), b = document.getElementById('effective-role').getBoundingClientRect();"
+        "return a.bottom > b.top && b.bottom > a.top;")
+    assert not overlap, "the notice covers the effective role"
     step("changed a teammate's roles and saw the effective role change")
 
     # A change the viewer may not make: the reason is shown.
     console(ada, "#/teammates/grace%40example.com")
     radio = ada.find_element(By.ID, "primary-member")
     assert not radio.is_enabled(), "an admin could edit a super admin"
-    assert "only a super admin" in text_of(ada, "#role-editor"), text_of(ada, "#role-editor")
+    # Hints name roles as people read them, not by their ids.
+    assert "only a Super Admin" in text_of(ada, "#role-editor"), text_of(ada, "#role-editor")
+    assert "super_admin" not in text_of(ada, "#role-editor"), text_of(ada, "#role-editor")
     console(grace, "#/teammates/grace%40example.com")
     grace.find_element(By.ID, "primary-member").click()
     grace.find_element(By.ID, "save-roles").click()
     refusal = notice(grace, "last person")
     assert "last_role_holder" in refusal, refusal
+    assert "last person holding Super Admin" in refusal, refusal
     step("saw why a change is refused (super admin only; last holder of super_admin)")
 
     # A plain member: the explanation says Member is the default instead of "Nothing to show".

@@ -169,7 +169,7 @@ struct IdentitySafetyTests {
         // Grace is the only admin: deactivating her would leave admin without a holder.
         let graceID = try await scim.id(ofUser: "grace@example.com")
         let last = try await scim.patch("/Users/\(graceID)", #"[{"op":"replace","path":"active","value":false}]"#)
-        #expect(last.status == .conflict && last.body.contains("last person holding admin"), "\(last.body)")
+        #expect(last.status == .conflict && last.body.contains("last person holding Admin"), "\(last.body)")
         #expect(try await scim.call(.DELETE, "/Users/\(graceID)").status == .conflict)
         // Nothing changed: all three still act with their roles.
         #expect(try await root.call(.GET, "/me")["primary_role"] as? String == "super_admin")

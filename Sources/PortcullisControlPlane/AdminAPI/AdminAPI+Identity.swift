@@ -8,15 +8,17 @@ extension AdminAPI {
     /// from the identity provider at once with their refresh token, answered with the groups
     /// before and after. A refresh the provider refuses ends the user's sessions
     /// (`idp_session_ended`). Audited.
+    /// Why "Sync now" cannot work: the gateway keeps no refresh tokens to ask the provider with.
+    static let syncUnavailable =
+        "groups cannot be read from the identity provider between sign-ins: set identity.oidc.refresh_token_key_file (or _env) to keep refresh tokens"
+
     @Sendable func syncNow(_ request: Request, _ context: ControlPlaneRequestContext, _ actor: Actor) async throws -> Response {
         let key = try Self.parameter("email", context)
         var found = try await store.user(id: key)
         if found == nil { found = try await store.user(email: key) }
         guard let user = found else { throw AdminAPIError.notFound("teammate \(key)") }
         guard let sync = dependencies.identitySync else {
-            throw AdminAPIError.conflict(
-                "refresh_unavailable", "groups cannot be read from the identity provider between sign-ins: set identity.oidc.refresh_token_key"
-            )
+            throw AdminAPIError.conflict("refresh_unavailable", Self.syncUnavailable)
         }
         let outcome: IdentitySync.Outcome
         do {

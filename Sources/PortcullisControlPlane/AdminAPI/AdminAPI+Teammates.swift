@@ -69,7 +69,10 @@ extension AdminAPI {
             directRoles: AdminAPIModels.Roles(identity.user.directRoles),
             effectiveRole: AdminAPIModels.EffectiveRoleBody(identity.effectiveRole, defaults: identity.defaults, withSources: seesGroups),
             groups: seesGroups ? identity.groups.map(\.name) : [],
-            roleOptions: options.map(AdminAPIModels.RoleOptionBody.init)
+            roleOptions: options.map(AdminAPIModels.RoleOptionBody.init),
+            sync: dependencies.identitySync != nil
+                ? .init(available: true)
+                : .init(available: false, reason: Self.syncUnavailable)
         )
     }
 

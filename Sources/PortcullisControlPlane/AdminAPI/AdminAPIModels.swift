@@ -136,6 +136,13 @@ package enum AdminAPIModels {
         var groups: [String]
         /// What the viewer may set, role by role, and why not.
         var roleOptions: [RoleOptionBody]
+        /// Whether "Sync now" (`POST …/sync`) can work on this gateway, and why not.
+        var sync: SyncAvailability
+
+        struct SyncAvailability: Encodable, Sendable {
+            var available: Bool
+            var reason: String?
+        }
 
         func encode(to encoder: any Encoder) throws {
             try teammate.encode(to: encoder)
@@ -144,6 +151,7 @@ package enum AdminAPIModels {
             try container.encode(effectiveRole, forKey: .effectiveRole)
             try container.encode(groups, forKey: .groups)
             try container.encode(roleOptions, forKey: .roleOptions)
+            try container.encode(sync, forKey: .sync)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -151,6 +159,7 @@ package enum AdminAPIModels {
             case effectiveRole = "effective_role"
             case groups
             case roleOptions = "role_options"
+            case sync
         }
     }
 

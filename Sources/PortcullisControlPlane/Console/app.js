@@ -297,9 +297,14 @@ async function teammatePage(email) {
     effective.sources ? table('Where each part comes from', ['Source', 'Primary role', 'Additional roles'], sources, 'role-sources') : null,
     effective.ignored_sources ? h('p', {}, 'Group-based permissions are off: roles from groups are not counted.') : null);
   const editor = can('teammates.edit_roles') ? roleEditor(t) : null;
+  // Without refresh tokens the gateway cannot ask the provider between sign-ins: the button is
+  // off and says why (groups then change at the teammate's next sign-in, or through SCIM).
+  const syncOff = t.sync && !t.sync.available;
   const sync = can('teammates.edit_roles') ? h('section', { 'aria-labelledby': 'sync-heading' },
     h('h2', { id: 'sync-heading' }, 'Groups from the identity provider'),
-    h('button', { type: 'button', id: 'sync-now', onclick: async () => {
+    syncOff ? h('p', { class: 'hint why', id: 'sync-unavailable' }, 'Sync now is off on this gateway: ' + t.sync.reason +
+      '. Groups change at ' + who + "'s next sign-in, or at once through SCIM.") : null,
+    h('button', { type: 'button', id: 'sync-now', disabled: syncOff, 'aria-describedby': syncOff ? 'sync-unavailable' : undefined, onclick: async () => {
       try {
         const result = await call('POST', '/teammates/' + encodeURIComponent(t.email) + '/sync');
         await teammatePage(t.email);
@@ -349,6 +354,9 @@ function roleEditor(t) {
       await call('PUT', '/teammates/' + encodeURIComponent(t.email) + '/roles', body);
       await teammatePage(t.email);
       notice('ok', 'Roles saved. They apply to ' + t.email + "'s next request.");
+      // The saved form is far below: bring the effective role into view, in the middle, where
+      // the sticky notice above it covers nothing.
+      document.getElementById('effective-role').scrollIntoView({ block: 'center' });
     } catch (error) { failure(error); }
   } }, primary, secondary, h('button', { type: 'submit', id: 'save-roles' }, 'Save roles'));
   return h('section', { 'aria-labelledby': 'edit-heading' }, h('h2', { id: 'edit-heading' }, 'Edit roles'), form);

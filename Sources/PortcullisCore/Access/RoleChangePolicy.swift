@@ -146,7 +146,7 @@ public enum RoleChangePolicy {
             return RoleChangeRefusal(
                 code: .superAdminOnly,
                 role: .primary(.superAdmin),
-                message: "only a super admin may assign the super_admin role"
+                message: "only a Super Admin may assign the Super Admin role"
             )
         }
         let changed = old.secondary.symmetricDifference(new.secondary)
@@ -154,7 +154,7 @@ public enum RoleChangePolicy {
             return RoleChangeRefusal(
                 code: .superAdminOnly,
                 role: .secondary(role),
-                message: "only a super admin may assign or remove the \(role.rawValue) role"
+                message: "only a Super Admin may assign or remove the \(role.displayName) role"
             )
         }
         return nil
@@ -182,7 +182,7 @@ public enum RoleChangePolicy {
         RoleChangeRefusal(
             code: .roleInheritedFromGroup,
             role: role,
-            message: "\(role) is inherited from group \(groups.joined(separator: ", ")); "
+            message: "\(role.displayName) is inherited from group \(groups.joined(separator: ", ")); "
                 + "change the group membership in your identity provider or the group's mapping"
         )
     }

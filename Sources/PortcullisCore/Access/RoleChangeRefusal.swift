@@ -42,11 +42,11 @@ extension RoleChangeRefusal {
         let message: String
         switch principal {
         case .user(let email):
-            message = "\(email) is the last person holding \(role); assign it to someone else first"
+            message = "\(email) is the last person holding \(role.displayName); assign it to someone else first"
         case .group:
             let names = people.sorted()
             let listed = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
-            message = "\(principal) gives \(role) to the last people holding it (\(listed)); assign it to someone else first"
+            message = "\(principal) gives \(role.displayName) to the last people holding it (\(listed)); assign it to someone else first"
         }
         return RoleChangeRefusal(code: .lastRoleHolder, role: role, message: message)
     }

@@ -38,7 +38,7 @@ extension RoleChangePolicy {
             return all.map { RoleOption(role: $0, state: .permissionRequired, reason: "changing roles needs the teammates.edit_roles permission") }
         }
         if !actor.isSuperAdmin, current.primary == .superAdmin {
-            return all.map { RoleOption(role: $0, state: .superAdminProtected, reason: "\(target.email) is a super admin; only a super admin may change their roles") }
+            return all.map { RoleOption(role: $0, state: .superAdminProtected, reason: "\(target.email) is a Super Admin; only a Super Admin may change their roles") }
         }
         let inheritedPrimary = current.inheritedPrimary
         let inheritedSecondary = current.inheritedSecondary
@@ -46,13 +46,13 @@ extension RoleChangePolicy {
             switch role {
             case .primary(let primary):
                 if primary == .superAdmin, !actor.isSuperAdmin {
-                    return RoleOption(role: role, state: .superAdminOnly, reason: "only a super admin may assign super_admin")
+                    return RoleOption(role: role, state: .superAdminOnly, reason: "only a Super Admin may assign \(PrimaryRole.superAdmin.displayName)")
                 }
                 if let inherited = inheritedPrimary, primary < inherited {
                     let groups = current.groups(granting: .primary(inherited))
                     return RoleOption(
                         role: role, state: .inherited,
-                        reason: "\(inherited.rawValue) is inherited from \(groups.joined(separator: ", ")); "
+                        reason: "\(inherited.displayName) is inherited from \(groups.joined(separator: ", ")); "
                             + "change the group in your identity provider or the group's mapping",
                         groups: groups
                     )
@@ -68,7 +68,7 @@ extension RoleChangePolicy {
                     )
                 }
                 if secondary.isSuperAdminOnly, !actor.isSuperAdmin {
-                    return RoleOption(role: role, state: .superAdminOnly, reason: "only a super admin may assign or remove \(secondary.rawValue)")
+                    return RoleOption(role: role, state: .superAdminOnly, reason: "only a Super Admin may assign or remove \(secondary.displayName)")
                 }
                 return RoleOption(role: role, state: .allowed)
             }

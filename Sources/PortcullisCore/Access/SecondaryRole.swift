@@ -81,4 +81,12 @@ public enum RoleName: Hashable, Sendable, CustomStringConvertible {
         case .secondary(let role): role.rawValue
         }
     }
+
+    /// The role as people read it (`Super Admin`, `Answers moderator`), for messages and hints.
+    public var displayName: String {
+        switch self {
+        case .primary(let role): role.displayName
+        case .secondary(let role): role.displayName
+        }
+    }
 }
