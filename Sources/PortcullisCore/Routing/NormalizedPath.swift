@@ -286,18 +286,19 @@ public struct NormalizedPath: Hashable, Sendable, CustomStringConvertible {
         return matters ? NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash) : nil
     }
 
-    /// The path without its first script segment from `start` on that has segments after it
-    /// (`/index.php/admin/users` is `/admin/users`, `/app/index.php/admin` is `/app/admin`),
-    /// as a PHP, ASP.NET or CGI front controller reads its PATH_INFO (Laravel, Symfony,
-    /// WordPress, Drupal route on it; Symfony strips a leading `/index.php` itself); `nil` when
-    /// there is no such segment.
-    func pathInfoReading(from start: Int) -> NormalizedPath? {
-        guard start < segments.count - 1,
-              let script = segments.indices[start..<(segments.count - 1)].first(where: { Self.isScript(segments[$0]) })
+    /// The path without its first script segment that has segments after it, and that
+    /// segment's index (`/index.php/admin/users` is `/admin/users`, `/app/index.php/admin` is
+    /// `/app/admin`), as a PHP, ASP.NET or CGI front controller reads its PATH_INFO (Laravel,
+    /// Symfony, WordPress, Drupal route on it; Symfony strips a leading `/index.php` itself);
+    /// `nil` when there is no such segment. The script may be a route's own prefix
+    /// (`/blog/index.php`): its PATH_INFO is still read.
+    func pathInfoReading() -> (path: NormalizedPath, script: Int)? {
+        guard segments.count > 1,
+              let script = segments.indices.dropLast().first(where: { Self.isScript(segments[$0]) })
         else { return nil }
         var read = segments
         read.remove(at: script)
-        return NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash)
+        return (NormalizedPath(segments: read, hasTrailingSlash: hasTrailingSlash), script)
     }
 
     /// The extensions servers hand to a script with the rest of the path as its PATH_INFO.

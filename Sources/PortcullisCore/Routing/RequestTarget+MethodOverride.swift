@@ -12,19 +12,32 @@ extension RequestTarget {
     /// must allow each of them as it must allow the request's own method, as the gateway
     /// strips the headers of the same names.
     public var methodOverrides: [String] {
-        // Every name holds a `_` or a `-`, written or percent-encoded.
-        guard let query, query.utf8.contains(where: { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "%") }) else {
+        // Every name ends in `method`, written or percent-encoded.
+        guard let query, query.utf8.contains(UInt8(ascii: "%")) || query.lowercased().contains("method") else {
             return []
         }
         var methods: [String] = []
         for pair in query.split(whereSeparator: { $0 == "&" || $0 == ";" }) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = Self.decodedQueryText(parts[0]).lowercased()
+            let key = Self.phpName(Self.decodedQueryText(parts[0])).lowercased()
             guard Self.methodOverrideParameters.contains(key) else { continue }
             let value = parts.count > 1 ? Self.decodedQueryText(parts[1]) : ""
             methods.append(value.trimmingCharacters(in: .whitespaces).uppercased())
         }
         return methods
+    }
+
+    /// A parameter name as PHP files it in `$_GET` (and so Symfony and Laravel read it): leading
+    /// spaces dropped, cut at a NUL, and ` `, `.` and `[` written `_` (`?.method=`, `?[method=`
+    /// and `?+_method=` are all `_method` to it). Harmless for other frameworks' names.
+    static func phpName(_ name: String) -> String {
+        var scalars = name.unicodeScalars.drop { $0 == " " }
+        if let nul = scalars.firstIndex(of: "\u{0}") { scalars = scalars[..<nul] }
+        var mangled = String.UnicodeScalarView()
+        for scalar in scalars {
+            mangled.append(scalar == " " || scalar == "." || scalar == "[" ? "_" : scalar)
+        }
+        return String(mangled)
     }
 
     /// Form decoding: `+` as a space, then percent-decoding (the text as written when it does

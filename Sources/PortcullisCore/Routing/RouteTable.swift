@@ -75,8 +75,9 @@ public struct RouteTable: Hashable, Sendable {
     ///   `/administration` is a route;
     /// - ``NormalizedPath/suffixReading(from:relevant:)``: cut at a dot (a format suffix):
     ///   `/staff/users.json` is not `/staff`'s when `/staff/users` is a route;
-    /// - ``NormalizedPath/pathInfoReading(from:)``: without a script segment (PATH_INFO):
-    ///   `/index.php/admin` is not the public route's when `/admin` is a route.
+    /// - ``NormalizedPath/pathInfoReading()``: without a script segment (PATH_INFO):
+    ///   `/index.php/admin` is not the public route's when `/admin` is a route, nor
+    ///   `/blog/index.php/admin` a route `/blog/index.php`'s when `/blog/admin` is one.
     /// So a custom method or a format of a route's own collection (`/items:batchGet`,
     /// `/items.json` beside a route `/items`) needs a route of its own.
     public func match(host: HostName?, path: NormalizedPath, method: String) -> Match {
@@ -126,9 +127,18 @@ public struct RouteTable: Hashable, Sendable {
                let other = otherRoute(reading, route, host: host, method: method, rereading: rereading.subtracting(.suffixes)) {
                 return .lookAlike(other)
             }
-            if rereading.contains(.pathInfo), let reading = path.pathInfoReading(from: start),
-               let other = otherRoute(reading, route, host: host, method: method, rereading: rereading.subtracting(.pathInfo)) {
-                return .lookAlike(other)
+            // PATH_INFO: refused when its reading is another route that claims part of it (a
+            // prefix past the script: `/admin` for `/index.php/admin`), not when the reading only
+            // falls to a route above the script (`/wiki/index.php/Main_Page` to `/`).
+            if rereading.contains(.pathInfo), let (reading, script) = path.pathInfoReading() {
+                switch match(host: host, path: reading, method: method, rereading: rereading.subtracting(.pathInfo)) {
+                case .route(let other), .methodNotAllowed(let other):
+                    if other != route, other.prefix.count > script { return .lookAlike(other) }
+                case .lookAlike(let other):
+                    return .lookAlike(other)
+                case .noRoute:
+                    break
+                }
             }
             if let methods = route.methods, !methods.contains(method) {
                 return .methodNotAllowed(route)

@@ -109,6 +109,9 @@ enum WebSocketTunnel {
             clientPipeline.removeHandler(context: observer, promise: nil)
         }
         clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self), promise: nil)
+        // Only masked WebSocket frames from the client reach the glue: an upstream that only
+        // echoed a handshake still reads HTTP, and gets none.
+        try clientPipeline.addHandler(WebSocketFrameGuard())
         try clientPipeline.addHandler(clientGlue)
         clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
 
