@@ -204,7 +204,7 @@ struct RoleChangePolicyTests {
         #expect(refusal(result)?.code == .lastRoleHolder)
         #expect(refusal(result)?.status == 409)
         #expect(refusal(result)?.role == .primary(.superAdmin))
-        #expect(refusal(result)?.message.contains("super_admin") == true)
+        #expect(refusal(result)?.message.contains("Super Admin") == true)
     }
 
     @Test("a group with members counts as a holder: the last user may go when a group gives someone the role")
