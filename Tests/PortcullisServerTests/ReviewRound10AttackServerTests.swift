@@ -12,6 +12,29 @@ extension ServerTests {
 /// against an app that lets the caller choose a response's status and headers.
 @Suite("Review round 10: a protected path reached through the gateway")
 struct ReviewRound10AttackServerTests {
+    /// As `ealen/echo-server` answers: the status in `X-Echo-Code` and the `name:value` pairs
+    /// (comma-separated) of `X-Echo-Header`.
+    @Sendable static func echo(_ head: String) -> String {
+        var code = "200"
+        var extra = ""
+        for line in head.split(separator: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            switch parts[0].lowercased() {
+            case "x-echo-code": code = parts[1]
+            case "x-echo-header":
+                for pair in parts[1].split(separator: ",") {
+                    let nameValue = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    if nameValue.count == 2 { extra += "\(nameValue[0]): \(nameValue[1])\r\n" }
+                }
+            default: continue
+            }
+        }
+        return code == "101"
+            ? "HTTP/1.1 101 Switching Protocols\r\n\(extra)\r\n"
+            : "HTTP/1.1 \(code) OK\r\n\(extra)Content-Length: 6\r\n\r\nsecret"
+    }
+
     /// FINDING (MEDIUM, needs an app endpoint that answers with a status and headers the caller
     /// chooses): WebSocket smuggling past the round-9 handshake check.
     ///
@@ -34,7 +57,7 @@ struct ReviewRound10AttackServerTests {
     /// Safe behaviour asserted: the app never receives the smuggled request.
     @Test("an echoed 101 with the accept the client computed does not open a tunnel to the app", .timeLimit(.minutes(1)))
     func echoedHandshakeSmugglesRequests() async throws {
-        let app = try await EchoingUpstream.start()
+        let app = try await HTTPOnlyUpstream.start(answer: Self.echo)
         defer { Task { await app.close() } }
         let gateway = try await TestGateway.start(routes: """
               - { name: admin, path: /admin, upstream: "http://127.0.0.1:\(app.port)", require: public, greenlist: office }
@@ -70,7 +93,7 @@ struct ReviewRound10AttackServerTests {
     /// HELD (control): the same echo without the right accept value (the round-9 case) is a 502.
     @Test("held: an echoed 101 with a wrong accept is a 502", .timeLimit(.minutes(1)))
     func echoedWrongAcceptHeld() async throws {
-        let app = try await EchoingUpstream.start()
+        let app = try await HTTPOnlyUpstream.start(answer: Self.echo)
         defer { Task { await app.close() } }
         let gateway = try await TestGateway.start(routes: """
               - { name: app, path: /, upstream: "http://127.0.0.1:\(app.port)", require: public }
@@ -88,90 +111,4 @@ struct ReviewRound10AttackServerTests {
         #expect(handshake.hasPrefix("HTTP/1.1 502"), "\(handshake.prefix(200))")
     }
 }
-}
-
-/// An app on loopback that answers every request with the status in its `X-Echo-Code` header
-/// and the `name:value` pairs (comma-separated) of its `X-Echo-Header` header, as
-/// `ealen/echo-server` does, and goes on reading HTTP requests on the same connection after
-/// any answer (a 101 included: it never switches protocols). Records each request line and
-/// whether a request carried the test's forged `X-Portcullis-User`.
-private final class EchoingUpstream: Sendable {
-    let channel: any Channel
-    let port: Int
-    let lines = Mutex<[String]>([])
-    let forged = Mutex<Bool>(false)
-
-    private init(channel: any Channel) {
-        self.channel = channel
-        port = channel.localAddress?.port ?? 0
-    }
-
-    static func start() async throws -> EchoingUpstream {
-        let box = Mutex<EchoingUpstream?>(nil)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard let upstream = box.withLock({ $0 }) else { return }
-                    try channel.pipeline.syncOperations.addHandler(EchoingHandler(upstream: upstream))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let upstream = EchoingUpstream(channel: channel)
-        box.withLock { $0 = upstream }
-        return upstream
-    }
-
-    var requestLines: [String] { lines.withLock { $0 } }
-    var forgedIdentitySeen: Bool { forged.withLock { $0 } }
-
-    func close() async {
-        try? await channel.close()
-    }
-}
-
-private final class EchoingHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let upstream: EchoingUpstream
-    private var pending: [UInt8] = []
-
-    init(upstream: EchoingUpstream) {
-        self.upstream = upstream
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending.append(contentsOf: unwrapInboundIn(data).readableBytesView)
-        let end: [UInt8] = Array("\r\n\r\n".utf8)
-        while let range = pending.firstRange(of: end) {
-            let head = String(decoding: pending[..<range.lowerBound], as: UTF8.self)
-            pending.removeSubrange(..<range.upperBound)
-            let lines = head.split(separator: "\r\n")
-            let requestLine = lines.first.map(String.init) ?? ""
-            upstream.lines.withLock { $0.append(requestLine) }
-            if head.lowercased().contains("x-portcullis-user: u-admin") { upstream.forged.withLock { $0 = true } }
-            var code = "200"
-            var extra = ""
-            for line in lines.dropFirst() {
-                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2 else { continue }
-                switch parts[0].lowercased() {
-                case "x-echo-code": code = parts[1]
-                case "x-echo-header":
-                    for pair in parts[1].split(separator: ",") {
-                        let nameValue = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                        if nameValue.count == 2 { extra += "\(nameValue[0]): \(nameValue[1])\r\n" }
-                    }
-                default: continue
-                }
-            }
-            let response = code == "101"
-                ? "HTTP/1.1 101 Switching Protocols\r\n\(extra)\r\n"
-                : "HTTP/1.1 \(code) OK\r\n\(extra)Content-Length: 6\r\n\r\nsecret"
-            context.write(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
-        }
-        context.flush()
-    }
 }

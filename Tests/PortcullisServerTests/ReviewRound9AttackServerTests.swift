@@ -11,6 +11,14 @@ extension ServerTests {
 /// the app, through the gateway, decided under a weaker route.
 @Suite("Review round 9: a protected path reached through the gateway")
 struct ReviewRound9AttackServerTests {
+    /// A status-relaying endpoint: `/status?code=101` answers a bare 101 (nothing of RFC 6455),
+    /// anything else 200 with a body.
+    @Sendable static func statusRelay(_ head: String) -> String {
+        head.hasPrefix("GET /status?code=101")
+            ? "HTTP/1.1 101 Switching Protocols\r\n\r\n"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret"
+    }
+
     /// FINDING (MEDIUM): WebSocket smuggling through an upstream's 101 that is not a WebSocket
     /// handshake.
     ///
@@ -33,7 +41,7 @@ struct ReviewRound9AttackServerTests {
     /// receives the smuggled `GET /admin/secrets`.
     @Test("a 101 that is not a WebSocket handshake answer does not open a tunnel to the app", .timeLimit(.minutes(1)))
     func fakeSwitchingProtocolsSmugglesRequests() async throws {
-        let app = try await StatusReflectingUpstream.start()
+        let app = try await HTTPOnlyUpstream.start(answer: Self.statusRelay)
         defer { Task { await app.close() } }
         let gateway = try await TestGateway.start(routes: """
               - { name: admin, path: /admin, upstream: "http://127.0.0.1:\(app.port)", require: public, greenlist: office }
@@ -73,7 +81,7 @@ struct ReviewRound9AttackServerTests {
     /// an unasked protocol switch (502), so nothing is tunnelled.
     @Test("held: a 101 to a request that did not ask to upgrade is a 502", .timeLimit(.minutes(1)))
     func unaskedSwitchHeld() async throws {
-        let app = try await StatusReflectingUpstream.start()
+        let app = try await HTTPOnlyUpstream.start(answer: Self.statusRelay)
         defer { Task { await app.close() } }
         let gateway = try await TestGateway.start(routes: """
               - { name: app, path: /, upstream: "http://127.0.0.1:\(app.port)", require: public }
@@ -83,76 +91,4 @@ struct ReviewRound9AttackServerTests {
         #expect(response.status == .badGateway)
     }
 }
-}
-
-/// An app on loopback whose `/status?code=N` answers with status N (as a status-relaying or
-/// mock endpoint does) and every other request with 200; it goes on reading HTTP requests on
-/// the same connection after any answer, a 101 included, as an HTTP server that did not really
-/// switch protocols does. Records each request line it reads and whether a request carried an
-/// `X-Portcullis-User` that is the test's forgery.
-private final class StatusReflectingUpstream: Sendable {
-    let channel: any Channel
-    let port: Int
-    let lines = Mutex<[String]>([])
-    let forged = Mutex<Bool>(false)
-
-    private init(channel: any Channel) {
-        self.channel = channel
-        port = channel.localAddress?.port ?? 0
-    }
-
-    static func start() async throws -> StatusReflectingUpstream {
-        let box = Mutex<StatusReflectingUpstream?>(nil)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard let upstream = box.withLock({ $0 }) else { return }
-                    try channel.pipeline.syncOperations.addHandler(StatusReflectingHandler(upstream: upstream))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let upstream = StatusReflectingUpstream(channel: channel)
-        box.withLock { $0 = upstream }
-        return upstream
-    }
-
-    var requestLines: [String] { lines.withLock { $0 } }
-    var forgedIdentitySeen: Bool { forged.withLock { $0 } }
-
-    func close() async {
-        try? await channel.close()
-    }
-}
-
-private final class StatusReflectingHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private let upstream: StatusReflectingUpstream
-    private var pending: [UInt8] = []
-
-    init(upstream: StatusReflectingUpstream) {
-        self.upstream = upstream
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending.append(contentsOf: unwrapInboundIn(data).readableBytesView)
-        let end: [UInt8] = Array("\r\n\r\n".utf8)
-        while let range = pending.firstRange(of: end) {
-            let head = String(decoding: pending[..<range.lowerBound], as: UTF8.self)
-            pending.removeSubrange(..<range.upperBound)
-            let requestLine = head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? ""
-            upstream.lines.withLock { $0.append(requestLine) }
-            if head.lowercased().contains("x-portcullis-user: u-admin") { upstream.forged.withLock { $0 = true } }
-            if requestLine.contains("/status?code=101") {
-                // What a status-relaying endpoint sends: the status, nothing of RFC 6455.
-                context.write(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\n\r\n")), promise: nil)
-            } else {
-                context.write(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")), promise: nil)
-            }
-        }
-        context.flush()
-    }
 }
