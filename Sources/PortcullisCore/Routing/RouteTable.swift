@@ -114,7 +114,7 @@ public struct RouteTable: Hashable, Sendable {
                 return .lookAlike(other)
             }
             if mayImitate, rereading.contains(.walking), let reading = path.lenientReading,
-               !isRouteOf(reading, route, host: host, method: method, rereading: []) {
+               otherRoute(reading, route, host: host, method: method, rereading: []) != nil {
                 return .lookAlike(route)
             }
             let start = route.prefix.count
@@ -155,14 +155,6 @@ public struct RouteTable: Hashable, Sendable {
         case .route(let other), .methodNotAllowed(let other): other == route ? nil : other
         case .lookAlike(let other): other
         case .noRoute: route
-        }
-    }
-
-    /// Whether `reading` is matched to `route` too.
-    private func isRouteOf(_ reading: NormalizedPath, _ route: Route, host: HostName?, method: String, rereading: Readings) -> Bool {
-        switch match(host: host, path: reading, method: method, rereading: rereading) {
-        case .route(let other), .methodNotAllowed(let other): other == route
-        case .noRoute, .lookAlike: false
         }
     }
 
